@@ -1,0 +1,135 @@
+"""isphooks serve | sign | send (contract §7)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import uuid
+from typing import Any
+
+import flask
+
+
+def make_app() -> flask.Flask:
+    """All actions in one process, each at POST /<action>, through the deployed handlers."""
+    from functions.main import ACTIONS
+    from shared.errors import NotFound
+    from shared.http import error_response, handle
+
+    app = flask.Flask("isphooks")
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    @app.route("/<action>", methods=methods)
+    def dispatch(action: str) -> flask.Response:
+        run = ACTIONS.get(action)
+        if run is None:
+            return error_response(NotFound(f"no action {action!r}; try one of "
+                                           + ", ".join(ACTIONS)))
+        return handle(action, run, flask.request)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> flask.Response:
+        return error_response(NotFound("no such path; POST /<action>"))
+
+    @app.errorhandler(405)
+    def not_allowed(_: Exception) -> flask.Response:
+        from shared.errors import MethodNotAllowed
+
+        return error_response(MethodNotAllowed("use POST"))
+
+    return app
+
+
+def serve(host: str, port: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", threads)
+            self.cfg.set("timeout", 0)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "warning")
+
+        def load(self) -> flask.Flask:
+            return make_app()
+
+    print(json.dumps({"severity": "NOTICE",
+                      "message": f"isphooks serving on http://{host}:{port}"}), flush=True)
+    _Server().run()
+
+
+def _body_arg(value: str) -> bytes:
+    if value.startswith("@"):
+        with open(value[1:], "rb") as fh:
+            return fh.read()
+    return value.encode()
+
+
+def _secret_from_config() -> str:
+    from shared.config import CACHE
+
+    secret = CACHE.get().first_webhook_secret
+    if not secret:
+        raise SystemExit("isphooks: the config has no webhook_secrets; pass --secret")
+    return secret
+
+
+def sign(secret: str, msg_id: str | None, body: bytes) -> dict[str, str]:
+    from shared.webhooks import sign_headers
+
+    return sign_headers(secret, msg_id or "msg_" + uuid.uuid4().hex, body)
+
+
+def send(action: str, body: bytes, url: str, secret: str, msg_id: str | None) -> int:
+    import requests
+
+    headers = sign(secret, msg_id, body)
+    headers["Content-Type"] = "application/json"
+    resp = requests.post(f"{url.rstrip('/')}/{action}", data=body, headers=headers, timeout=600)
+    print(f"HTTP {resp.status_code}")
+    try:
+        print(json.dumps(resp.json(), indent=2))
+    except ValueError:
+        print(resp.text)
+    return 0 if resp.ok else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isphooks", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="serve every action at POST /<action>")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--threads", type=int, default=8)
+    p = sub.add_parser("sign", help="print the Standard Webhooks headers for BODY")
+    p.add_argument("--secret", required=True)
+    p.add_argument("--id", dest="msg_id")
+    p.add_argument("body", help="JSON text, or @file.json")
+    p = sub.add_parser("send", help="sign BODY and POST it to ACTION, printing the response")
+    p.add_argument("action")
+    p.add_argument("body", help="JSON text, or @file.json")
+    p.add_argument("--url", default=os.environ.get("ISPHOOKS_URL", "http://127.0.0.1:8080"))
+    p.add_argument("--secret", help="whsec_… (default: the first of the config's)")
+    p.add_argument("--id", dest="msg_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args: Any = _parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args.host, args.port, args.threads)
+        return 0
+    body = _body_arg(args.body)
+    if args.command == "sign":
+        for name, value in sign(args.secret, args.msg_id, body).items():
+            print(f"{name}: {value}")
+        return 0
+    return send(args.action, body, args.url, args.secret or _secret_from_config(), args.msg_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""What an action receives (a validated request, the config, panels) and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared import ownership
+from shared.config import Config, Server
+from shared.errors import AccountNotFound, UnknownServer, Unsupported
+from shared.panel import Account, Panel
+
+
+@dataclass
+class Result:
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass
+class ActionRequest:
+    action: str
+    body: dict[str, Any]
+    config: Config
+    webhook_id: str
+    panels: list[Panel] = field(default_factory=list)
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.body.get("dry_run"))
+
+    def server(self, name: str | None = None) -> Server:
+        name = name if name is not None else self.body["server"]
+        server = self.config.servers.get(name)
+        if server is None:
+            raise UnknownServer(f"no server named {name!r} in the config")
+        return server
+
+    def panel(self, server: Server) -> Panel:
+        panel = Panel(server, dry_run=self.dry_run)
+        self.panels.append(panel)
+        return panel
+
+    def account_panel(self) -> tuple[Server, Panel]:
+        """The server and panel of an account action, once the kind is one we serve."""
+        if self.body.get("kind", "user") != "user":
+            raise Unsupported("reseller accounts are not supported by this version of isphooks")
+        server = self.server()
+        return server, self.panel(server)
+
+    def owned_account(self, panel: Panel) -> Account:
+        """Read the account: 404 when it is gone, 409 when another service owns it."""
+        name = self.body["username"]
+        account = panel.get_account(name)
+        if account is None:
+            raise AccountNotFound(f"no account {name} on {panel.server.name}")
+        ownership.check_owner(account, self.body["service_id"])
+        return account
+
+    def result(self, status: str, server: Server, status_code: int = 200,
+               **extra: Any) -> Result:
+        body: dict[str, Any] = {"action": self.action, "status": status, "server": server.name}
+        for key in ("service_id", "username"):
+            if key in self.body:
+                body[key] = self.body[key]
+        body.update(extra)
+        return Result(status_code, body)

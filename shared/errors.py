@@ -1,0 +1,126 @@
+"""One error hierarchy: each class knows its HTTP status, contract code and retryability.
+
+4xx means "do not retry the same request", 5xx means "retry later" (contract §5), so
+`retryable` is derived from the status and never set by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IsphooksError(Exception):
+    status: int = 500
+    code: str = "internal"
+
+    def __init__(self, message: str, *, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+    @property
+    def retryable(self) -> bool:
+        return self.status >= 500
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retryable,
+        }
+        if self.fields is not None:
+            error["fields"] = self.fields
+        return {"error": error}
+
+
+class InvalidRequest(IsphooksError):
+    status, code = 400, "invalid_request"
+
+
+class Unauthenticated(IsphooksError):
+    status, code = 401, "unauthenticated"
+
+
+class UnknownServer(IsphooksError):
+    status, code = 404, "unknown_server"
+
+
+class AccountNotFound(IsphooksError):
+    status, code = 404, "account_not_found"
+
+
+class NotFound(IsphooksError):
+    status, code = 404, "not_found"
+
+
+class MethodNotAllowed(IsphooksError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(IsphooksError):
+    status, code = 409, "conflict"
+
+
+class UnownedAccount(IsphooksError):
+    status, code = 409, "unowned_account"
+
+
+class PayloadTooLarge(IsphooksError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(IsphooksError):
+    status, code = 415, "unsupported_media_type"
+
+
+class PanelRejected(IsphooksError):
+    status, code = 422, "panel_rejected"
+
+
+class Unsupported(IsphooksError):
+    status, code = 422, "unsupported"
+
+
+class NoCapacity(IsphooksError):
+    status, code = 422, "no_capacity"
+
+
+class PanelError(IsphooksError):
+    status, code = 502, "panel_error"
+
+
+class PanelAuthRefused(PanelError):
+    """The panel refused our credentials: worth one config re-read (rotation)."""
+
+
+class PanelUnavailable(IsphooksError):
+    status, code = 503, "panel_unavailable"
+    retry_after_s = 30
+
+
+class ConfigUnavailable(IsphooksError):
+    status, code = 503, "config_unavailable"
+    retry_after_s = 30
+
+
+class ConfigInvalid(IsphooksError):
+    status, code = 500, "internal"
+
+
+class PanelObjectError(IsphooksError):
+    """A `doc.error` from the panel; actions catch the `exists`/`missed` cases they expect."""
+
+    status, code = 422, "panel_rejected"
+
+    def __init__(self, message: str, *, err_type: str, err_object: str) -> None:
+        super().__init__(message)
+        self.err_type = err_type
+        self.err_object = err_object
+
+
+class PanelExists(PanelObjectError):
+    status, code = 409, "conflict"
+
+
+class PanelMissing(PanelObjectError):
+    pass

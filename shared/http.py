@@ -1,0 +1,125 @@
+"""The HTTP wrapper: the one place that turns a request into an action and any outcome into
+a response. Order: method, media type, size, config, authentication (raw bytes), JSON,
+schema, action. Nothing is read from the body before the signature holds."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import flask
+
+from shared import log, schemas, webhooks
+from shared.config import CACHE, Config
+from shared.context import ActionRequest, Result
+from shared.errors import (
+    InvalidRequest,
+    IsphooksError,
+    MethodNotAllowed,
+    PanelAuthRefused,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+
+MAX_BODY = 64 * 1024
+Action = Callable[[ActionRequest], Result]
+
+
+def error_response(exc: IsphooksError) -> flask.Response:
+    response = flask.Response(json.dumps(exc.body()), status=exc.status,
+                              mimetype="application/json")
+    retry_after = getattr(exc, "retry_after_s", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _read_body(request: flask.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+    body = request.stream.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+    return body
+
+
+def _authenticate(config: Config, request: flask.Request, body: bytes) -> str:
+    if request.headers.get("webhook-signature") or not request.headers.get("Authorization"):
+        return webhooks.verify(config.webhook_keys, request.headers, body)
+    raise Unauthenticated("bearer tokens are not accepted: scheduler (OIDC) calls are not "
+                          "configured")
+
+
+def _correlation_id(request: flask.Request) -> str:
+    offered = request.headers.get("webhook-id", "")
+    return offered if webhooks.valid_id(offered) else "gen_" + uuid.uuid4().hex
+
+
+def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
+    started = time.monotonic()
+    webhook_id = _correlation_id(request)
+    fields: dict[str, Any] = {"action": action, "webhook_id": webhook_id}
+    try:
+        result = _dispatch(action, run, request, webhook_id, fields)
+        response = flask.Response(json.dumps(result.body), status=result.status_code,
+                                  mimetype="application/json")
+        fields["outcome"] = result.body.get("status")
+        fields["http_status"] = result.status_code
+        severity = "INFO"
+    except IsphooksError as exc:
+        response = error_response(exc)
+        fields.update(outcome="error", code=exc.code, http_status=exc.status)
+        severity = "WARNING" if exc.status < 500 else "ERROR"
+        fields["panel_error"] = exc.message
+    except Exception:
+        exc_ = IsphooksError("internal error; the details are in the function's log")
+        response = error_response(exc_)
+        fields.update(outcome="error", code="internal", http_status=500,
+                      traceback=traceback.format_exc())
+        severity = "ERROR"
+    fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
+    log.log(severity, f"{action} {fields.get('outcome')}", **fields)
+    return response
+
+
+def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
+              fields: dict[str, Any]) -> Result:
+    if request.method != "POST":
+        raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("Content-Type must be application/json")
+    body = _read_body(request)
+    config = CACHE.get()
+    _authenticate(config, request, body)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("the body is not valid JSON",
+                             fields={"_body": ["not valid JSON"]}) from None
+    validated = schemas.load(action, data)
+    for key in ("server", "username", "service_id", "reason"):
+        fields[key] = validated.get(key)
+    try:
+        return _run(action, run, validated, config, webhook_id)
+    except PanelAuthRefused:
+        # The panel password may have been rotated: re-read the store once, then give up.
+        fresh = CACHE.reload_if_stale(config)
+        return _run(action, run, validated, fresh, webhook_id)
+
+
+def _run(action: str, run: Action, body: dict[str, Any], config: Config,
+         webhook_id: str) -> Result:
+    req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id)
+    result = run(req)
+    if req.dry_run:
+        calls = [call for panel in req.panels for call in panel.calls]
+        result.body.update(status="dry_run", calls=calls)
+        result.body.pop("password", None)
+        result.body.pop("url", None)
+        result.status_code = 200
+    return result

@@ -1,0 +1,79 @@
+"""Structured JSON logs, one object per line on stdout (Cloud Logging's format).
+
+Records are built from an allow-list of fields: a password, key or secret has no field to
+travel in. Free text (messages, tracebacks) goes through `redact` as a second line of
+defence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from typing import Any
+
+ALLOWED_FIELDS = frozenset(
+    {
+        "action",
+        "webhook_id",
+        "server",
+        "username",
+        "service_id",
+        "duration_ms",
+        "outcome",
+        "status",
+        "http_status",
+        "code",
+        "reason",
+        "panel_func",
+        "panel_error",
+        "tls_warning",
+        "traceback",
+        "auth",
+    }
+)
+SEVERITIES = frozenset({"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"})
+
+_WHSEC_RE = re.compile(r"whsec_[A-Za-z0-9+/=]*")
+_ASSIGNMENT_RE = re.compile(
+    r"\b(authinfo|passwd|password|confirm|key)([\"']?\s*[=:]\s*[\"']?)[^&\s'\",}]+",
+    re.IGNORECASE,
+)
+_known_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Remember a secret value (from the config) so that `redact` can scrub it anywhere."""
+    if len(value) >= 4:
+        with _lock:
+            _known_secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        known = sorted(_known_secrets, key=len, reverse=True)
+    for value in known:
+        text = text.replace(value, "***")
+    text = _WHSEC_RE.sub("whsec_***", text)
+    text = _ASSIGNMENT_RE.sub(r"\1\2***", text)
+    return text.replace("authinfo", "auth***")
+
+
+def log(severity: str, message: str, **fields: Any) -> None:
+    if severity not in SEVERITIES:
+        severity = "INFO"
+    record: dict[str, Any] = {"severity": severity, "message": redact(message)}
+    for name, value in fields.items():
+        if name not in ALLOWED_FIELDS or value is None:
+            continue
+        if isinstance(value, str):
+            value = redact(value)
+        elif not isinstance(value, bool | int | float):
+            value = redact(str(value))
+        record[name] = value
+    line = json.dumps(record, separators=(",", ":"), sort_keys=False)
+    with _lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()

@@ -1,0 +1,266 @@
+"""The ISPmanager 6 client: transport, TLS, error mapping and the account operations.
+
+Every call is a form-encoded POST with `out=json` and the credentials as `authinfo` in the
+body, never in a URL. A panel error is matched on `$type`/`$object`, never on the
+localized message. Anything that is not a JSON `doc` with HTTP 200 is a transport fault,
+answered 503 so that the caller retries; actions converge by reading state first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from shared import log
+from shared.config import Server
+from shared.errors import (
+    PanelAuthRefused,
+    PanelError,
+    PanelExists,
+    PanelMissing,
+    PanelObjectError,
+    PanelRejected,
+    PanelUnavailable,
+)
+
+CONNECT_TIMEOUT_S = 10.0
+SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
+MASK = "***"
+# Request field (under plan.limits) → panel parameter: the allow-list of contract §3.
+LIMIT_FIELDS = {
+    "disk_mib": "limit_quota", "traffic_mib": "limit_traff", "databases": "limit_db",
+    "database_users": "limit_db_users", "ftp_users": "limit_ftp_users",
+    "web_domains": "limit_webdomains", "mail_domains": "limit_emaildomains",
+    "mailboxes": "limit_emails", "mailbox_quota_mib": "limit_email_quota",
+    "memory_mib": "limit_memory", "cpu_time": "limit_cpu", "processes": "limit_process",
+}
+RESELLER_LIMIT_FIELDS = {
+    "users": "limit_users",
+    "ipv4_addresses": "limit_ipv4addrs",
+    "ipv6_addresses": "limit_ipv6addrs",
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    comment: str
+    preset: str
+    active: bool
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+def masked(params: dict[str, str]) -> dict[str, str]:
+    return {k: (MASK if k in SECRET_PARAMS else v) for k, v in params.items()}
+
+
+def text(node: Any) -> str:
+    """The text of a `doc` element: `{"$": "x"}` → "x"; absent → ""."""
+    if isinstance(node, dict):
+        return str(node.get("$", ""))
+    if isinstance(node, list):
+        return text(node[0]) if node else ""
+    return "" if node is None else str(node)
+
+
+# --- transport ------------------------------------------------------------------------------
+
+class _PinnedAdapter(HTTPAdapter):
+    """Checks the SHA-256 of the peer certificate during the handshake (urllib3's
+    `assert_fingerprint`), before any byte of the request is sent."""
+
+    def __init__(self, pin_sha256: str) -> None:
+        self._pin = pin_sha256
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self._pin
+        super().init_poolmanager(*args, **kwargs)
+
+
+_sessions: dict[tuple[Any, ...], tuple[requests.Session, str | bool]] = {}
+_ca_files: dict[str, str] = {}
+_sessions_lock = threading.Lock()
+
+
+def _ca_file(ca_pem: str) -> str:
+    digest = hashlib.sha256(ca_pem.encode()).hexdigest()
+    path = _ca_files.get(digest)
+    if path is None or not os.path.exists(path):
+        fd, path = tempfile.mkstemp(prefix="isphooks-ca-", suffix=".pem")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(ca_pem)
+        _ca_files[digest] = path
+    return path
+
+
+def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
+    """One keep-alive session per panel per instance, rebuilt when its TLS settings change."""
+    key = (server.name, server.url, server.tls)
+    with _sessions_lock:
+        found = _sessions.get(key)
+        if found is None:
+            session = requests.Session()
+            session.trust_env = False  # a proxy from the environment must not see authinfo
+            verify: str | bool = True
+            if server.tls.pin_sha256:
+                session.mount(server.url, _PinnedAdapter(server.tls.pin_sha256))
+                verify = False  # the pin is the identity; urllib3 still checks it
+            elif server.tls.ca_pem:
+                verify = _ca_file(server.tls.ca_pem)
+            elif not server.tls.verify:
+                verify = False
+            found = _sessions[key] = (session, verify)
+        return found
+
+
+class Panel:
+    """One server's API. With `dry_run`, reads go to the panel and writes are only recorded."""
+
+    def __init__(self, server: Server, *, dry_run: bool = False) -> None:
+        self.server = server
+        self.dry_run = dry_run
+        self.calls: list[dict[str, Any]] = []
+
+    # -- raw call --
+
+    def call(self, func: str, params: dict[str, str] | None = None, *,
+             write: bool) -> dict[str, Any]:
+        params = params or {}
+        if self.dry_run:
+            self.calls.append({"func": func, "params": masked(params)})
+            if write:
+                return {"ok": {}}
+        else:
+            self.calls.append({"func": func})
+        doc = self._post(func, params, write)
+        error = doc.get("error")
+        if isinstance(error, dict):
+            raise _map_error(func, error)
+        return doc
+
+    def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
+        server = self.server
+        session, verify = _session_for(server)
+        if server.tls.verify is False and not server.tls.pin_sha256 and not server.tls.ca_pem:
+            log.log("WARNING", "TLS verification is DISABLED for this panel (tls.verify=false)",
+                    server=server.name, panel_func=func, tls_warning="verify_disabled")
+        form = {"func": func, "out": "json", "lang": "en",
+                "authinfo": f"{server.username}:{server.password}", **params}
+        try:
+            resp = session.post(server.url, data=form, verify=verify,
+                                timeout=(CONNECT_TIMEOUT_S, server.timeout_s),
+                                allow_redirects=False)
+        except requests.exceptions.SSLError:
+            raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None
+        except requests.exceptions.Timeout:
+            raise PanelUnavailable(_lost(server.name, func, write, "timed out")) from None
+        except requests.exceptions.RequestException:
+            raise PanelUnavailable(_lost(server.name, func, write, "connection failed")) from None
+        if resp.status_code != 200:
+            raise PanelUnavailable(
+                f"panel {server.name} answered HTTP {resp.status_code} to {func}")
+        try:
+            body = resp.json()
+        except ValueError:
+            raise PanelUnavailable(f"panel {server.name} answered {func} with non-JSON") from None
+        doc = body.get("doc") if isinstance(body, dict) else None
+        if not isinstance(doc, dict):
+            raise PanelUnavailable(f"panel {server.name} answered {func} without a doc object")
+        return doc
+
+    # -- account operations (kind: "user"; resellers use reseller.*) --
+
+    def get_account(self, name: str) -> Account | None:
+        try:
+            doc = self.call("user.edit", {"elid": name}, write=False)
+        except PanelMissing:
+            return None
+        if text(doc.get("name")) != name:
+            return None
+        return Account(
+            name=name,
+            comment=text(doc.get("comment")),
+            preset=text(doc.get("preset")),
+            active=text(doc.get("active")) != "off",
+            limits={k: text(v) for k, v in doc.items() if k.startswith("limit_")},
+        )
+
+    def template_limits(self, template: str) -> dict[str, str]:
+        try:
+            doc = self.call("preset.edit", {"elid": template}, write=False)
+        except PanelMissing:
+            raise PanelRejected(f"plan.template: the panel has no template {template!r}") from None
+        return {k: text(v) for k, v in doc.items() if k.startswith("limit_")}
+
+    def create_account(self, params: dict[str, str]) -> None:
+        self.call("user.add.finish", {"sok": "ok", **params}, write=True)
+
+    def edit_account(self, name: str, params: dict[str, str]) -> None:
+        self.call("user.edit", {"sok": "ok", "elid": name, **params}, write=True)
+
+    def suspend(self, name: str) -> None:
+        self.call("user.suspend", {"elid": name}, write=True)
+
+    def resume(self, name: str) -> None:
+        self.call("user.resume", {"elid": name}, write=True)
+
+    def delete(self, name: str) -> None:
+        self.call("user.delete", {"elid": name}, write=True)
+
+    def set_password(self, name: str, password: str) -> None:
+        self.call("usrparam", {"su": name, "sok": "ok", "passwd": password, "confirm": password},
+                  write=True)
+
+    def new_login_key(self, login: str) -> str:
+        key = secrets.token_urlsafe(24)
+        self.call("session.newkey", {"username": login, "key": key}, write=True)
+        return key
+
+
+def _lost(server: str, func: str, write: bool, what: str) -> str:
+    if write:
+        return f"panel {server} {what} during {func}; it may have acted: retry to converge"
+    return f"panel {server} {what} during {func}"
+
+
+_FIELD_NAMES = {
+    "name": "username", "passwd": "password", "confirm": "password", "preset": "plan.template",
+    "email": "email", "webdomain_name": "domain", "emaildomain_name": "domain",
+}
+
+
+def _map_error(func: str, error: dict[str, Any]) -> Exception:
+    err_type = str(error.get("$type", ""))
+    err_object = str(error.get("$object", ""))
+    if err_type == "exists":
+        return PanelExists(f"{func}: {err_object} already exists",
+                           err_type=err_type, err_object=err_object)
+    if err_type == "missed":
+        return PanelMissing(f"{func}: the panel has no such {err_object or 'object'}",
+                            err_type=err_type, err_object=err_object)
+    if err_type == "auth":
+        return PanelAuthRefused(f"the panel refused the configured credentials ({func})")
+    if err_type == "access":
+        return PanelError(f"the configured login lacks the rights for {func}")
+    if err_type in ("value", "limit"):
+        return PanelObjectError(
+            f"the panel refused the value of {_field_name(err_object)} ({func}: {err_type})",
+            err_type=err_type, err_object=err_object)
+    return PanelError(
+        f"the panel answered {func} with an unexpected error ({err_type or 'no type'})")
+
+
+def _field_name(param: str) -> str:
+    for name, panel_param in (LIMIT_FIELDS | RESELLER_LIMIT_FIELDS).items():
+        if panel_param == param:
+            return f"plan.limits.{name}"
+    return _FIELD_NAMES.get(param, param or "a field")

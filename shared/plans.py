@@ -1,0 +1,65 @@
+"""Plans: the panel parameters of a template plus limit overrides, usernames and passwords."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Panel
+
+PASSWORD_LENGTH = 24
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits
+USERNAME_MAX = 16
+USERNAME_TRIES = 10
+
+
+def plan_params(panel: Panel, plan: Mapping[str, Any], *, kind: str = "user") -> dict[str, str]:
+    """`preset` and a value for every limit: the request's, else the template's.
+
+    The panel keeps an account's old value for any limit left out of an edit, so every limit
+    is sent; the template is read only when the request leaves one to it.
+    """
+    fields = LIMIT_FIELDS | (RESELLER_LIMIT_FIELDS if kind == "reseller" else {})
+    limits = plan.get("limits") or {}
+    params = {"preset": plan["template"]}
+    missing = [param for name, param in fields.items() if name not in limits]
+    template = panel.template_limits(plan["template"]) if missing else {}
+    for name, param in fields.items():
+        params[param] = str(limits[name]) if name in limits else template.get(param, "")
+    return params
+
+
+def generate_password() -> str:
+    """24 characters from a CSPRNG, with a lower, an upper and a digit (panel policies)."""
+    while True:
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
+                and any(c.isdigit() for c in password)):
+            return password
+
+
+def normalize_username(raw: str) -> str:
+    """A safe login: `^[a-z][a-z0-9]{0,15}$`.
+
+    The panel allows 32 printable characters, but the login is also a Linux user, a
+    database prefix and a path: lowercase letters and digits only, at most 16, starting
+    with a letter, is the rule every billing module in the field stays within.
+    """
+    name = re.sub(r"[^a-z0-9]", "", raw.lower())
+    if not name or not name[0].isalpha():
+        name = "u" + name
+    return name[:USERNAME_MAX]
+
+
+def username_candidates(template: str, service_id: str, domain: str | None) -> list[str]:
+    """`name`, `name1`, … `name9`, each within the length limit."""
+    base = normalize_username(
+        template.replace("{service_id}", service_id).replace("{domain}", domain or ""))
+    out = [base]
+    for n in range(1, USERNAME_TRIES):
+        suffix = str(n)
+        out.append(base[: USERNAME_MAX - len(suffix)] + suffix)
+    return out

@@ -1,0 +1,201 @@
+"""Request schemas (contract §3). Unknown fields are errors, so a billing typo shows at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.errors import InvalidRequest
+from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
+
+_PRINTABLE = r"^[\x20-\x7e]*$"
+
+
+class _StrictBool(fields.Boolean):
+    """JSON true/false only: `1`, `"yes"` and `"true"` are typos to report, not guess."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _strict_bool(**kwargs: Any) -> fields.Boolean:
+    return _StrictBool(**kwargs)
+
+
+def _count(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1), **kwargs)
+
+
+def _service_id(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$",
+                                 error="1-64 characters of A-Z a-z 0-9 _ . : -"), **kwargs)
+
+
+def _username(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(r"^[a-z_][a-z0-9_.-]{0,31}$",
+                                 error="a panel login: 1-32 of a-z 0-9 _ . -, not starting "
+                                       "with a digit, dot or dash"), **kwargs)
+
+
+def _name(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$",
+                                                  error="1-64 of A-Z a-z 0-9 _ . -"), **kwargs)
+
+
+def _password(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^[\x20-\x7e]{8,128}$",
+                                                  error="8-128 printable ASCII characters"),
+                         **kwargs)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LimitsSchema(_Strict):
+    pass
+
+
+for _field_name in (*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS):
+    LimitsSchema._declared_fields[_field_name] = _count()
+
+
+class PlanSchema(_Strict):
+    template = fields.String(required=True, validate=[validate.Length(min=1, max=64),
+                                                      validate.Regexp(_PRINTABLE)])
+    limits = fields.Nested(LimitsSchema, load_default=dict)
+    main_ip = fields.String(load_default="shared", validate=validate.OneOf(["shared", "ipv4",
+                                                                            "ipv6"]))
+    username_template = fields.String(validate=[
+        validate.Length(min=1, max=64),
+        validate.Regexp(r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
+                        error="letters, digits, _ . - and the placeholders {service_id}, "
+                              "{domain}")])
+
+
+class IpsSchema(_Strict):
+    ipv4 = _count(load_default=0)
+    ipv6 = _count(load_default=0)
+
+
+class _Base(_Strict):
+    kind = fields.String(load_default="user", validate=validate.OneOf(["user", "reseller"]))
+    dry_run = _strict_bool(load_default=False)
+
+    @validates_schema
+    def _reseller_limits(self, data: dict[str, Any], **_: Any) -> None:
+        limits = (data.get("plan") or {}).get("limits") or {}
+        if data.get("kind", "user") != "reseller":
+            extra = sorted(set(limits) & set(RESELLER_LIMIT_FIELDS))
+            if extra:
+                raise ValidationError({"plan": {"limits": {
+                    k: ["only for kind \"reseller\""] for k in extra}}})
+
+
+class AccountSchema(_Base):
+    service_id = _service_id(required=True)
+    server = _name(required=True)
+    username = _username(required=True)
+
+
+class CreateSchema(_Base):
+    service_id = _service_id(required=True)
+    server = _name()
+    server_group = _name()
+    username = _username()
+    password = _password()
+    domain = fields.String(validate=validate.Regexp(
+        r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+        error="a lowercase domain name such as example.com"))
+    email = fields.Email(validate=validate.Length(max=254))
+    plan = fields.Nested(PlanSchema, required=True)
+    ips = fields.Nested(IpsSchema, load_default=lambda: {"ipv4": 0, "ipv6": 0})
+
+    @validates_schema
+    def _placement_and_name(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, Any] = {}
+        if "server" not in data and "server_group" not in data:
+            errors["server"] = ["server or server_group is required"]
+        if "server" in data and "server_group" in data:
+            errors["server_group"] = ["give server or server_group, not both"]
+        template = (data.get("plan") or {}).get("username_template")
+        if "username" not in data and not template:
+            errors["username"] = ["required when plan.username_template is absent"]
+        if "username" not in data and template and "{domain}" in template and "domain" not in data:
+            errors["domain"] = ["required by plan.username_template"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class SuspendSchema(AccountSchema):
+    reason = fields.String(validate=[validate.Length(max=200),
+                                     validate.Regexp(_PRINTABLE, error="printable, one line")])
+
+
+class TerminateSchema(AccountSchema):
+    force = _strict_bool(load_default=False)
+
+
+class UpgradeSchema(AccountSchema):
+    plan = fields.Nested(PlanSchema, required=True)
+
+
+class PasswordSchema(AccountSchema):
+    password = _password(required=True)
+
+
+class SsoSchema(_Base):
+    as_ = fields.String(data_key="as", load_default="user",
+                        validate=validate.OneOf(["user", "admin"]))
+    service_id = _service_id()
+    server = _name(required=True)
+    username = _username()
+
+    @validates_schema
+    def _who(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("as_", "user") == "user":
+            missing = {k: ["required for as: \"user\""]
+                       for k in ("service_id", "username") if k not in data}
+            if missing:
+                raise ValidationError(missing)
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "create": CreateSchema,
+    "suspend": SuspendSchema,
+    "unsuspend": AccountSchema,
+    "terminate": TerminateSchema,
+    "upgrade": UpgradeSchema,
+    "password": PasswordSchema,
+    "sso": SsoSchema,
+}
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, sub in messages.items():
+            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for k, v in _flatten(sub, path or "_body").items():
+                out.setdefault(k, []).extend(v)
+        return out
+    if isinstance(messages, list):
+        return {prefix or "_body": [str(m) for m in messages]}
+    return {prefix or "_body": [str(messages)]}
+
+
+def load(action: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidRequest("the body must be a JSON object", fields={"_body": ["not an object"]})
+    try:
+        result: dict[str, Any] = SCHEMAS[action]().load(data)
+    except ValidationError as exc:
+        found = _flatten(exc.messages)
+        raise InvalidRequest("invalid fields: " + ", ".join(sorted(found)), fields=found) from None
+    return result

@@ -1,0 +1,125 @@
+"""Small rules: ownership marker, username templates, passwords, request schemas, redaction."""
+
+from __future__ import annotations
+
+import io
+import json
+import string
+
+import pytest
+
+from shared import log, ownership, plans, schemas
+from shared.errors import Conflict, InvalidRequest, UnownedAccount
+from shared.panel import Account
+
+
+def _account(comment: str) -> Account:
+    return Account(name="bob", comment=comment, preset="basic", active=True)
+
+
+def test_marker_is_added_keeping_other_text_and_replaced_not_duplicated():
+    comment = ownership.with_marker("VIP customer\nisphooks:service=old", "42")
+    assert comment == "VIP customer\nisphooks:service=42"
+    assert ownership.owner_of(comment) == "42"
+    assert ownership.owner_of("isphooks:service=42 and more") is None
+    assert ownership.owner_of("") is None
+
+
+def test_reason_line_is_set_and_cleared():
+    comment = ownership.with_reason("note\nisphooks:service=1", "unpaid")
+    assert comment.splitlines() == ["note", "isphooks:service=1", "isphooks:suspended=unpaid"]
+    assert ownership.with_reason(comment, None) == "note\nisphooks:service=1"
+
+
+def test_owner_checks():
+    ownership.check_owner(_account("isphooks:service=1"), "1", terminating=True)
+    ownership.check_owner(_account("made by hand"), "1")
+    ownership.check_owner(_account(""), "1", terminating=True, force=True)
+    with pytest.raises(Conflict):
+        ownership.check_owner(_account("isphooks:service=2"), "1")
+    with pytest.raises(Conflict):
+        ownership.check_owner(_account("isphooks:service=2"), "1", terminating=True, force=True)
+    with pytest.raises(UnownedAccount):
+        ownership.check_owner(_account("made by hand"), "1", terminating=True)
+
+
+@pytest.mark.parametrize(
+    ("template", "service_id", "domain", "first"),
+    [
+        ("u{service_id}", "1042", None, "u1042"),
+        ("{domain}", "1", "My-Shop.example.com", "myshopexamplecom"),
+        ("{service_id}", "9:ab.C", None, "u9abc"),
+        ("host_{service_id}", "x" * 40, None, "host" + "x" * 12),
+    ],
+)
+def test_username_candidates(template, service_id, domain, first):
+    names = plans.username_candidates(template, service_id, domain)
+    assert names[0] == first
+    assert len(names) == 10 and len(set(names)) == 10
+    assert names[9].endswith("9")
+    assert all(len(n) <= 16 and n[0].isalpha() and n.isalnum() and n.islower() for n in names)
+
+
+def test_generated_password_shape():
+    seen = {plans.generate_password() for _ in range(50)}
+    assert len(seen) == 50
+    for pw in seen:
+        assert len(pw) == 24 and set(pw) <= set(string.ascii_letters + string.digits)
+
+
+def _create(**overrides):
+    body = {"service_id": "42", "server": "isp1", "username": "bob",
+            "plan": {"template": "basic"}}
+    body.update(overrides)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("create", _create(usernme="x"), "usernme"),
+        ("create", _create(service_id="a b"), "service_id"),
+        ("create", _create(password="short"), "password"),
+        ("create", _create(plan={"template": "b", "limits": {"disk_mib": -1}}),
+         "plan.limits.disk_mib"),
+        ("create", _create(plan={"template": "b", "limits": {"disk_mib": "10"}}),
+         "plan.limits.disk_mib"),
+        ("create", _create(plan={"template": "b", "limits": {"users": 1}}), "plan.limits.users"),
+        ("create", _create(plan={"template": "b", "extra_param": 1}), "plan.extra_param"),
+        ("create", {"service_id": "1", "plan": {"template": "b"}, "username": "bob"}, "server"),
+        ("create", {"service_id": "1", "server": "a", "plan": {"template": "b"}}, "username"),
+        ("create", _create(dry_run="yes"), "dry_run"),
+        ("create", _create(kind="admin"), "kind"),
+        ("suspend", {"service_id": "1", "server": "a", "username": "bob", "reason": "x" * 201},
+         "reason"),
+        ("terminate", {"service_id": "1", "server": "a", "username": "bob", "force": 1}, "force"),
+        ("password", {"service_id": "1", "server": "a", "username": "bob"}, "password"),
+        ("sso", {"server": "a"}, "service_id"),
+        ("sso", {"server": "a", "as": "root"}, "as"),
+        ("upgrade", {"service_id": "1", "server": "a", "username": "Bob!",
+                     "plan": {"template": "b"}}, "username"),
+    ],
+)
+def test_schema_errors_name_the_field(action, body, field):
+    with pytest.raises(InvalidRequest) as info:
+        schemas.load(action, body)
+    assert field in info.value.fields
+    assert info.value.body()["error"]["fields"] == info.value.fields
+
+
+def test_schema_accepts_admin_sso_with_only_server():
+    assert schemas.load("sso", {"server": "a", "as": "admin"})["as_"] == "admin"
+
+
+def test_log_lines_are_json_from_the_allow_list_and_redacted(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    log.register_secret("Very-Secret-Pass")
+    log.log("INFO", "failed with Very-Secret-Pass and authinfo=root:x", action="create",
+            password="leak", username="bob", traceback="passwd=abc whsec_QUJD")
+    record = json.loads(out.getvalue())
+    assert record["action"] == "create" and record["username"] == "bob"
+    assert "password" not in record
+    text = out.getvalue()
+    for leaked in ("Very-Secret-Pass", "authinfo", "abc", "whsec_QUJD", "leak"):
+        assert leaked not in text
