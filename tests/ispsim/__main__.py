@@ -1,0 +1,100 @@
+"""Run the simulator as a separate process: `python -m tests.ispsim --info-file PATH`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import string
+import sys
+import threading
+from types import FrameType
+
+from .server import Simulator
+
+DEFAULT_PRESET_LIMITS: dict[str, str] = {
+    "limit_quota": "1000",
+    "limit_traff": "10000",
+    "limit_db": "5",
+    "limit_db_users": "5",
+    "limit_ftp_users": "5",
+    "limit_webdomains": "5",
+    "limit_emaildomains": "5",
+    "limit_emails": "20",
+    "limit_email_quota": "500",
+    "limit_memory": "512",
+    "limit_cpu": "100",
+    "limit_process": "20",
+}
+
+
+def _random_password(length: int = 24) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.ispsim", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1500, help="0 picks a free port")
+    parser.add_argument("--admin", default="root", help="admin login")
+    parser.add_argument("--password", default=None, help="admin password (default: random)")
+    parser.add_argument("--edition", default="lite")
+    parser.add_argument(
+        "--preset", action="append", default=None, help="preset to create (repeatable)"
+    )
+    parser.add_argument("--info-file", default=None, help="write connection info JSON here")
+    return parser.parse_args(argv)
+
+
+def write_info(path: str, info: dict[str, object]) -> None:
+    # The file holds the admin password and control token: owner-only from creation on.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    password = args.password or _random_password()
+    sim = Simulator(args.admin, password, edition=args.edition, host=args.host, port=args.port)
+    for name in args.preset or ["basic"]:
+        sim.add_preset(name, DEFAULT_PRESET_LIMITS)
+
+    done = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    sim.start()
+    try:
+        if args.info_file:
+            write_info(
+                args.info_file,
+                {
+                    "url": sim.url,
+                    "ca_pem": sim.ca_pem,
+                    "pin_sha256": sim.pin_sha256,
+                    "admin": args.admin,
+                    "password": password,
+                    "control_token": sim.control_token,
+                    "edition": args.edition,
+                },
+            )
+        print(f"ispsim listening on {sim.url}", flush=True)
+        # Short waits keep the main thread responsive to signals.
+        while not done.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

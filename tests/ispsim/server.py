@@ -1,0 +1,398 @@
+"""HTTPS transport, journal, fault injection and the `Simulator` facade."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import secrets
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import certs
+from .state import Panel, Params, Reply, is_write, mask_params
+
+FAULT_KINDS = frozenset({"reset", "hang", "http500", "html", "badjson"})
+FAULT_WHEN = frozenset({"before", "after"})
+LOGIN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>ISPmanager</title></head><body>"
+    b'<form method="post" action="/ispmgr"><input name="username"/>'
+    b'<input name="password" type="password"/><input type="submit" value="Log in"/>'
+    b"</form></body></html>"
+)
+TRUNCATED_JSON = b'{"doc": {"ok"'
+MAX_BODY = 1 << 20
+
+
+@dataclass
+class Fault:
+    kind: str
+    remaining: int
+    func: str | None
+    when: str
+
+
+class FaultQueue:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, kind: str, count: int = 1, func: str | None = None, when: str = "before") -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        if when not in FAULT_WHEN:
+            raise ValueError(f"unknown fault timing {when!r}")
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        with self._lock:
+            self._faults.append(Fault(kind, count, func or None, when))
+
+    def take(self, func: str) -> Fault | None:
+        """Consume one use of the first fault matching this call, if any."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.func is None or fault.func == func:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return Fault(fault.kind, 1, fault.func, fault.when)
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+
+class Journal:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[dict[str, Any]] = []
+
+    def append(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def parse_params(query: str, body: bytes) -> Params:
+    """Merge query-string and form-body parameters; the body wins, last value wins."""
+    params: Params = {}
+    for source in (query, body.decode("utf-8", errors="replace")):
+        for key, values in parse_qs(source, keep_blank_values=True, errors="replace").items():
+            params[key] = values[-1]
+    return params
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sim: Simulator
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that drop the connection or reject our certificate are expected noise.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    timeout = 60  # an idle client must not pin a worker thread forever
+    server_version = "ispsim/1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean
+
+    def do_GET(self) -> None:
+        self._route(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(413, "text/plain", b"body too large\n")
+            return
+        self._route(self.rfile.read(length) if length > 0 else b"")
+
+    def _route(self, body: bytes) -> None:
+        url = urlsplit(self.path)
+        if url.path == "/ispmgr":
+            self._api(url.query, body)
+        elif url.path.startswith("/_sim/"):
+            self._control(url.path, body)
+        else:
+            self._send(404, "text/plain", b"not found\n")
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, data: object) -> None:
+        self._send(status, "application/json", json.dumps(data).encode("utf-8"))
+
+    # -- API ---------------------------------------------------------------------
+
+    def _api(self, query: str, body: bytes) -> None:
+        sim = self.server.sim
+        params = parse_params(query, body)
+        func = params.get("func", "")
+        fault = sim.faults.take(func)
+        reply: Reply | None = None
+        if fault is None or fault.when == "after":
+            reply = sim.panel.dispatch(params)
+        if fault is not None:
+            result = f"fault:{fault.kind}"
+        else:
+            assert reply is not None
+            result = reply.result
+        su = params.get("su") or None
+        sim.journal_log.append(
+            {
+                "func": func,
+                "params": mask_params(params),
+                "login": reply.login if reply else None,
+                "su": su,
+                "write": is_write(func, params),
+                "result": result,
+                "time": time.time(),
+            }
+        )
+        if fault is not None:
+            self._apply_fault(fault.kind)
+        elif reply is not None:
+            self._send(200, reply.content_type, reply.body)
+
+    def _apply_fault(self, kind: str) -> None:
+        self.close_connection = True
+        if kind == "reset":
+            self._abort()
+        elif kind == "hang":
+            # Waits on the stop event so Simulator.stop() is never held up by a hang.
+            self.server.sim.stopping.wait(self.server.sim.hang_seconds)
+        elif kind == "http500":
+            self._send(500, "text/plain; charset=utf-8", b"Internal Server Error\n")
+        elif kind == "html":
+            self._send(200, "text/html; charset=utf-8", LOGIN_PAGE)
+        elif kind == "badjson":
+            self._send(200, "application/json", TRUNCATED_JSON)
+
+    def _abort(self) -> None:
+        # Linger (on, 0s) turns close() into a TCP RST. The socket must really close
+        # here: rfile holds a reference, and the server's later shutdown(SHUT_WR)
+        # would send a polite FIN first.
+        conn = self.connection
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        conn.close()
+
+    # -- control -------------------------------------------------------------------
+
+    def _control(self, path: str, body: bytes) -> None:
+        sim = self.server.sim
+        token = self.headers.get("X-Sim-Token", "")
+        if not hmac.compare_digest(token.encode(), sim.control_token.encode()):
+            self._send(403, "text/plain", b"forbidden\n")
+            return
+        route = (self.command, path)
+        if route == ("GET", "/_sim/state"):
+            self._send_json(200, sim.control_state())
+        elif route == ("GET", "/_sim/journal"):
+            self._send_json(200, sim.journal)
+        elif route == ("POST", "/_sim/faults"):
+            self._control_fault(body)
+        elif route == ("POST", "/_sim/reset"):
+            sim.clear_journal()
+            sim.clear_faults()
+            self._send_json(200, {"ok": True})
+        else:
+            self._send(404, "text/plain", b"not found\n")
+
+    def _control_fault(self, body: bytes) -> None:
+        try:
+            spec = json.loads(body or b"{}")
+            self.server.sim.inject(
+                str(spec["kind"]),
+                count=int(spec.get("count", 1)),
+                func=spec.get("func"),
+                when=str(spec.get("when", "before")),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            self._send_json(400, {"error": str(exc)})
+            return
+        self._send_json(200, {"ok": True})
+
+
+class Simulator:
+    """A stateful ISPmanager 6 panel served over HTTPS from a background thread."""
+
+    def __init__(
+        self,
+        admin_login: str = "root",
+        admin_password: str | None = None,
+        edition: str = "lite",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.admin_login = admin_login
+        self.edition = edition
+        self.host = host
+        self.hang_seconds: float = 30.0
+        self.control_token = secrets.token_hex(16)
+        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18))
+        self.faults = FaultQueue()
+        self.journal_log = Journal()
+        self.stopping = threading.Event()
+        self.ca_pem = ""
+        self.pin_sha256 = ""
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        if self._server is not None:
+            return self
+        bundle = certs.generate_self_signed()
+        context = certs.server_context(bundle)
+        server = _Server((self.host, self._port), _Handler)
+        # Handshake lazily in the worker thread so a slow client cannot block accept().
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        server.sim = self
+        self.ca_pem, self.pin_sha256 = bundle.cert_pem, bundle.pin_sha256
+        self._port = server.server_port
+        self.stopping.clear()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="ispsim", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def admin_password(self) -> str:
+        return self.panel.admin_password  # usrparam may change it
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self._port}/ispmgr"
+
+    # -- state setup and inspection ------------------------------------------------------
+
+    def add_preset(self, name: str, limits: dict[str, str] | None = None) -> None:
+        self.panel.add_preset(name, limits)
+
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        preset: str = "",
+        comment: str = "",
+        active: bool = True,
+        limits: dict[str, str] | None = None,
+        **fields: str,
+    ) -> None:
+        """Create a user directly; limits not given come from the preset."""
+        self.panel.add_user(name, password, preset, comment, active, limits, **fields)
+
+    @property
+    def users(self) -> dict[str, dict[str, Any]]:
+        return self.panel.snapshot_users()
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        with self.panel.lock:
+            record = self.panel.users.get(name)
+            return copy.deepcopy(record) if record is not None else None
+
+    @property
+    def presets(self) -> dict[str, dict[str, Any]]:
+        return self.panel.snapshot_presets()
+
+    @property
+    def sso_keys(self) -> dict[str, str]:
+        with self.panel.lock:
+            return dict(self.panel.sso_keys)
+
+    @property
+    def logins(self) -> list[str]:
+        with self.panel.lock:
+            return list(self.panel.logins)
+
+    @property
+    def journal(self) -> list[dict[str, Any]]:
+        return self.journal_log.snapshot()
+
+    def clear_journal(self) -> None:
+        self.journal_log.clear()
+
+    def inject(
+        self, kind: str, count: int = 1, func: str | None = None, when: str = "before"
+    ) -> None:
+        self.faults.add(kind, count, func, when)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def control_state(self) -> dict[str, Any]:
+        """State for /_sim/state: passwords only as SHA-256, SSO keys only as counts."""
+        users = self.users
+        for record in users.values():
+            password = record.pop("password")
+            record["password_sha256"] = hashlib.sha256(password.encode("utf-8")).hexdigest()
+        key_counts: dict[str, int] = {}
+        for username in self.sso_keys.values():
+            key_counts[username] = key_counts.get(username, 0) + 1
+        return {"users": users, "presets": self.presets, "sso_keys": key_counts}
