@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+PORT ?= 8080
+
 run: install
-	$(PY) -m tests.ispsim.devstack
+	$(PY) -m tests.ispsim.devstack --port $(PORT)
 
 test: install
 	$(PY) -m pytest

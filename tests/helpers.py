@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def write_config(path: Path, sim: Simulator, **overrides: Any) -> Path:
 def signed(body: Any, secret: str = SECRET, msg_id: str | None = None) -> tuple[bytes, dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     msg_id = msg_id or "msg_" + uuid.uuid4().hex
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(now.timestamp())),

@@ -38,6 +38,8 @@ WRITE_WITH_SOK = frozenset({"user.edit", "user.add.finish", "preset.edit", "usrp
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
 _NAME_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
+# System accounts a panel will not hand out as logins (the panel's own list is undocumented).
+RESERVED_NAMES = frozenset({"root", "admin", "mysql", "nobody", "www-data", "ftp", "mail"})
 _LIMIT_VALUE_RE = re.compile(r"[0-9]*")
 
 Params = dict[str, str]
@@ -351,7 +353,7 @@ class Panel:
 
     def _create_user(self, params: Params) -> None:
         name = params.get("name", "")
-        if not _NAME_RE.fullmatch(name):
+        if not _NAME_RE.fullmatch(name) or name in RESERVED_NAMES:
             raise ApiError("value", "name", "Invalid user name")
         if name in self.users or name == self.admin_login:
             raise ApiError("exists", "user", f"User '{name}' already exists")

@@ -58,7 +58,7 @@ def test_invalid_document_names_the_key_and_hides_values(doc, key):
 def test_password_missing_is_named():
     doc = _doc()
     del doc["servers"]["isp1"]["password"]
-    with pytest.raises(ConfigInvalid, match="servers.isp1.password"):
+    with pytest.raises(ConfigInvalid, match=r"servers\.isp1\.password"):
         cfg.parse_document(json.dumps(doc))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -49,7 +49,7 @@ def test_reference_library_verifies_what_we_sign():
 
 def test_we_verify_what_the_reference_library_signs():
     body = '{"service_id": "42"}'
-    now = datetime.now(tz=timezone.utc)
+    now = datetime.now(tz=UTC)
     sig = Webhook(SPEC_SECRET).sign("msg_theirs", now, body)
     headers = {"webhook-id": "msg_theirs", "webhook-timestamp": str(int(now.timestamp())),
                "webhook-signature": sig}

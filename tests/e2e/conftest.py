@@ -1,0 +1,71 @@
+"""End-to-end tier: `isphooks serve` as a subprocess, driven over real HTTP with deliveries
+signed by the `standardwebhooks` package, against the simulator over real HTTPS."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared.config import CACHE
+from tests.helpers import signed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Served:
+    def __init__(self, config_path: Path, out_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.out_path = out_path
+        self._out = open(out_path, "wb")
+        env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", "--port", str(self.port)],
+            stdout=self._out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.ConnectionError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("isphooks serve exited:\n" + self.output()) from None
+                time.sleep(0.1)
+        raise RuntimeError("isphooks serve did not start in 30 s")
+
+    def post(self, action: str, body, **kwargs) -> requests.Response:
+        raw, headers = signed(body, **kwargs)
+        return requests.post(f"{self.url}/{action}", data=raw, headers=headers, timeout=30)
+
+    def output(self) -> str:
+        self._out.flush()
+        return self.out_path.read_text(errors="replace")
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._out.close()
+        return self.out_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def served(config_path, tmp_path):
+    server = Served(config_path, tmp_path / "serve.log")
+    yield server
+    server.stop()
+    CACHE.clear()

@@ -1,0 +1,120 @@
+"""`make run`: the embedded default. Starts the panel simulator on loopback HTTPS with a
+fresh certificate, writes a local config with a fresh `whsec_` secret into `.local/`
+(git-ignored), runs `isphooks serve` on 127.0.0.1:8080 and prints what to paste."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.ispsim import Simulator
+from tests.ispsim.__main__ import DEFAULT_PRESET_LIMITS, write_info
+
+EXAMPLE = {"service_id": "1001", "server": "local", "username": "demo1001",
+           "plan": {"template": "basic", "limits": {"disk_mib": 2048}}}
+
+
+def _free(port: int) -> int:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return 0
+    return port
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--panel-port", type=int, default=1500)
+    parser.add_argument("--dir", default=".local")
+    args = parser.parse_args(argv)
+
+    folder = Path(args.dir)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    sim = Simulator("root", secrets.token_urlsafe(18), edition="lite",
+                    port=_free(args.panel_port)).start()
+    for name, quota in (("basic", "1000"), ("pro", "5000")):
+        sim.add_preset(name, {**DEFAULT_PRESET_LIMITS, "limit_quota": quota})
+    write_info(str(folder / "ispsim.json"), {
+        "url": sim.url, "ca_pem": sim.ca_pem, "pin_sha256": sim.pin_sha256, "admin": "root",
+        "password": sim.admin_password, "control_token": sim.control_token})
+    config_path = (folder / "isphooks.json").resolve()
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    write_info(str(config_path), {
+        "webhook_secrets": [secret],
+        "servers": {"local": {"url": sim.url, "username": "root", "password": sim.admin_password,
+                              "edition": "lite", "tls": {"pin_sha256": sim.pin_sha256}}}})
+
+    env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}"}
+    serve = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "--port",
+                              str(args.port)], env=env)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        _wait(url, serve)
+        _print_example(config_path, url)
+        signal.signal(signal.SIGTERM, lambda *_: serve.terminate())
+        serve.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)
+        sim.stop()
+    return 0
+
+
+def _wait(url: str, serve: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if serve.poll() is not None:
+            raise SystemExit("isphooks serve exited; is the port taken? try: make run PORT=8081")
+        try:
+            requests.get(url + "/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit("isphooks serve did not start within 30 s")
+
+
+def _print_example(config_path: Path, url: str) -> None:
+    bindir = Path(sys.executable).parent
+    isphooks = bindir / "isphooks"
+    try:
+        shown = "./" + str(isphooks.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(isphooks)
+    body = json.dumps(EXAMPLE)
+    store = f"file:{config_path}"
+    print(f"""
+isphooks is serving at {url}  (panel simulator: see {config_path.parent}/ispsim.json)
+Stop with Ctrl-C. In another terminal, paste:
+
+  export ISPHOOKS_SECRETS={shlex.quote(store)}
+  {shown} send create {shlex.quote(body)} --url {url}
+
+or the same with curl:
+
+  BODY={shlex.quote(body)}
+  SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["webhook_secrets"][0])' {shlex.quote(str(config_path))})
+  mapfile -t H < <({shown} sign --secret "$SECRET" "$BODY")
+  curl -sS {url}/create -H 'Content-Type: application/json' "${{H[@]/#/-H}}" -d "$BODY"
+Ready.
+""", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
