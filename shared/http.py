@@ -75,7 +75,7 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
         response = error_response(exc)
         fields.update(outcome="error", code=exc.code, http_status=exc.status)
         severity = "WARNING" if exc.status < 500 else "ERROR"
-        fields["panel_error"] = exc.message
+        fields["error"] = exc.message
     except Exception:
         exc_ = IsphooksError("internal error; the details are in the function's log")
         response = error_response(exc_)

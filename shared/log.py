@@ -27,7 +27,7 @@ ALLOWED_FIELDS = frozenset(
         "code",
         "reason",
         "panel_func",
-        "panel_error",
+        "error",
         "tls_warning",
         "traceback",
         "auth",
