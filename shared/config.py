@@ -20,7 +20,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from shared import log, webhooks
-from shared.errors import ConfigInvalid, ConfigUnavailable
+from shared.errors import ConfigInvalid
+from shared.stores import STORES
 
 ENV_STORE = "ISPHOOKS_SECRETS"
 ENV_TTL = "ISPHOOKS_SECRETS_TTL"
@@ -226,27 +227,7 @@ def parse_document(raw: str | bytes) -> Config:
     )
 
 
-# --- stores -------------------------------------------------------------------------------
-
-def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise ConfigUnavailable(f"cannot read the config file ({exc.strerror})") from None
-
-
-def _read_env(name: str) -> bytes:
-    value = os.environ.get(name)
-    if value is None:
-        raise ConfigUnavailable(f"environment variable {name} is not set")
-    return value.encode()
-
-
-# A store is a function from the part after the scheme to the raw document. Cloud stores
-# import their SDK inside the function, so an instance pays only for the one it uses.
-STORES: dict[str, Callable[[str], bytes]] = {"file": _read_file, "env": _read_env}
-
+# --- stores and cache -------------------------------------------------------------------
 
 def read_document(location: str) -> bytes:
     scheme, sep, rest = location.partition(":")

@@ -1,6 +1,7 @@
 """The HTTP wrapper: the one place that turns a request into an action and any outcome into
 a response. Order: method, media type, size, config, authentication (raw bytes), JSON,
-schema, action. Nothing is read from the body before the signature holds."""
+schema, action. A bearer token is checked before the body is read; a signature is checked
+on the raw body bytes before any parsing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import flask
 
-from shared import log, schemas, webhooks
+from shared import log, oidc, schemas, webhooks
 from shared.config import CACHE, Config
 from shared.context import ActionRequest, Result
 from shared.errors import (
@@ -22,7 +23,6 @@ from shared.errors import (
     MethodNotAllowed,
     PanelAuthRefused,
     PayloadTooLarge,
-    Unauthenticated,
     UnsupportedMediaType,
 )
 
@@ -48,16 +48,18 @@ def _read_body(request: flask.Request) -> bytes:
     return body
 
 
-def _authenticate(config: Config, request: flask.Request, body: bytes) -> str:
-    if request.headers.get("webhook-signature") or not request.headers.get("Authorization"):
-        return webhooks.verify(config.webhook_keys, request.headers, body)
-    raise Unauthenticated("bearer tokens are not accepted: scheduler (OIDC) calls are not "
-                          "configured")
+def _bearer(request: flask.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if request.headers.get("webhook-signature") or scheme.lower() != "bearer":
+        return None
+    return token.strip()
 
 
 def _correlation_id(request: flask.Request) -> str:
     offered = request.headers.get("webhook-id", "")
-    return offered if webhooks.valid_id(offered) else "gen_" + uuid.uuid4().hex
+    if _bearer(request) is None and webhooks.valid_id(offered):
+        return offered
+    return "gen_" + uuid.uuid4().hex
 
 
 def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
@@ -93,9 +95,16 @@ def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
         raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
-    body = _read_body(request)
     config = CACHE.get()
-    _authenticate(config, request, body)
+    token = _bearer(request)
+    if token is not None:
+        # A scheduler call: the token is checked before a byte of the body is read.
+        fields["auth"] = "oidc"
+        oidc.verify(token, config.scheduler)
+        body = _read_body(request)
+    else:
+        body = _read_body(request)
+        webhooks.verify(config.webhook_keys, request.headers, body)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):

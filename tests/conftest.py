@@ -23,3 +23,37 @@ def config_path(tmp_path, sim, monkeypatch):
     CACHE.clear()
     yield path
     CACHE.clear()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """AWS Secrets Manager as moto's real HTTP server on loopback (not an in-process patch)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(moto_server, monkeypatch):
+    import boto3
+
+    for name, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
+                        "AWS_CONFIG_FILE": "/dev/null",
+                        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+        monkeypatch.setenv(name, value)
+    return boto3.client("secretsmanager", endpoint_url=moto_server, region_name="eu-west-1")
+
+
+@pytest.fixture
+def gcp_fake(monkeypatch):
+    from tests.fakes.gcp_secrets import FakeSecretManager
+
+    fake = FakeSecretManager().start()
+    monkeypatch.setenv("ISPHOOKS_GCP_ENDPOINT", fake.url)
+    yield fake
+    fake.stop()

@@ -24,12 +24,14 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, config_path: Path, out_path: Path) -> None:
+    def __init__(self, config_path: Path | None, out_path: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out_path = out_path
         self._out = open(out_path, "wb")
-        env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}"}
+        env = dict(os.environ)
+        if config_path is not None:
+            env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shared.cli", "serve", "--port", str(self.port)],
             stdout=self._out, stderr=subprocess.STDOUT, env=env)

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from shared import config as cfg
+from shared import stores
 from shared.errors import ConfigInvalid, ConfigUnavailable
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -86,8 +87,8 @@ def test_cache_reads_once_within_ttl_and_rereads_when_stale(tmp_path, monkeypatc
     path = tmp_path / "c.json"
     path.write_text(json.dumps(_doc()))
     reads = []
-    real = cfg.STORES["file"]
-    monkeypatch.setitem(cfg.STORES, "file", lambda p: reads.append(p) or real(p))
+    real = stores.STORES["file"]
+    monkeypatch.setitem(stores.STORES, "file", lambda p: reads.append(p) or real(p))
     cache = cfg.ConfigCache(lambda: f"file:{path}")
     threads = [threading.Thread(target=cache.get) for _ in range(16)]
     for t in threads:

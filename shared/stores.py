@@ -1,0 +1,144 @@
+"""Where the config document lives (contract §6): `file:`, `env:`, `gcp:`, `aws:`.
+
+A store turns the part after the scheme into the document's raw bytes. Cloud SDKs are
+imported inside their store, so an instance pays only for the one it is configured with
+(google-cloud-secret-manager and boto3 each cost a few hundred ms to import). Every
+failure is `ConfigUnavailable` (503, retryable) whose message names the store and the
+kind of failure, never the document.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from shared.errors import ConfigInvalid, ConfigUnavailable
+
+ENV_GCP_ENDPOINT = "ISPHOOKS_GCP_ENDPOINT"
+STORE_TIMEOUT_S = 10.0
+_GCP_NAME_RE = re.compile(r"^projects/[^/]+/secrets/[^/]+(/versions/[^/]+)?$")
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(key: str, make: Callable[[], Any]) -> Any:
+    """One SDK client per store and endpoint per instance, made on first use."""
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = make()
+        return _clients[key]
+
+
+def read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ConfigUnavailable(f"cannot read the config file ({exc.strerror})") from None
+
+
+def read_env(name: str) -> bytes:
+    value = os.environ.get(name)
+    if value is None:
+        raise ConfigUnavailable(f"environment variable {name} is not set")
+    return value.encode()
+
+
+# --- Google Secret Manager ------------------------------------------------------------------
+
+def _crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), as Secret Manager's `dataCrc32c`."""
+    crc = 0xFFFFFFFF
+    table = _crc32c_table()
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+_CRC_TABLE: list[int] = []
+
+
+def _crc32c_table() -> list[int]:
+    if not _CRC_TABLE:
+        for n in range(256):
+            c = n
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            _CRC_TABLE.append(c)
+    return _CRC_TABLE
+
+
+def _gcp_client(endpoint: str | None) -> Any:
+    from google.cloud import secretmanager
+
+    if endpoint:
+        # A private endpoint or a local fake: REST transport, no Google credentials.
+        from google.auth.credentials import AnonymousCredentials
+
+        return secretmanager.SecretManagerServiceClient(
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            transport="rest",
+            client_options={"api_endpoint": endpoint})
+    return secretmanager.SecretManagerServiceClient()
+
+
+def read_gcp(name: str) -> bytes:
+    if not _GCP_NAME_RE.match(name):
+        raise ConfigInvalid("ISPHOOKS_SECRETS: gcp:projects/P/secrets/S[/versions/V] expected")
+    if "/versions/" not in name:
+        name += "/versions/latest"
+    from google.api_core import exceptions as gexc
+
+    endpoint = os.environ.get(ENV_GCP_ENDPOINT)
+    client = _client(f"gcp:{endpoint}", lambda: _gcp_client(endpoint))
+    try:
+        response = client.access_secret_version(request={"name": name}, retry=None,
+                                                timeout=STORE_TIMEOUT_S)
+    except gexc.GoogleAPICallError as exc:
+        raise ConfigUnavailable(
+            f"Secret Manager refused {name}: {type(exc).__name__}") from None
+    except Exception as exc:  # transport errors of the SDK's many layers
+        raise ConfigUnavailable(f"Secret Manager unreachable: {type(exc).__name__}") from None
+    payload = response.payload
+    data = bytes(payload.data)
+    if "data_crc32c" in payload and payload.data_crc32c != _crc32c(data):
+        raise ConfigUnavailable(f"Secret Manager payload of {name} failed its checksum")
+    return data
+
+
+# --- AWS Secrets Manager --------------------------------------------------------------------
+
+def _aws_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Region and AWS_ENDPOINT_URL come from the usual AWS settings.
+    return boto3.session.Session().client(
+        "secretsmanager",
+        config=Config(connect_timeout=5, read_timeout=STORE_TIMEOUT_S,
+                      retries={"max_attempts": 2, "mode": "standard"}))
+
+
+def read_aws(secret_id: str) -> bytes:
+    from botocore import exceptions as bexc
+
+    try:
+        client = _client(f"aws:{os.environ.get('AWS_ENDPOINT_URL')}", _aws_client)
+        response = client.get_secret_value(SecretId=secret_id)
+    except bexc.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "error")
+        raise ConfigUnavailable(f"AWS Secrets Manager refused the secret: {code}") from None
+    except bexc.BotoCoreError as exc:
+        raise ConfigUnavailable(f"AWS Secrets Manager unreachable: {type(exc).__name__}") from None
+    if "SecretString" in response:
+        return str(response["SecretString"]).encode()
+    return bytes(response["SecretBinary"])
+
+
+STORES: dict[str, Callable[[str], bytes]] = {
+    "file": read_file, "env": read_env, "gcp": read_gcp, "aws": read_aws,
+}

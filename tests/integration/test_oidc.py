@@ -1,0 +1,91 @@
+"""Cloud Scheduler's calls: Google-signed OIDC tokens checked with google-auth against the
+issuer's certificates served on loopback; anything else is 401 with no panel call."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from shared import oidc
+from shared.config import CACHE
+from tests.fakes.oidc_issuer import Issuer
+from tests.helpers import create_body, server_entry
+
+ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
+
+
+@pytest.fixture
+def issuer(sim, config_path):
+    issuer = Issuer().start()
+    doc = json.loads(config_path.read_text())
+    doc["scheduler"] = issuer.scheduler_config()
+    config_path.write_text(json.dumps(doc))
+    CACHE.clear()
+    oidc._certs.clear()
+    yield issuer
+    issuer.stop()
+    oidc._certs.clear()
+
+
+def _bearer(call, token, body=ACCOUNT, action="suspend"):
+    return call.raw(action, data=json.dumps(body), content_type="application/json",
+                    headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, sim, issuer,
+                                                                      capsys):
+    call("create", create_body())
+    resp = _bearer(call, issuer.token())
+    assert resp.status_code == 200, resp.json
+    assert resp.json["status"] == "suspended"
+    assert _bearer(call, issuer.token()).json["status"] == "already_suspended"
+    assert issuer.cert_fetches == 1  # cached per Cache-Control: max-age=3600
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    oidc_lines = [r for r in records if r.get("auth") == "oidc"]
+    assert len(oidc_lines) == 2
+    assert all(r["webhook_id"].startswith("gen_") for r in oidc_lines)
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda i: i.token(aud="https://other.example.net"), id="wrong-audience"),
+        pytest.param(lambda i: i.token(email="intruder@evil.example"), id="unlisted-email"),
+        pytest.param(lambda i: i.token(email_verified=False), id="email-not-verified"),
+        pytest.param(lambda i: i.token(email_verified=None), id="email-verified-missing"),
+        pytest.param(lambda i: i.token(iat=int(time.time()) - 7200,
+                                       exp=int(time.time()) - 3600), id="expired"),
+        pytest.param(lambda i: i.token(iss="https://evil.example"), id="wrong-issuer"),
+        pytest.param(lambda i: i.token(key_pem=Issuer().key_pem), id="bad-signature"),
+        pytest.param(lambda i: i.unsigned_token(), id="alg-none"),
+        pytest.param(lambda i: i.token()[:-4] + "AAAA", id="tampered-signature"),
+        pytest.param(lambda i: "not-a-jwt", id="garbage"),
+        pytest.param(lambda i: "", id="empty"),
+    ],
+)
+def test_refused_tokens_are_401_with_no_panel_call(call, sim, issuer, make_token):
+    resp = _bearer(call, make_token(issuer))
+    assert resp.status_code == 401, resp.json
+    assert resp.json["error"]["code"] == "unauthenticated"
+    assert sim.journal == []
+
+
+def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
+    issuer = Issuer().start()
+    try:
+        resp = _bearer(call, issuer.token())
+        assert resp.status_code == 401 and "scheduler" in resp.json["error"]["message"]
+        assert issuer.cert_fetches == 0
+    finally:
+        issuer.stop()
+
+
+def test_scheduler_only_config_needs_no_webhook_secret(call, sim, config_path, issuer):
+    doc = {"scheduler": issuer.scheduler_config(), "servers": {"isp1": server_entry(sim)}}
+    config_path.write_text(json.dumps(doc))
+    CACHE.clear()
+    resp = _bearer(call, issuer.token(), body={**ACCOUNT, "username": "ghost"})
+    assert resp.status_code == 404  # authenticated, then the account is not there
+    assert call("suspend", ACCOUNT).status_code == 401  # no secret can match
