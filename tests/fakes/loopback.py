@@ -34,7 +34,7 @@ class LoopbackServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _serve  # noqa: N815
+            do_GET = do_POST = _serve
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self._server.daemon_threads = True
