@@ -1,47 +1,73 @@
-"""create: ensure the account exists with the plan, password and ownership marker.
+"""create: ensure the account exists with the plan, password, ownership marker and IPs.
 
 The create call goes first (one write; the marker travels in it). When the name is taken
 the account is read: our marker for this service converges (plan and password re-applied),
 anything else is a conflict for a given name or the next candidate for a generated one.
 Two identical creates at the same moment therefore make one account: the panel lets one
-`user.add.finish` through and the other converges.
+create through and the other converges. Dedicated addresses are counted and topped up
+after the account exists, so a create that failed half-way is finished by its retry.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared import ownership, plans
-from shared.context import ActionRequest, Result
+from shared.config import Server
+from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
 from shared.errors import Conflict, PanelExists, PanelUnavailable, Unsupported
 from shared.panel import Panel
+from shared.placement import place
 
 
 def run(req: ActionRequest) -> Result:
     body = req.body
-    if body["kind"] != "user":
-        raise Unsupported("reseller accounts are not supported by this version of isphooks")
-    if "server_group" in body:
-        raise Unsupported("server_group placement is not supported by this version; give server")
-    if body["plan"]["main_ip"] != "shared" or body["ips"]["ipv4"] or body["ips"]["ipv6"]:
-        raise Unsupported("dedicated IP addresses are not supported by this version")
-    server = req.server()
+    server, known_name = _server(req)
+    require_kind(server, req.kind)
+    _require_ip_support(server, body)
     panel = req.panel(server)
-    service_id = body["service_id"]
     password = body.get("password") or plans.generate_password()
     generated = "password" not in body
-    params = plans.plan_params(panel, body["plan"])
+    params = plans.plan_params(panel, body["plan"], kind=req.kind)
 
-    explicit = "username" in body
-    candidates = [body["username"]] if explicit else plans.username_candidates(
-        body["plan"]["username_template"], service_id, body.get("domain"))
+    if "username" in body:
+        candidates = [body["username"]]
+    elif known_name:
+        candidates = [known_name]
+    else:
+        candidates = plans.username_candidates(
+            body["plan"]["username_template"], body["service_id"], body.get("domain"))
 
     for name in candidates:
         status = _ensure(req, panel, name, password, params)
         if status is not None:
-            return _done(req, status, name, password if generated else None)
-        if explicit:
+            ips = _ensure_ips(panel, name, body)
+            extra: dict[str, Any] = {"username": name, "panel_url": server.url}
+            if ips:
+                extra["ips"] = ips
+            if generated:
+                extra["password"] = password
+            code = 201 if status == "created" else 200
+            return req.result(status, server, status_code=code, **extra)
+        if len(candidates) == 1:
             raise Conflict(f"username {name} is taken by an account of another service "
                            "or one made outside isphooks")
     raise Conflict(f"no free username among {candidates[0]} to {candidates[-1]}")
+
+
+def _server(req: ActionRequest) -> tuple[Server, str | None]:
+    if "server" in req.body:
+        return req.server(), None
+    placement = place(req, req.body["server_group"])
+    req.body["server"] = placement.server.name
+    return placement.server, placement.existing_username
+
+
+def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
+    wants_ips = body["plan"]["main_ip"] != "shared" or body["ips"]["ipv4"] or body["ips"]["ipv6"]
+    if wants_ips and server.edition not in IP_EDITIONS:
+        raise Unsupported(f"dedicated IP addresses need ISPmanager business; server "
+                          f"{server.name} runs {server.edition}")
 
 
 def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
@@ -70,16 +96,26 @@ def _create_params(req: ActionRequest, name: str, password: str,
               "comment": ownership.with_marker("", body["service_id"]), **plan}
     if body.get("email"):
         params["email"] = body["email"]
-    if body.get("domain"):
-        params["webdomain_name"] = params["emaildomain_name"] = body["domain"]
-    else:
-        params["webdomain"] = params["emaildomain"] = "off"
+    if body["plan"]["main_ip"] != "shared":
+        params.update(ipsrc="auto", iptype=body["plan"]["main_ip"])
+    if req.kind == "user":
+        if body.get("domain"):
+            params["webdomain_name"] = params["emaildomain_name"] = body["domain"]
+        else:
+            params["webdomain"] = params["emaildomain"] = "off"
     return params
 
 
-def _done(req: ActionRequest, status: str, name: str, password: str | None) -> Result:
-    server = req.server()
-    extra: dict[str, object] = {"username": name, "panel_url": server.url}
-    if password is not None:
-        extra["password"] = password
-    return req.result(status, server, 201 if status == "created" else 200, **extra)
+def _ensure_ips(panel: Panel, name: str, body: dict[str, Any]) -> list[str]:
+    """Top the account's dedicated addresses up to what the plan asks; return them all."""
+    main = body["plan"]["main_ip"]
+    wanted = {family: body["ips"][family] + (1 if main == family else 0)
+              for family in ("ipv4", "ipv6")}
+    if not any(wanted.values()):
+        return []
+    owned = [ip for ip in panel.list_ips() if ip.owner == name]
+    addresses = [ip.address for ip in owned]
+    for family, count in wanted.items():
+        have = sum(1 for ip in owned if ip.family == family)
+        addresses += [panel.assign_ip(name, family) for _ in range(max(0, count - have))]
+    return addresses

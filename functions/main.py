@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import flask
 
+from functions import check as _check
 from functions import create as _create
 from functions import password as _password
 from functions import sso as _sso
@@ -17,6 +18,7 @@ from functions import suspend as _suspend
 from functions import terminate as _terminate
 from functions import unsuspend as _unsuspend
 from functions import upgrade as _upgrade
+from functions import usage as _usage
 from shared.context import ActionRequest, Result
 from shared.http import handle
 
@@ -28,6 +30,8 @@ ACTIONS: dict[str, Callable[[ActionRequest], Result]] = {
     "upgrade": _upgrade.run,
     "password": _password.run,
     "sso": _sso.run,
+    "usage": _usage.run,
+    "check": _check.run,
 }
 
 
@@ -57,3 +61,11 @@ def password(request: flask.Request) -> flask.Response:
 
 def sso(request: flask.Request) -> flask.Response:
     return handle("sso", _sso.run, request)
+
+
+def usage(request: flask.Request) -> flask.Response:
+    return handle("usage", _usage.run, request)
+
+
+def check(request: flask.Request) -> flask.Response:
+    return handle("check", _check.run, request)

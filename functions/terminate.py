@@ -1,22 +1,41 @@
 """terminate: delete the account. Gone already: 200 `absent`. Another service's: 409.
-No marker (made by hand or by an older module): 409 `unowned_account` unless `force`."""
+No marker (made by hand or by an older module): 409 `unowned_account` unless `force`.
+
+On business the panel may leave a deleted account's dedicated addresses assigned to the
+gone login; they are released after the delete, and again by any retry (`absent`), so a
+terminate interrupted between the two steps still converges.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared import ownership
-from shared.context import ActionRequest, Result
+from shared.context import IP_EDITIONS, ActionRequest, Result
 from shared.errors import PanelMissing
+from shared.panel import Panel
 
 
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
-    account = panel.get_account(req.body["username"])
-    if account is None:
-        return req.result("absent", server)
-    ownership.check_owner(account, req.body["service_id"], terminating=True,
-                          force=req.body["force"])
-    try:
-        panel.delete(account.name)
-    except PanelMissing:
-        return req.result("absent", server)  # deleted by a concurrent delivery
-    return req.result("terminated", server)
+    name = req.body["username"]
+    account = panel.get_account(name)
+    status = "absent"
+    if account is not None:
+        ownership.check_owner(account, req.body["service_id"], terminating=True,
+                              force=req.body["force"])
+        try:
+            panel.delete(account.name)
+            status = "terminated"
+        except PanelMissing:
+            pass  # deleted by a concurrent delivery
+    released = _release_orphan_ips(panel, name) if server.edition in IP_EDITIONS else []
+    extra: dict[str, Any] = {"released_ips": released} if released else {}
+    return req.result(status, server, **extra)
+
+
+def _release_orphan_ips(panel: Panel, login: str) -> list[str]:
+    orphans = [ip.address for ip in panel.list_ips() if ip.owner == login]
+    for address in orphans:
+        panel.release_ip(address)
+    return orphans

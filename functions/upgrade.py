@@ -11,7 +11,7 @@ from shared.context import ActionRequest, Result
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
     account = req.owned_account(panel)
-    desired = plans.plan_params(panel, req.body["plan"])
+    desired = plans.plan_params(panel, req.body["plan"], kind=req.kind)
     current = {"preset": account.preset, **account.limits}
     changed = sorted(k for k, v in desired.items() if current.get(k, "") != v)
     if changed:

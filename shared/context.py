@@ -10,6 +10,15 @@ from shared.config import Config, Server
 from shared.errors import AccountNotFound, UnknownServer, Unsupported
 from shared.panel import Account, Panel
 
+RESELLER_EDITIONS = frozenset({"host", "business"})
+IP_EDITIONS = frozenset({"business"})
+
+
+def require_kind(server: Server, kind: str) -> None:
+    if kind == "reseller" and server.edition not in RESELLER_EDITIONS:
+        raise Unsupported(f"server {server.name} runs ISPmanager {server.edition}, which has "
+                          "no resellers (host and business do)")
+
 
 @dataclass
 class Result:
@@ -36,16 +45,19 @@ class ActionRequest:
             raise UnknownServer(f"no server named {name!r} in the config")
         return server
 
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", "user"))
+
     def panel(self, server: Server) -> Panel:
-        panel = Panel(server, dry_run=self.dry_run)
+        panel = Panel(server, kind=self.kind, dry_run=self.dry_run)
         self.panels.append(panel)
         return panel
 
-    def account_panel(self) -> tuple[Server, Panel]:
-        """The server and panel of an account action, once the kind is one we serve."""
-        if self.body.get("kind", "user") != "user":
-            raise Unsupported("reseller accounts are not supported by this version of isphooks")
-        server = self.server()
+    def account_panel(self, server: Server | None = None) -> tuple[Server, Panel]:
+        """The server and panel of an account action, once the edition has the kind."""
+        server = server or self.server()
+        require_kind(server, self.kind)
         return server, self.panel(server)
 
     def owned_account(self, panel: Panel) -> Account:
@@ -57,7 +69,7 @@ class ActionRequest:
         ownership.check_owner(account, self.body["service_id"])
         return account
 
-    def result(self, status: str, server: Server, status_code: int = 200,
+    def result(self, status: str, server: Server, *, status_code: int = 200,
                **extra: Any) -> Result:
         body: dict[str, Any] = {"action": self.action, "status": status, "server": server.name}
         for key in ("service_id", "username"):

@@ -98,6 +98,14 @@ class PanelUnavailable(IsphooksError):
     retry_after_s = 30
 
 
+class CallbackUndelivered(IsphooksError):
+    """`usage` ran, but its signed callback did not reach the billing system: 503 so that
+    the scheduler runs it again."""
+
+    status, code = 503, "callback_failed"
+    retry_after_s = 300
+
+
 class ConfigUnavailable(IsphooksError):
     status, code = 503, "config_unavailable"
     retry_after_s = 30

@@ -50,6 +50,24 @@ RESELLER_LIMIT_FIELDS = {
 
 
 @dataclass(frozen=True)
+class Row:
+    """One row of a `user` / `reseller` list: its columns as plain strings."""
+
+    kind: str
+    columns: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.columns.get(column, "")
+
+
+@dataclass(frozen=True)
+class IpAddress:
+    address: str
+    family: str
+    owner: str
+
+
+@dataclass(frozen=True)
 class Account:
     name: str
     comment: str
@@ -125,8 +143,9 @@ def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
 class Panel:
     """One server's API. With `dry_run`, reads go to the panel and writes are only recorded."""
 
-    def __init__(self, server: Server, *, dry_run: bool = False) -> None:
+    def __init__(self, server: Server, *, kind: str = "user", dry_run: bool = False) -> None:
         self.server = server
+        self.kind = kind
         self.dry_run = dry_run
         self.calls: list[dict[str, Any]] = []
 
@@ -177,11 +196,11 @@ class Panel:
             raise PanelUnavailable(f"panel {server.name} answered {func} without a doc object")
         return doc
 
-    # -- account operations (kind: "user"; resellers use reseller.*) --
+    # -- accounts: `kind` "user" uses user.*, "reseller" uses reseller.* --
 
     def get_account(self, name: str) -> Account | None:
         try:
-            doc = self.call("user.edit", {"elid": name}, write=False)
+            doc = self.call(f"{self.kind}.edit", {"elid": name}, write=False)
         except PanelMissing:
             return None
         if text(doc.get("name")) != name:
@@ -194,6 +213,11 @@ class Panel:
             limits={k: text(v) for k, v in doc.items() if k.startswith("limit_")},
         )
 
+    def list_accounts(self, kind: str) -> list[Row]:
+        """Every account of a kind, as list rows (one call)."""
+        doc = self.call(kind, {}, write=False)
+        return [Row(kind, {k: text(v) for k, v in elem.items()}) for elem in _elems(doc)]
+
     def template_limits(self, template: str) -> dict[str, str]:
         try:
             doc = self.call("preset.edit", {"elid": template}, write=False)
@@ -202,19 +226,20 @@ class Panel:
         return {k: text(v) for k, v in doc.items() if k.startswith("limit_")}
 
     def create_account(self, params: dict[str, str]) -> None:
-        self.call("user.add.finish", {"sok": "ok", **params}, write=True)
+        func = "reseller.edit" if self.kind == "reseller" else "user.add.finish"
+        self.call(func, {"sok": "ok", **params}, write=True)
 
     def edit_account(self, name: str, params: dict[str, str]) -> None:
-        self.call("user.edit", {"sok": "ok", "elid": name, **params}, write=True)
+        self.call(f"{self.kind}.edit", {"sok": "ok", "elid": name, **params}, write=True)
 
     def suspend(self, name: str) -> None:
-        self.call("user.suspend", {"elid": name}, write=True)
+        self.call(f"{self.kind}.suspend", {"elid": name}, write=True)
 
     def resume(self, name: str) -> None:
-        self.call("user.resume", {"elid": name}, write=True)
+        self.call(f"{self.kind}.resume", {"elid": name}, write=True)
 
     def delete(self, name: str) -> None:
-        self.call("user.delete", {"elid": name}, write=True)
+        self.call(f"{self.kind}.delete", {"elid": name}, write=True)
 
     def set_password(self, name: str, password: str) -> None:
         self.call("usrparam", {"su": name, "sok": "ok", "passwd": password, "confirm": password},
@@ -224,6 +249,37 @@ class Panel:
         key = secrets.token_urlsafe(24)
         self.call("session.newkey", {"username": login, "key": key}, write=True)
         return key
+
+    # -- dedicated IP addresses (business) --
+
+    def list_ips(self) -> list[IpAddress]:
+        doc = self.call("ipaddr", {}, write=False)
+        return [IpAddress(text(e.get("name")), text(e.get("family")), text(e.get("owner")))
+                for e in _elems(doc) if text(e.get("iprole")) == "assigned"]
+
+    def assign_ip(self, owner: str, family: str) -> str:
+        doc = self.call("ipaddr.edit", {"sok": "ok", "name": "", "iprole": "assigned",
+                                        "iptype": family, "owner": owner}, write=True)
+        return text(doc.get("id")) or "(dry run)"
+
+    def release_ip(self, address: str) -> None:
+        try:
+            self.call("ipaddr.delete", {"elid": address}, write=True)
+        except PanelMissing:
+            pass  # released already (by the panel or a concurrent delivery)
+
+    # -- server checks --
+
+    def whoami(self) -> tuple[str, str]:
+        doc = self.call("whoami", {}, write=False)
+        return text(doc.get("name")), text(doc.get("level"))
+
+
+def _elems(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    elems = doc.get("elem", [])
+    if isinstance(elems, dict):  # a single row may come as an object, not a list
+        elems = [elems]
+    return [e for e in elems if isinstance(e, dict)]
 
 
 def _lost(server: str, func: str, write: bool, what: str) -> str:

@@ -166,6 +166,13 @@ class SsoSchema(_Base):
                 raise ValidationError(missing)
 
 
+class FleetSchema(_Strict):
+    """usage and check: one server or, without `server`, all of them."""
+
+    server = _name()
+    dry_run = _strict_bool(load_default=False)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
     "create": CreateSchema,
     "suspend": SuspendSchema,
@@ -174,6 +181,8 @@ SCHEMAS: dict[str, type[Schema]] = {
     "upgrade": UpgradeSchema,
     "password": PasswordSchema,
     "sso": SsoSchema,
+    "usage": FleetSchema,
+    "check": FleetSchema,
 }
 
 

@@ -1,0 +1,80 @@
+"""Choosing a server: `server_group` placement (contract §6) and fan-out over servers.
+
+Placement reads every server of the group at once: a server that already holds an account
+with this service's marker wins (a retry converges there); otherwise the answering server
+with the most free room below `max_accounts`. A server that does not answer is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from shared import log, ownership
+from shared.config import Server
+from shared.context import RESELLER_EDITIONS, ActionRequest
+from shared.errors import IsphooksError, NoCapacity, PanelUnavailable, UnknownServer
+from shared.panel import Panel, Row
+
+T = TypeVar("T")
+UNLIMITED = 10**9
+
+
+def fan_out(servers: list[Server], work: Callable[[Server], T]) -> dict[str, T | IsphooksError]:
+    """Run `work` on every server at once; a server's failure is its result, not everyone's."""
+    def guarded(server: Server) -> T | IsphooksError:
+        try:
+            return work(server)
+        except IsphooksError as exc:
+            return exc
+
+    if not servers:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(len(servers), 16)) as pool:
+        results = list(pool.map(guarded, servers))
+    return {server.name: result for server, result in zip(servers, results, strict=True)}
+
+
+def all_accounts(panel: Panel) -> list[Row]:
+    rows = panel.list_accounts("user")
+    if panel.server.edition in RESELLER_EDITIONS:
+        rows += panel.list_accounts("reseller")
+    return rows
+
+
+@dataclass(frozen=True)
+class Placement:
+    server: Server
+    existing_username: str | None
+
+
+def place(req: ActionRequest, group: str) -> Placement:
+    servers = sorted((s for s in req.config.servers.values() if s.group == group),
+                     key=lambda s: s.name)
+    if not servers:
+        raise UnknownServer(f"no server group named {group!r} in the config")
+    listings = fan_out(servers, lambda s: all_accounts(req.panel(s)))
+    service_id = req.body["service_id"]
+    best: tuple[int, Server] | None = None
+    answered = 0
+    for server in servers:
+        rows = listings[server.name]
+        if isinstance(rows, IsphooksError):
+            log.log("WARNING", f"placement skips {server.name}: {rows.message}",
+                    server=server.name, webhook_id=req.webhook_id, action=req.action)
+            continue
+        answered += 1
+        for row in rows:
+            if row.kind == req.kind and ownership.owner_of(row.get("comment")) == service_id:
+                return Placement(server, row.get("name"))
+        limit = server.max_accounts if server.max_accounts is not None else UNLIMITED
+        room = limit - len(rows)
+        if room > 0 and (best is None or room > best[0]):
+            best = (room, server)
+    if best is not None:
+        return Placement(best[1], None)
+    if answered == 0:
+        raise PanelUnavailable(f"no server of group {group!r} answered")
+    raise NoCapacity(f"no server of group {group!r} has room for another account")
