@@ -2,8 +2,9 @@
 
 A scheduler discards response bodies, so the figures travel in a signed webhook of their
 own. Transient failures (connection, timeout, 408, 429, 5xx) are retried with capped,
-jittered exponential backoff within a time budget; the same `webhook-id` is kept across
-attempts so the receiver can deduplicate. Backoff and sleep are injectable for tests.
+jittered exponential backoff, at most 8 attempts within a time budget; the same
+`webhook-id` is kept across attempts so the receiver can deduplicate. Backoff and sleep
+are injectable for tests.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BUDGET_S = 60.0
 ATTEMPT_TIMEOUT_S = 10.0
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 8.0
+MAX_ATTEMPTS = 8
 RETRY_STATUSES = frozenset({408, 429})
 
 
@@ -38,7 +40,7 @@ class Delivery:
 
 def backoff(attempt: int, rand: Callable[[], float] = random.random) -> float:
     """Full jitter: a random delay up to min(cap, base * 2^(attempt-1))."""
-    return rand() * min(MAX_DELAY_S, BASE_DELAY_S * 2.0 ** (attempt - 1))
+    return rand() * min(MAX_DELAY_S, BASE_DELAY_S * 2.0 ** min(attempt - 1, 16))
 
 
 def _transient(status: int | None) -> bool:
@@ -66,7 +68,8 @@ def deliver(target: UsageCallback, payload: dict[str, Any], *, budget_s: float =
         if status is not None and 200 <= status < 300:
             return Delivery(True, attempt, status)
         delay = backoff(attempt, rand)
-        if not _transient(status) or time.monotonic() + delay >= deadline:
+        if (not _transient(status) or attempt >= MAX_ATTEMPTS
+                or time.monotonic() + delay >= deadline):
             log.log("WARNING", f"usage callback not delivered after {attempt} attempt(s)",
                     action="usage", http_status=status)
             return Delivery(False, attempt, status)

@@ -28,6 +28,12 @@ DEFAULT_PRESET_LIMITS: dict[str, str] = {
     "limit_cpu": "100",
     "limit_process": "20",
 }
+DEFAULT_RESELLER_PRESET_LIMITS: dict[str, str] = {
+    **DEFAULT_PRESET_LIMITS,
+    "limit_users": "10",
+    "limit_ipv4addrs": "2",
+    "limit_ipv6addrs": "2",
+}
 
 
 def _random_password(length: int = 24) -> str:
@@ -44,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--edition", default="lite")
     parser.add_argument(
         "--preset", action="append", default=None, help="preset to create (repeatable)"
+    )
+    parser.add_argument(
+        "--reseller-preset",
+        action="append",
+        default=[],
+        help="reseller (level 25) preset to create (repeatable)",
     )
     parser.add_argument("--info-file", default=None, help="write connection info JSON here")
     return parser.parse_args(argv)
@@ -63,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     sim = Simulator(args.admin, password, edition=args.edition, host=args.host, port=args.port)
     for name in args.preset or ["basic"]:
         sim.add_preset(name, DEFAULT_PRESET_LIMITS)
+    for name in args.reseller_preset:
+        sim.add_preset(name, DEFAULT_RESELLER_PRESET_LIMITS, level="25")
 
     done = threading.Event()
 

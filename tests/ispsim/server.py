@@ -20,7 +20,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import certs
-from .state import Panel, Params, Reply, is_write, mask_params
+from .accounts import RESELLER_LEVEL
+from .state import Panel, is_write, mask_params
+from .wire import Params, Reply
 
 FAULT_KINDS = frozenset({"reset", "hang", "http500", "html", "badjson"})
 FAULT_WHEN = frozenset({"before", "after"})
@@ -259,11 +261,10 @@ class Simulator:
         port: int = 0,
     ) -> None:
         self.admin_login = admin_login
-        self.edition = edition
         self.host = host
         self.hang_seconds: float = 30.0
         self.control_token = secrets.token_hex(16)
-        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18))
+        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition)
         self.faults = FaultQueue()
         self.journal_log = Journal()
         self.stopping = threading.Event()
@@ -319,6 +320,23 @@ class Simulator:
         self.stop()
 
     @property
+    def edition(self) -> str:
+        return self.panel.edition
+
+    @edition.setter
+    def edition(self, value: str) -> None:
+        self.panel.edition = value
+
+    @property
+    def release_ips_on_delete(self) -> bool:
+        """False (the real panel): a deleted account's addresses stay assigned to its login."""
+        return self.panel.release_ips_on_delete
+
+    @release_ips_on_delete.setter
+    def release_ips_on_delete(self, value: bool) -> None:
+        self.panel.release_ips_on_delete = value
+
+    @property
     def admin_password(self) -> str:
         return self.panel.admin_password  # usrparam may change it
 
@@ -332,8 +350,11 @@ class Simulator:
 
     # -- state setup and inspection ------------------------------------------------------
 
-    def add_preset(self, name: str, limits: dict[str, str] | None = None) -> None:
-        self.panel.add_preset(name, limits)
+    def add_preset(
+        self, name: str, limits: dict[str, str] | None = None, level: str = "16"
+    ) -> None:
+        """A template for users (level "16") or resellers (level "25")."""
+        self.panel.add_preset(name, limits, level)
 
     def add_user(
         self,
@@ -348,6 +369,31 @@ class Simulator:
         """Create a user directly; limits not given come from the preset."""
         self.panel.add_user(name, password, preset, comment, active, limits, **fields)
 
+    def add_reseller(
+        self,
+        name: str,
+        password: str,
+        preset: str = "",
+        comment: str = "",
+        active: bool = True,
+        limits: dict[str, str] | None = None,
+        **fields: str,
+    ) -> None:
+        """Create a reseller directly (host and business only); its preset must be level 25."""
+        self.panel.add_account(
+            RESELLER_LEVEL, name, password, preset, comment, active, limits, **fields
+        )
+
+    def set_usage(
+        self, name: str, disk_mib: int | None = None, traffic_mib: int | None = None
+    ) -> None:
+        """Set a user's or reseller's disk and traffic used (MiB); None leaves one as is."""
+        self.panel.set_usage(name, disk_mib, traffic_mib)
+
+    def set_ip_pool(self, ipv4: list[str] | None = None, ipv6: list[str] | None = None) -> None:
+        """Replace the free IPv4 and/or IPv6 pool (None leaves that family's pool as is)."""
+        self.panel.set_ip_pool(ipv4, ipv6)
+
     @property
     def users(self) -> dict[str, dict[str, Any]]:
         return self.panel.snapshot_users()
@@ -356,6 +402,20 @@ class Simulator:
         with self.panel.lock:
             record = self.panel.users.get(name)
             return copy.deepcopy(record) if record is not None else None
+
+    @property
+    def resellers(self) -> dict[str, dict[str, Any]]:
+        return self.panel.snapshot_resellers()
+
+    def reseller(self, name: str) -> dict[str, Any] | None:
+        with self.panel.lock:
+            record = self.panel.resellers.get(name)
+            return copy.deepcopy(record) if record is not None else None
+
+    @property
+    def ips(self) -> dict[str, dict[str, str]]:
+        """Assigned addresses: ip -> {"family", "iprole", "owner"}."""
+        return self.panel.snapshot_ips()
 
     @property
     def presets(self) -> dict[str, dict[str, Any]]:
@@ -388,11 +448,20 @@ class Simulator:
 
     def control_state(self) -> dict[str, Any]:
         """State for /_sim/state: passwords only as SHA-256, SSO keys only as counts."""
-        users = self.users
-        for record in users.values():
-            password = record.pop("password")
-            record["password_sha256"] = hashlib.sha256(password.encode("utf-8")).hexdigest()
         key_counts: dict[str, int] = {}
         for username in self.sso_keys.values():
             key_counts[username] = key_counts.get(username, 0) + 1
-        return {"users": users, "presets": self.presets, "sso_keys": key_counts}
+        return {
+            "users": _hash_passwords(self.users),
+            "resellers": _hash_passwords(self.resellers),
+            "presets": self.presets,
+            "sso_keys": key_counts,
+            "ips": self.ips,
+        }
+
+
+def _hash_passwords(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    for record in records.values():
+        password = record.pop("password")
+        record["password_sha256"] = hashlib.sha256(password.encode("utf-8")).hexdigest()
+    return records

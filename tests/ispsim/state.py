@@ -4,94 +4,56 @@ from __future__ import annotations
 
 import copy
 import hmac
-import json
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-LIMITS: tuple[str, ...] = (
-    "limit_quota",
-    "limit_traff",
-    "limit_db",
-    "limit_db_users",
-    "limit_ftp_users",
-    "limit_webdomains",
-    "limit_emaildomains",
-    "limit_emails",
-    "limit_email_quota",
-    "limit_memory",
-    "limit_cpu",
-    "limit_process",
+from .accounts import (
+    ADMIN_LEVEL,
+    RESELLER_LEVEL,
+    USER_LEVEL,
+    base_limits,
+    check_name,
+    edit_form,
+    list_row,
+    new_password,
+    parse_limits,
 )
-ADMIN_LEVEL = 29
-USER_LEVEL = 16
+from .accounts import LIMITS as LIMITS  # re-exported: the package API predates accounts.py
+from .ips import FAMILIES, IpPool, canonical
+from .wire import (
+    HTML_TYPE,
+    ApiError,
+    Caller,
+    Doc,
+    Params,
+    Reply,
+    elid_names,
+    error_reply,
+    form,
+    json_reply,
+    ok,
+    rows,
+    text,
+)
+
+RESELLER_EDITIONS = frozenset({"host", "business"})
+IP_EDITIONS = frozenset({"business"})  # also the only edition whose lists show traffic
+PRESET_LEVELS = frozenset({str(USER_LEVEL), str(RESELLER_LEVEL)})
 SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
-# Functions a level-16 user may call; everything else is admin-only.
-USER_FUNCS = frozenset({"whoami", "usrparam"})
-ALWAYS_WRITE = frozenset({"user.suspend", "user.resume", "user.delete", "session.newkey"})
-WRITE_WITH_SOK = frozenset({"user.edit", "user.add.finish", "preset.edit", "usrparam"})
-
-JSON_TYPE = "application/json"
-HTML_TYPE = "text/html; charset=utf-8"
-_NAME_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
-# System accounts a panel will not hand out as logins (the panel's own list is undocumented).
-RESERVED_NAMES = frozenset({"root", "admin", "mysql", "nobody", "www-data", "ftp", "mail"})
-_LIMIT_VALUE_RE = re.compile(r"[0-9]*")
-
-Params = dict[str, str]
-Doc = dict[str, Any]
-
-
-class ApiError(Exception):
-    """An ISPmanager-style error answer (`doc.error` with `$type` / `$object`)."""
-
-    def __init__(self, type_: str, obj: str, msg: str = "") -> None:
-        self.type = type_
-        self.obj = obj
-        self.msg = msg or f"{type_} error: {obj}"
-        super().__init__(self.msg)
-
-
-@dataclass(frozen=True)
-class Caller:
-    login: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Reply:
-    body: bytes
-    content_type: str = JSON_TYPE
-    result: str = "ok"  # "ok" or "error:<type>", as recorded in the journal
-    login: str | None = None
-
-
-def text(value: object) -> dict[str, str]:
-    return {"$": "" if value is None else str(value)}
-
-
-def error_doc(exc: ApiError) -> Doc:
-    error = {
-        "$type": exc.type,
-        "$object": exc.obj,
-        "$lang": "en",
-        "msg": text(exc.msg),
-        "detail": text(exc.msg),
-    }
-    return {"doc": {"error": error}}
-
-
-def json_reply(doc: Doc, login: str | None = None) -> Reply:
-    return Reply(json.dumps(doc).encode("utf-8"), login=login)
-
-
-def error_reply(exc: ApiError, login: str | None = None) -> Reply:
-    body = json.dumps(error_doc(exc)).encode("utf-8")
-    return Reply(body, result=f"error:{exc.type}", login=login)
+# Functions a user or reseller may call (ipaddr then lists only their own addresses);
+# everything else is admin-only.
+USER_FUNCS = frozenset({"whoami", "usrparam", "ipaddr"})
+ALWAYS_WRITE = frozenset(
+    {f"{kind}.{op}" for kind in ("user", "reseller") for op in ("suspend", "resume", "delete")}
+    | {"session.newkey", "ipaddr.delete"}
+)
+WRITE_WITH_SOK = frozenset(
+    {"user.edit", "user.add.finish", "preset.edit", "usrparam", "reseller.edit", "ipaddr.edit"}
+)
 
 
 def is_write(func: str, params: Params) -> bool:
@@ -108,81 +70,83 @@ def mask_params(params: Params) -> Params:
     }
 
 
-def _form(fields: dict[str, object]) -> Doc:
-    return {k: text(v) for k, v in fields.items()}
-
-
-def _rows(rows: list[dict[str, object]]) -> Doc:
-    return {"elem": [_form(row) for row in rows]}
-
-
-def _ok() -> Doc:
-    return {"ok": {}}
+def _ip_family(params: Params) -> str:
+    family = params.get("iptype", "")
+    if family not in FAMILIES:
+        raise ApiError("value", "iptype", "iptype must be ipv4 or ipv6")
+    return family
 
 
 def _secret_eq(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def _parse_limits(params: Params) -> dict[str, str]:
-    limits = {k: v for k, v in params.items() if k.startswith("limit_")}
-    for name, value in limits.items():
-        if not _LIMIT_VALUE_RE.fullmatch(value):
-            raise ApiError("value", name, f"{name} must be empty or a non-negative integer")
-    return limits
-
-
-def _new_password(params: Params, required: bool) -> str | None:
-    """Validated new password, or None when an edit leaves it unchanged."""
-    passwd = params.get("passwd", "")
-    confirm = params.get("confirm")
-    if confirm is not None and confirm != passwd:
-        raise ApiError("value", "confirm", "Passwords do not match")
-    if not passwd:
-        if required:
-            raise ApiError("value", "passwd", "Password is required")
-        return None
-    if len(passwd) > 128 or any(not " " <= ch <= "~" for ch in passwd):
-        raise ApiError("value", "passwd", "Password must be 1-128 printable ASCII characters")
-    return passwd
-
-
-def _elid_names(params: Params) -> list[str]:
-    return [name.strip() for name in params.get("elid", "").split(",") if name.strip()]
-
-
 class Panel:
     """Panel state plus API dispatch; every call runs under `lock`."""
 
-    def __init__(self, admin_login: str, admin_password: str) -> None:
+    def __init__(self, admin_login: str, admin_password: str, edition: str = "lite") -> None:
         self.lock = threading.Lock()
         self.admin_login = admin_login
         self.admin_password = admin_password
+        self.edition = edition
         self.users: dict[str, dict[str, Any]] = {}
+        self.resellers: dict[str, dict[str, Any]] = {}
         self.presets: dict[str, dict[str, Any]] = {}
+        self.ips = IpPool()
+        # The real panel leaves a deleted account's addresses assigned; the integration
+        # must release them. True models a panel that cleans up by itself.
+        self.release_ips_on_delete = False
         self.sso_keys: dict[str, str] = {}  # key -> username
         self.sessions: dict[str, str] = {}  # session id -> login
         self.logins: list[str] = []
         self._funcs: dict[str, Callable[[Caller, Params], Doc]] = {
-            "user": self._user_list,
-            "user.edit": self._user_edit,
             "user.add.finish": self._user_add,
-            "user.suspend": self._user_suspend,
-            "user.resume": self._user_resume,
-            "user.delete": self._user_delete,
             "preset": self._preset_list,
             "preset.edit": self._preset_edit,
+            "ipaddr": self._ipaddr_list,
+            "ipaddr.edit": self._ipaddr_edit,
+            "ipaddr.delete": self._ipaddr_delete,
             "usrparam": self._usrparam,
             "session.newkey": self._session_newkey,
             "whoami": self._whoami,
         }
+        # Resellers answer exactly as users do, on their own records.
+        for kind, level in (("user", USER_LEVEL), ("reseller", RESELLER_LEVEL)):
+            self._funcs[kind] = partial(self._account_list, level)
+            self._funcs[f"{kind}.edit"] = partial(self._account_edit, level)
+            self._funcs[f"{kind}.suspend"] = partial(self._account_set_active, level, False)
+            self._funcs[f"{kind}.resume"] = partial(self._account_set_active, level, True)
+            self._funcs[f"{kind}.delete"] = partial(self._account_delete, level)
 
     # -- direct (in-process) helpers -------------------------------------------------
 
-    def add_preset(self, name: str, limits: dict[str, str] | None = None) -> None:
-        params = {"name": name, **(limits or {})}
+    def add_preset(
+        self, name: str, limits: dict[str, str] | None = None, level: str = "16"
+    ) -> None:
+        params = {"name": name, **(limits or {}), "level": level}
         with self.lock:
             self._call_direct(self._save_preset, params)
+
+    def add_account(
+        self,
+        level: int,
+        name: str,
+        password: str,
+        preset: str = "",
+        comment: str = "",
+        active: bool = True,
+        limits: dict[str, str] | None = None,
+        **fields: str,
+    ) -> None:
+        """Create a user (level 16) or reseller (level 25) as if through the API."""
+        params = {"name": name, "passwd": password, "preset": preset, "comment": comment}
+        params.update(fields)
+        params.update(limits or {})
+        with self.lock:
+            if level == RESELLER_LEVEL and self.edition not in RESELLER_EDITIONS:
+                raise ValueError(f"ISPmanager {self.edition} has no resellers")
+            self._call_direct(partial(self._create_account, level), params)
+            self._records(level)[name]["active"] = active
 
     def add_user(
         self,
@@ -194,20 +158,39 @@ class Panel:
         limits: dict[str, str] | None = None,
         **fields: str,
     ) -> None:
-        params = {"name": name, "passwd": password, "preset": preset, "comment": comment}
-        params.update(fields)
-        params.update(limits or {})
+        self.add_account(USER_LEVEL, name, password, preset, comment, active, limits, **fields)
+
+    def set_usage(self, name: str, disk_mib: int | None, traffic_mib: int | None) -> None:
         with self.lock:
-            self._call_direct(self._create_user, params)
-            self.users[name]["active"] = active
+            account = self._account(name)
+            if account is None:
+                raise ValueError(f"no user or reseller {name!r}")
+            if disk_mib is not None:
+                account["quota_used"] = disk_mib
+            if traffic_mib is not None:
+                account["traffic_used"] = traffic_mib
+
+    def set_ip_pool(self, ipv4: list[str] | None, ipv6: list[str] | None) -> None:
+        with self.lock:
+            for family, addresses in (("ipv4", ipv4), ("ipv6", ipv6)):
+                if addresses is not None:
+                    self.ips.set_free(family, addresses)
 
     def snapshot_users(self) -> dict[str, dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(self.users)
 
+    def snapshot_resellers(self) -> dict[str, dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.resellers)
+
     def snapshot_presets(self) -> dict[str, dict[str, Any]]:
         with self.lock:
             return copy.deepcopy(self.presets)
+
+    def snapshot_ips(self) -> dict[str, dict[str, str]]:
+        with self.lock:
+            return self.ips.snapshot()
 
     def _call_direct(self, fn: Callable[[Params], object], params: Params) -> None:
         # Python-side setup errors should be loud, not wire-format documents.
@@ -234,7 +217,7 @@ class Panel:
                 return error_reply(exc)
             try:
                 effective = self._apply_su(caller, params)
-                handler = self._funcs.get(func)
+                handler = self._funcs.get(func) if self._in_edition(func) else None
                 if handler is None:
                     raise ApiError("missed", "func", f"Unknown function '{func}'")
                 if effective.level < ADMIN_LEVEL and func not in USER_FUNCS:
@@ -243,22 +226,37 @@ class Panel:
             except ApiError as exc:
                 return error_reply(exc, login=caller.login)
 
+    def _in_edition(self, func: str) -> bool:
+        """Lite and pro have no resellers; only business manages IP addresses."""
+        family = func.partition(".")[0]
+        if family == "reseller":
+            return self.edition in RESELLER_EDITIONS
+        if family == "ipaddr":
+            return self.edition in IP_EDITIONS
+        return True
+
     # -- authentication ----------------------------------------------------------------
 
+    def _account(self, login: str) -> dict[str, Any] | None:
+        """The user or reseller with this login (logins are unique across both)."""
+        return self.users.get(login) or self.resellers.get(login)
+
     def _can_log_in(self, login: str) -> bool:
-        user = self.users.get(login)
-        return login == self.admin_login or (user is not None and user["active"])
+        account = self._account(login)
+        return login == self.admin_login or (account is not None and account["active"])
 
     def _check_password(self, login: str, password: str) -> Caller:
         if login == self.admin_login and _secret_eq(password, self.admin_password):
             return Caller(login, ADMIN_LEVEL)
-        user = self.users.get(login)
-        if user is not None and user["active"] and _secret_eq(password, user["password"]):
-            return Caller(login, USER_LEVEL)
+        account = self._account(login)
+        if account is not None and account["active"] and _secret_eq(password, account["password"]):
+            return Caller(login, account["level"])
         raise ApiError("auth", "badpassword", "Invalid username or password")
 
     def _level(self, login: str) -> int:
-        return ADMIN_LEVEL if login == self.admin_login else USER_LEVEL
+        if login == self.admin_login:
+            return ADMIN_LEVEL
+        return RESELLER_LEVEL if login in self.resellers else USER_LEVEL
 
     def _authenticate(self, params: Params) -> Caller:
         if "authinfo" in params:
@@ -294,141 +292,151 @@ class Panel:
             return caller
         if caller.level < ADMIN_LEVEL:
             raise ApiError("access", "su", "Only the administrator may use su")
-        if su not in self.users:
+        account = self._account(su)
+        if account is None:
             raise ApiError("missed", "user", f"User '{su}' not found")
-        return Caller(su, USER_LEVEL)
+        return Caller(su, account["level"])
 
-    # -- users ---------------------------------------------------------------------
+    # -- users and resellers ---------------------------------------------------------
 
-    def _get_user(self, name: str) -> dict[str, Any]:
-        user = self.users.get(name)
-        if user is None:
+    def _records(self, level: int) -> dict[str, dict[str, Any]]:
+        return self.resellers if level == RESELLER_LEVEL else self.users
+
+    def _get_account(self, level: int, name: str) -> dict[str, Any]:
+        account = self._records(level).get(name)
+        if account is None:
             raise ApiError("missed", "user", f"User '{name}' not found")
-        return user
+        return account
 
-    def _get_preset(self, name: str) -> dict[str, Any]:
+    def _get_preset(self, name: str, level: int | None = None) -> dict[str, Any]:
+        """The preset; with `level`, only a template for accounts of that level."""
         preset = self.presets.get(name)
         if preset is None:
             raise ApiError("missed", "preset", f"Preset '{name}' not found")
+        if level is not None and preset["level"] != str(level):
+            raise ApiError("missed", "preset", f"Preset '{name}' is not for level {level}")
         return preset
 
-    def _user_list(self, caller: Caller, params: Params) -> Doc:
-        rows: list[dict[str, object]] = [
-            {
-                "name": u["name"],
-                "fullname": u["fullname"],
-                "active": "on" if u["active"] else "off",
-                "owner": u["owner"],
-                "level": u["level"],
-                "quota_used": u["quota_used"],
-                "quota_total": u["limits"].get("limit_quota", ""),
-            }
-            for u in self.users.values()
-        ]
-        return _rows(rows)
+    def _account_list(self, level: int, caller: Caller, params: Params) -> Doc:
+        with_traffic = self.edition in IP_EDITIONS
+        return rows([list_row(a, with_traffic) for a in self._records(level).values()])
 
-    def _user_form(self, user: dict[str, Any]) -> Doc:
-        fields: dict[str, object] = {"elid": user["name"]}
-        for key in ("name", "fullname", "email", "comment", "preset", "owner"):
-            fields[key] = user[key]
-        fields["active"] = "on" if user["active"] else "off"
-        fields.update(user["limits"])
-        return _form(fields)
-
-    def _user_edit(self, caller: Caller, params: Params) -> Doc:
+    def _account_edit(self, level: int, caller: Caller, params: Params) -> Doc:
         elid = params.get("elid", "")
         if not params.get("sok"):
-            return self._user_form(self._get_user(elid)) if elid else {}
+            return edit_form(self._get_account(level, elid)) if elid else {}
         if not elid:
-            self._create_user(params)
+            self._create_account(level, params)
         else:
-            self._update_user(self._get_user(elid), params)
-        return _ok()
+            self._update_account(level, self._get_account(level, elid), params)
+        return ok()
 
     def _user_add(self, caller: Caller, params: Params) -> Doc:
         if not params.get("sok"):
             return {}
-        self._create_user(params)
-        return _ok()
+        self._create_account(USER_LEVEL, params)
+        return ok()
 
-    def _create_user(self, params: Params) -> None:
+    def _create_account(self, level: int, params: Params) -> None:
+        # Validate everything (the IP address included) before anything is made.
         name = params.get("name", "")
-        if not _NAME_RE.fullmatch(name) or name in RESERVED_NAMES:
-            raise ApiError("value", "name", "Invalid user name")
-        if name in self.users or name == self.admin_login:
+        check_name(name)
+        if self._account(name) is not None or name == self.admin_login:
             raise ApiError("exists", "user", f"User '{name}' already exists")
-        password = _new_password(params, required=True)
+        password = new_password(params, required=True)
         preset_name = params.get("preset", "")
-        preset_limits = self._get_preset(preset_name)["limits"] if preset_name else {}
-        limits = {k: "" for k in LIMITS} | preset_limits | _parse_limits(params)
-        # ipsrc / iptype are accepted and ignored: the project does not manage IPs yet.
+        preset_limits = self._get_preset(preset_name, level)["limits"] if preset_name else {}
+        limits = base_limits(level) | preset_limits | parse_limits(params)
+        owner = self._new_owner(level, params)
+        address = self._address_for_new_account(params)
         domains = [
             params[f"{kind}_name"]
             for kind in ("webdomain", "emaildomain")
             if params.get(f"{kind}_name") and params.get(kind) != "off"
         ]
-        self.users[name] = {
+        self._records(level)[name] = {
             "name": name,
             "password": password,
             "fullname": params.get("fullname", ""),
             "email": params.get("email", ""),
             "comment": params.get("comment", ""),
             "preset": preset_name,
-            "owner": self.admin_login,
-            "level": USER_LEVEL,
+            "owner": owner,
+            "level": level,
             "active": True,
             "limits": limits,
             "domains": list(dict.fromkeys(domains)),
             "quota_used": 0,
+            "traffic_used": 0,
             "created": time.time(),
         }
+        if address is not None:
+            self.ips.assign(address, name)
 
-    def _update_user(self, user: dict[str, Any], params: Params) -> None:
+    def _new_owner(self, level: int, params: Params) -> str:
+        """A user may belong to a reseller (`owner`); resellers belong to the admin."""
+        owner = params.get("owner", "")
+        if level == RESELLER_LEVEL or owner in ("", self.admin_login):
+            return self.admin_login
+        if owner not in self.resellers:
+            raise ApiError("missed", "user", f"Reseller '{owner}' not found")
+        return owner
+
+    def _address_for_new_account(self, params: Params) -> str | None:
+        """The address `ipsrc=auto` will assign, or None; nothing is taken yet."""
+        ipsrc = params.get("ipsrc", "")
+        if ipsrc in ("", "do_not_assign"):
+            return None
+        if ipsrc != "auto" or self.edition not in IP_EDITIONS:
+            raise ApiError("value", "ipsrc", f"ipsrc '{ipsrc}' is not available")
+        return self.ips.pick(_ip_family(params))
+
+    def _update_account(self, level: int, account: dict[str, Any], params: Params) -> None:
         # Validate everything first so a rejected edit changes nothing.
         if params.get("preset"):
-            self._get_preset(params["preset"])
-        password = _new_password(params, required=False)
-        limits = _parse_limits(params)
+            self._get_preset(params["preset"], level)
+        password = new_password(params, required=False)
+        limits = parse_limits(params)
         for key in ("preset", "fullname", "email", "comment"):
             if key in params:
-                user[key] = params[key]
+                account[key] = params[key]
         if password is not None:
-            user["password"] = password
+            account["password"] = password
         # Real-panel quirk: a limit absent from the request keeps its old value,
         # even when the preset changes; the preset's limits are NOT re-applied.
-        user["limits"].update(limits)
+        account["limits"].update(limits)
 
-    def _users_from_elid(self, params: Params) -> list[dict[str, Any]]:
-        names = _elid_names(params)
+    def _accounts_from_elid(self, level: int, params: Params) -> list[dict[str, Any]]:
+        names = elid_names(params)
         if not names:
             raise ApiError("missed", "user", "No user given")
-        return [self._get_user(name) for name in names]
+        return [self._get_account(level, name) for name in names]
 
-    def _user_suspend(self, caller: Caller, params: Params) -> Doc:
-        for user in self._users_from_elid(params):
-            user["active"] = False
-        return _ok()
+    def _account_set_active(self, level: int, active: bool, caller: Caller, params: Params) -> Doc:
+        for account in self._accounts_from_elid(level, params):
+            account["active"] = active
+        return ok()
 
-    def _user_resume(self, caller: Caller, params: Params) -> Doc:
-        for user in self._users_from_elid(params):
-            user["active"] = True
-        return _ok()
-
-    def _user_delete(self, caller: Caller, params: Params) -> Doc:
-        names = {user["name"] for user in self._users_from_elid(params)}
+    def _account_delete(self, level: int, caller: Caller, params: Params) -> Doc:
+        names = {account["name"] for account in self._accounts_from_elid(level, params)}
+        if level == RESELLER_LEVEL:
+            # A reseller's users go with it.
+            names |= {name for name, user in self.users.items() if user["owner"] in names}
         for name in names:
-            del self.users[name]
+            self.users.pop(name, None)
+            self.resellers.pop(name, None)
+            if self.release_ips_on_delete:
+                self.ips.release(self.ips.owned_by(name))
         self.sso_keys = {k: u for k, u in self.sso_keys.items() if u not in names}
         self.sessions = {s: u for s, u in self.sessions.items() if u not in names}
-        return _ok()
+        return ok()
 
     # -- presets -------------------------------------------------------------------
 
     def _preset_list(self, caller: Caller, params: Params) -> Doc:
-        rows: list[dict[str, object]] = [
-            {"name": p["name"], "level": p["level"], **p["limits"]} for p in self.presets.values()
-        ]
-        return _rows(rows)
+        return rows(
+            [{"name": p["name"], "level": p["level"], **p["limits"]} for p in self.presets.values()]
+        )
 
     def _preset_edit(self, caller: Caller, params: Params) -> Doc:
         elid = params.get("elid", "")
@@ -436,48 +444,96 @@ class Panel:
             if not elid:
                 return {}
             preset = self._get_preset(elid)
-            return _form({"elid": elid, "name": preset["name"], **preset["limits"]})
+            return form(
+                {"elid": elid, "name": preset["name"], "level": preset["level"], **preset["limits"]}
+            )
         self._save_preset(params)
-        return _ok()
+        return ok()
 
     def _save_preset(self, params: Params) -> None:
         name = params.get("elid") or params.get("name", "")
         if not name:
             raise ApiError("value", "name", "Preset name is required")
-        limits = _parse_limits(params)
+        limits = parse_limits(params)
         preset = self.presets.get(name)
+        # An edit that leaves `level` out keeps the template's level.
+        level = params.get("level") or (preset["level"] if preset else str(USER_LEVEL))
+        if level not in PRESET_LEVELS:
+            raise ApiError("value", "level", "level must be 16 (user) or 25 (reseller)")
         if preset is None:
-            base = {k: "" for k in LIMITS}
-            self.presets[name] = {"name": name, "level": str(USER_LEVEL), "limits": base | limits}
+            base = base_limits(int(level))
+            self.presets[name] = {"name": name, "level": level, "limits": base | limits}
         else:
+            preset["level"] = level
             preset["limits"].update(limits)
+
+    # -- IP addresses (business) ---------------------------------------------------
+
+    def _ipaddr_list(self, caller: Caller, params: Params) -> Doc:
+        owner = None if caller.level >= ADMIN_LEVEL else caller.login
+        return rows(self.ips.listing(owner))
+
+    def _ipaddr_edit(self, caller: Caller, params: Params) -> Doc:
+        elid = params.get("elid", "")
+        if not params.get("sok"):
+            return self._ipaddr_form(elid) if elid else {}
+        if elid:  # editing an assigned address only moves it to another owner
+            address = self.ips.reassign(elid, self._ip_owner(params))
+            return {**ok(), "id": text(address)}
+        if params.get("iprole", "assigned") != "assigned":
+            raise ApiError("value", "iprole", "Only assigned addresses can be added")
+        family = _ip_family(params)
+        owner = self._ip_owner(params)
+        address = self.ips.pick(family, params.get("name", ""))
+        self.ips.assign(address, owner)
+        return {**ok(), "id": text(address)}
+
+    def _ip_owner(self, params: Params) -> str:
+        owner = params.get("owner", "")
+        if self._account(owner) is None:
+            raise ApiError("missed", "user", f"User '{owner}' not found")
+        return owner
+
+    def _ipaddr_form(self, address: str) -> Doc:
+        record = self.ips.record(address)
+        if record is None:
+            raise ApiError("missed", "ipaddr", f"IP address '{address}' not found")
+        ip = canonical(address)
+        return form({"elid": ip, "name": ip, **record})
+
+    def _ipaddr_delete(self, caller: Caller, params: Params) -> Doc:
+        addresses = elid_names(params)
+        if not addresses:
+            raise ApiError("missed", "ipaddr", "No IP address given")
+        self.ips.release(addresses)
+        return ok()
 
     # -- misc ----------------------------------------------------------------------
 
     def _usrparam(self, caller: Caller, params: Params) -> Doc:
-        user = self.users.get(caller.login)
+        account = self._account(caller.login)
         if not params.get("sok"):
-            return _form({"name": caller.login, "email": user["email"] if user else ""})
-        password = _new_password(params, required=False)
-        if user is not None and "email" in params:
-            user["email"] = params["email"]
+            return form({"name": caller.login, "email": account["email"] if account else ""})
+        password = new_password(params, required=False)
+        if account is not None and "email" in params:
+            account["email"] = params["email"]
         if password is None:
-            return _ok()
-        if user is None:
+            return ok()
+        if account is None:
             self.admin_password = password
         else:
-            user["password"] = password
-        return _ok()
+            account["password"] = password
+        return ok()
 
     def _session_newkey(self, caller: Caller, params: Params) -> Doc:
         username = params.get("username", "")
-        if username != self.admin_login and username not in self.users:
+        if username != self.admin_login and self._account(username) is None:
             raise ApiError("missed", "user", f"User '{username}' not found")
         key = params.get("key", "")
         if len(key) < 16:
             raise ApiError("value", "key", "Key must be at least 16 characters")
         self.sso_keys[key] = username
-        return _ok()
+        return ok()
 
     def _whoami(self, caller: Caller, params: Params) -> Doc:
-        return _form({"name": caller.login, "level": caller.level})
+        return form({"name": caller.login, "level": caller.level})

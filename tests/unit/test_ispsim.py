@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,7 @@ def test_user_list_and_form(client: Client) -> None:
             "active": {"$": "on"},
             "owner": {"$": "root"},
             "level": {"$": "16"},
+            "comment": {"$": "first"},
             "quota_used": {"$": "0"},
             "quota_total": {"$": "1000"},
         }
@@ -167,6 +168,7 @@ def test_presets(client: Client, sim: Simulator) -> None:
     assert names == ["basic", "big"]
     form = client.call(func="preset.edit", elid="basic")
     assert form["name"] == {"$": "basic"} and form["limit_quota"] == {"$": "1000"}
+    assert form["level"] == {"$": "16"}
     assert error_of(client.call(func="preset.edit", elid="nope")) == ("missed", "preset")
     assert client.call(func="preset.edit", sok="ok", name="tiny", limit_quota="10") == {"ok": {}}
     assert sim.presets["tiny"]["limits"]["limit_quota"] == "10"
@@ -319,7 +321,17 @@ def test_control_endpoints(client: Client, sim: Simulator) -> None:
 def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
     info_file = tmp_path / "info.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.ispsim", "--port", "0", "--info-file", str(info_file)],
+        [
+            sys.executable,
+            "-m",
+            "tests.ispsim",
+            "--port",
+            "0",
+            "--info-file",
+            str(info_file),
+            "--reseller-preset",
+            "agency",
+        ],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -344,9 +356,393 @@ def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         ca_file.write_text(info["ca_pem"])
         params = {"func": "preset", "out": "json", "authinfo": f"root:{info['password']}"}
         rows = requests.get(info["url"], params=params, verify=str(ca_file), timeout=5).json()
-        assert [row["name"]["$"] for row in rows["doc"]["elem"]] == ["basic"]
+        levels = {row["name"]["$"]: row["level"]["$"] for row in rows["doc"]["elem"]}
+        assert levels == {"basic": "16", "agency": "25"}
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert info["password"] not in line + out
+
+
+# -- editions, resellers, IP addresses, usage ----------------------------------------
+
+RES_PW = "r3s-Password!"
+RESELL_LIMITS = {
+    "limit_quota": "10000",
+    "limit_traff": "",
+    "limit_users": "5",
+    "limit_ipv4addrs": "2",
+    "limit_ipv6addrs": "2",
+}
+StartPanel = Callable[[str], tuple[Simulator, Client]]
+
+
+@pytest.fixture()
+def panel(tmp_path: Path) -> Iterator[StartPanel]:
+    """Starts a simulator of a given edition with a user template `basic`, a reseller
+    template `resell` and the user bob."""
+    started: list[Simulator] = []
+
+    def start(edition: str) -> tuple[Simulator, Client]:
+        simulator = Simulator(admin_login="root", admin_password=ADMIN_PW, edition=edition)
+        started.append(simulator.start())
+        simulator.add_preset("basic", {"limit_quota": "1000", "limit_traff": "20000"})
+        simulator.add_preset("resell", RESELL_LIMITS, level="25")
+        simulator.add_user("bob", password=BOB_PW, preset="basic", comment="first")
+        ca_file = tmp_path / f"ca-{edition}.pem"
+        ca_file.write_text(simulator.ca_pem)
+        return simulator, Client(simulator, str(ca_file))
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+def _create_reseller(client: Client, name: str = "res1", **params: str) -> Any:
+    fields = {"name": name, "passwd": RES_PW, "confirm": RES_PW, "preset": "resell"}
+    return client.call(func="reseller.edit", sok="ok", **{**fields, **params})
+
+
+def _assign_ip(client: Client, owner: str, family: str = "ipv4", name: str = "") -> Any:
+    return client.call(
+        func="ipaddr.edit", sok="ok", iprole="assigned", iptype=family, owner=owner, name=name
+    )
+
+
+@pytest.mark.parametrize(
+    ("edition", "has_resellers", "has_ips"),
+    [
+        ("lite", False, False),
+        ("pro", False, False),
+        ("host", True, False),
+        ("business", True, True),
+    ],
+)
+def test_editions(panel: StartPanel, edition: str, has_resellers: bool, has_ips: bool) -> None:
+    sim, client = panel(edition)
+    assert sim.edition == edition
+    for func in ("reseller", "reseller.edit", "reseller.suspend", "reseller.resume"):
+        unknown = error_of(client.call(func=func)) == ("missed", "func")
+        assert unknown is not has_resellers, func
+    for func in ("ipaddr", "ipaddr.edit", "ipaddr.delete"):
+        unknown = error_of(client.call(func=func)) == ("missed", "func")
+        assert unknown is not has_ips, func
+    # Even through su the function stays unknown.
+    assert (error_of(client.call(func="ipaddr", su="bob")) == ("missed", "func")) is not has_ips
+    auto = {"func": "user.add.finish", "sok": "ok", "name": "carol", "passwd": "pw-carol"}
+    refused = error_of(client.call(**auto, ipsrc="auto", iptype="ipv4")) == ("value", "ipsrc")
+    assert refused is not has_ips
+    if not has_resellers:
+        with pytest.raises(ValueError):
+            sim.add_reseller("res1", RES_PW, preset="resell")
+
+
+def test_preset_levels(panel: StartPanel) -> None:
+    sim, client = panel("host")
+    levels = {row["name"]["$"]: row["level"]["$"] for row in client.call(func="preset")["elem"]}
+    assert levels == {"basic": "16", "resell": "25"}
+    form = client.call(func="preset.edit", elid="resell")
+    assert form["level"] == {"$": "25"} and form["limit_users"] == {"$": "5"}
+    assert client.call(func="preset.edit", sok="ok", name="agency", level="25") == {"ok": {}}
+    assert sim.presets["agency"]["level"] == "25"
+    assert sim.presets["agency"]["limits"]["limit_ipv4addrs"] == ""
+    assert client.call(func="preset.edit", sok="ok", name="plain") == {"ok": {}}
+    assert sim.presets["plain"]["level"] == "16"
+    # An edit without `level` keeps the template's level.
+    assert client.call(func="preset.edit", sok="ok", elid="agency", limit_users="9") == {"ok": {}}
+    assert sim.presets["agency"]["level"] == "25"
+    assert sim.presets["agency"]["limits"]["limit_users"] == "9"
+    bad_level = client.call(func="preset.edit", sok="ok", name="odd", level="29")
+    assert error_of(bad_level) == ("value", "level") and "odd" not in sim.presets
+    # A template only serves accounts of its level.
+    create = {"func": "user.add.finish", "sok": "ok", "name": "carol", "passwd": "pw-carol"}
+    assert error_of(client.call(**create, preset="resell")) == ("missed", "preset")
+    edit = client.call(func="user.edit", elid="bob", sok="ok", preset="resell")
+    assert error_of(edit) == ("missed", "preset")
+    assert sim.users["bob"]["preset"] == "basic"
+    assert error_of(_create_reseller(client, preset="basic")) == ("missed", "preset")
+    with pytest.raises(ValueError):
+        sim.add_reseller("res2", RES_PW, preset="basic")
+    with pytest.raises(ValueError):
+        sim.add_user("dave", "pw-dave", preset="resell")
+    assert set(sim.users) == {"bob"} and sim.resellers == {}
+
+
+def test_reseller_create_list_form_edit(panel: StartPanel) -> None:
+    sim, client = panel("host")
+    created = _create_reseller(client, fullname="Res One", comment="agency", limit_users="3")
+    assert created == {"ok": {}}
+    res1 = sim.reseller("res1")
+    assert res1 is not None and res1["level"] == 25 and res1["owner"] == "root"
+    assert res1["password"] == RES_PW and res1["quota_used"] == 0 and res1["traffic_used"] == 0
+    assert res1["limits"]["limit_users"] == "3"  # from the request
+    assert res1["limits"]["limit_ipv4addrs"] == "2"  # copied from the template
+    assert res1["limits"]["limit_quota"] == "10000"
+    assert client.call(func="reseller")["elem"] == [
+        {
+            "name": {"$": "res1"},
+            "fullname": {"$": "Res One"},
+            "active": {"$": "on"},
+            "owner": {"$": "root"},
+            "level": {"$": "25"},
+            "comment": {"$": "agency"},
+            "quota_used": {"$": "0"},
+            "quota_total": {"$": "10000"},
+        }
+    ]
+    form = client.call(func="reseller.edit", elid="res1")
+    assert form["elid"] == {"$": "res1"} and form["preset"] == {"$": "resell"}
+    assert form["limit_users"] == {"$": "3"} and form["comment"] == {"$": "agency"}
+    assert client.call(func="reseller.edit") == {}
+    # Logins are unique across users, resellers and the admin; each function sees its own kind.
+    assert error_of(_create_reseller(client)) == ("exists", "user")
+    assert error_of(_create_reseller(client, name="bob")) == ("exists", "user")
+    user = {"func": "user.add.finish", "sok": "ok", "name": "res1", "passwd": "pw"}
+    assert error_of(client.call(**user)) == ("exists", "user")
+    assert error_of(client.call(func="reseller.edit", elid="bob")) == ("missed", "user")
+    assert error_of(client.call(func="user.edit", elid="res1")) == ("missed", "user")
+    assert error_of(client.call(func="reseller.suspend", elid="res1, bob")) == ("missed", "user")
+    assert sim.resellers["res1"]["active"]
+    # The same quirk as users: limits absent from an edit keep their values.
+    sim.add_preset("resell2", {"limit_quota": "1", "limit_users": "1"}, level="25")
+    edit = {"func": "reseller.edit", "elid": "res1", "sok": "ok"}
+    assert client.call(**edit, preset="resell2", limit_ipv6addrs="4") == {"ok": {}}
+    res1 = sim.reseller("res1")
+    assert res1 is not None and res1["preset"] == "resell2"
+    assert res1["limits"]["limit_quota"] == "10000" and res1["limits"]["limit_users"] == "3"
+    assert res1["limits"]["limit_ipv6addrs"] == "4" and res1["comment"] == "agency"
+    assert error_of(client.call(**edit, limit_users="x")) == ("value", "limit_users")
+
+
+def test_reseller_login_su_and_key(panel: StartPanel) -> None:
+    sim, client = panel("host")
+    sim.add_reseller("res1", RES_PW, preset="resell")
+    me = client.call(("res1", RES_PW), func="whoami")
+    assert me == {"name": {"$": "res1"}, "level": {"$": "25"}}
+    session = client.call(func="auth", username="res1", password=RES_PW, authinfo="")
+    assert session["auth"]["$level"] == "25"
+    assert client.raw(func="whoami", auth=session["auth"]["$id"]).json()["doc"] == me
+    assert error_of(client.call(("res1", RES_PW), func="user")) == ("access", "user")
+    assert client.call(func="usrparam", su="res1")["name"] == {"$": "res1"}
+    new_pw = {"passwd": "res-new-pw", "confirm": "res-new-pw"}
+    assert client.call(func="usrparam", su="res1", sok="ok", **new_pw) == {"ok": {}}
+    assert client.call(("res1", "res-new-pw"), func="whoami")["level"] == {"$": "25"}
+    key = "r" * 32
+    assert client.call(func="session.newkey", username="res1", key=key) == {"ok": {}}
+    link = {"func": "auth", "username": "res1", "key": key}
+    page = requests.get(sim.url, params=link, verify=client.ca_file, timeout=5)
+    assert "logged in as res1" in page.text and sim.logins == ["res1"]
+
+
+def test_reseller_suspend_resume_delete_cascades(panel: StartPanel) -> None:
+    sim, client = panel("host")
+    sim.add_reseller("res1", RES_PW, preset="resell")
+    sim.add_reseller("res2", RES_PW, preset="resell")
+    sim.add_user("cust1", "pw-cust1", preset="basic", owner="res1")
+    create = {"func": "user.add.finish", "sok": "ok", "passwd": "pw-cust2", "preset": "basic"}
+    assert client.call(**create, name="cust2", owner="res1") == {"ok": {}}
+    assert error_of(client.call(**create, name="cust3", owner="ghost")) == ("missed", "user")
+    assert sim.users["cust2"]["owner"] == "res1" and "cust3" not in sim.users
+    owners = {row["name"]["$"]: row["owner"]["$"] for row in client.call(func="user")["elem"]}
+    assert owners == {"bob": "root", "cust1": "res1", "cust2": "res1"}
+
+    assert client.call(func="reseller.suspend", elid="res1, res2") == {"ok": {}}
+    assert not sim.resellers["res1"]["active"] and not sim.resellers["res2"]["active"]
+    assert error_of(client.call(("res1", RES_PW), func="whoami")) == ("auth", "badpassword")
+    assert sim.users["cust1"]["active"]  # suspend touches the reseller record only
+    assert client.call(func="reseller.resume", elid="res1") == {"ok": {}}
+    assert sim.resellers["res1"]["active"] and not sim.resellers["res2"]["active"]
+    assert client.call(("res1", RES_PW), func="whoami")["name"] == {"$": "res1"}
+
+    key = "c" * 32
+    assert client.call(func="session.newkey", username="cust1", key=key) == {"ok": {}}
+    assert error_of(client.call(func="reseller.delete", elid="res1, ghost")) == ("missed", "user")
+    assert set(sim.resellers) == {"res1", "res2"}
+    assert client.call(func="reseller.delete", elid="res1") == {"ok": {}}
+    assert set(sim.resellers) == {"res2"}
+    assert set(sim.users) == {"bob"}  # res1's users went with it
+    assert sim.sso_keys == {}
+    assert error_of(client.call(("cust1", "pw-cust1"), func="whoami")) == ("auth", "badpassword")
+
+
+def test_ipaddr_allocate_list_filter_delete(panel: StartPanel) -> None:
+    sim, client = panel("business")
+    sim.add_reseller("res1", RES_PW, preset="resell")
+    shared = {
+        "name": {"$": "198.51.100.1"},
+        "family": {"$": "ipv4"},
+        "iprole": {"$": "shared"},
+        "owner": {"$": ""},
+    }
+    assert client.call(func="ipaddr")["elem"] == [shared]
+    assert _assign_ip(client, "bob") == {"ok": {}, "id": {"$": "203.0.113.10"}}
+    assert _assign_ip(client, "bob", "ipv6") == {"ok": {}, "id": {"$": "2001:db8::10"}}
+    assert _assign_ip(client, "res1", name="203.0.113.15")["id"] == {"$": "203.0.113.15"}
+    for name in ("203.0.113.15", "10.0.0.1", "2001:db8::11", "nonsense"):
+        assert error_of(_assign_ip(client, "res1", name=name)) == ("value", "name"), name
+    assert error_of(_assign_ip(client, "res1", "ipv5")) == ("value", "iptype")
+    assert error_of(_assign_ip(client, "ghost")) == ("missed", "user")
+    assert sim.ips == {
+        "203.0.113.10": {"family": "ipv4", "iprole": "assigned", "owner": "bob"},
+        "203.0.113.15": {"family": "ipv4", "iprole": "assigned", "owner": "res1"},
+        "2001:db8::10": {"family": "ipv6", "iprole": "assigned", "owner": "bob"},
+    }
+    listed = [(row["name"]["$"], row["owner"]["$"]) for row in client.call(func="ipaddr")["elem"]]
+    assert listed == [
+        ("198.51.100.1", ""),
+        ("203.0.113.10", "bob"),
+        ("203.0.113.15", "res1"),
+        ("2001:db8::10", "bob"),
+    ]
+    mine = [row["name"]["$"] for row in client.call(func="ipaddr", su="bob")["elem"]]
+    assert mine == ["203.0.113.10", "2001:db8::10"]
+    direct = client.call(("res1", RES_PW), func="ipaddr")["elem"]
+    assert [row["name"]["$"] for row in direct] == ["203.0.113.15"]
+    denied = client.call(func="ipaddr.edit", su="bob", sok="ok")
+    assert error_of(denied) == ("access", "ipaddr.edit")
+    form = client.call(func="ipaddr.edit", elid="203.0.113.15")
+    assert form["owner"] == {"$": "res1"} and form["iprole"] == {"$": "assigned"}
+
+    both = "203.0.113.10, 2001:db8::10"
+    assert client.call(func="ipaddr.delete", elid=both) == {"ok": {}}
+    assert set(sim.ips) == {"203.0.113.15"}
+    for elid in ("203.0.113.15, 203.0.113.10", "198.51.100.1", ""):
+        assert error_of(client.call(func="ipaddr.delete", elid=elid)) == ("missed", "ipaddr")
+    assert set(sim.ips) == {"203.0.113.15"}  # a refused delete changes nothing
+    # A released address is free again, lowest first.
+    assert _assign_ip(client, "res1")["id"] == {"$": "203.0.113.10"}
+
+
+def test_ip_pool_exhaustion(panel: StartPanel) -> None:
+    sim, client = panel("business")
+    sim.set_ip_pool(ipv4=["203.0.113.50"], ipv6=[])
+    assert _assign_ip(client, "bob")["id"] == {"$": "203.0.113.50"}
+    assert error_of(_assign_ip(client, "bob")) == ("limit", "ipaddr")
+    assert error_of(_assign_ip(client, "bob", "ipv6")) == ("limit", "ipaddr")
+    assert client.call(func="ipaddr.delete", elid="203.0.113.50") == {"ok": {}}
+    assert _assign_ip(client, "bob")["id"] == {"$": "203.0.113.50"}
+    with pytest.raises(ValueError):
+        sim.set_ip_pool(ipv4=["2001:db8::1"])
+
+
+def test_ipsrc_auto_assigns_at_creation(panel: StartPanel) -> None:
+    sim, client = panel("business")
+    create = {"func": "user.add.finish", "sok": "ok", "passwd": "pw-x", "preset": "basic"}
+    assert client.call(**create, name="carol", ipsrc="auto", iptype="ipv4") == {"ok": {}}
+    edit = {**create, "func": "user.edit"}
+    assert client.call(**edit, name="dave", ipsrc="auto", iptype="ipv6") == {"ok": {}}
+    assert client.call(**create, name="erin", ipsrc="do_not_assign", iptype="ipv4") == {"ok": {}}
+    assert client.call(**create, name="fay") == {"ok": {}}
+    assert _create_reseller(client, ipsrc="auto", iptype="ipv4") == {"ok": {}}
+    owners = {ip: record["owner"] for ip, record in sim.ips.items()}
+    assert owners == {"203.0.113.10": "carol", "203.0.113.11": "res1", "2001:db8::10": "dave"}
+    bad_family = client.call(**create, name="gus", ipsrc="auto", iptype="x")
+    assert error_of(bad_family) == ("value", "iptype")
+    assert error_of(client.call(**create, name="gus", ipsrc="manual")) == ("value", "ipsrc")
+    # An empty pool refuses the whole creation: no account without its address.
+    sim.set_ip_pool(ipv4=[])
+    auto = {"ipsrc": "auto", "iptype": "ipv4"}
+    assert error_of(client.call(**create, name="gus", **auto)) == ("limit", "ipaddr")
+    assert error_of(_create_reseller(client, name="res2", **auto)) == ("limit", "ipaddr")
+    assert "gus" not in sim.users and "res2" not in sim.resellers
+    assert len(sim.ips) == 3
+
+
+def test_deleted_accounts_leave_orphan_ips(panel: StartPanel) -> None:
+    sim, client = panel("business")
+    sim.add_user("carol", "pw-carol", preset="basic", ipsrc="auto", iptype="ipv4")
+    assert client.call(func="user.delete", elid="carol") == {"ok": {}}
+    assert sim.ips == {"203.0.113.10": {"family": "ipv4", "iprole": "assigned", "owner": "carol"}}
+    rows = client.call(func="ipaddr")["elem"]
+    assert rows[-1]["name"] == {"$": "203.0.113.10"} and rows[-1]["owner"] == {"$": "carol"}
+    assert client.call(func="ipaddr.delete", elid="203.0.113.10") == {"ok": {}}
+    assert sim.ips == {}
+
+    sim.release_ips_on_delete = True
+    sim.add_reseller("res1", RES_PW, preset="resell", ipsrc="auto", iptype="ipv4")
+    sim.add_user("cust1", "pw-cust1", preset="basic", owner="res1", ipsrc="auto", iptype="ipv6")
+    _assign_ip(client, "bob")
+    assert len(sim.ips) == 3
+    assert client.call(func="reseller.delete", elid="res1") == {"ok": {}}
+    assert set(sim.users) == {"bob"}
+    assert {record["owner"] for record in sim.ips.values()} == {"bob"}
+
+
+def test_usage_columns(panel: StartPanel) -> None:
+    business, client = panel("business")
+    business.add_reseller("res1", RES_PW, preset="resell", comment="agency")
+    business.set_usage("bob", disk_mib=250, traffic_mib=4096)
+    business.set_usage("res1", traffic_mib=7)
+    business.set_usage("bob", disk_mib=300)  # traffic stays
+    bob = business.user("bob")
+    assert bob is not None and (bob["quota_used"], bob["traffic_used"]) == (300, 4096)
+    with pytest.raises(ValueError):
+        business.set_usage("ghost", disk_mib=1)
+    [row] = client.call(func="user")["elem"]
+    assert {k: v["$"] for k, v in row.items() if k != "name"} == {
+        "fullname": "",
+        "active": "on",
+        "owner": "root",
+        "level": "16",
+        "comment": "first",
+        "quota_used": "300",
+        "quota_total": "1000",
+        "traffic_used": "4096",
+        "traffic_total": "20000",
+    }
+    [res_row] = client.call(func="reseller")["elem"]
+    assert res_row["traffic_used"] == {"$": "7"} and res_row["traffic_total"] == {"$": ""}
+    assert res_row["comment"] == {"$": "agency"}
+
+    host, host_client = panel("host")
+    host.add_reseller("res1", RES_PW, preset="resell")
+    host.set_usage("bob", disk_mib=5, traffic_mib=6)
+    for func in ("user", "reseller"):
+        [row] = host_client.call(func=func)["elem"]
+        assert "traffic_used" not in row and "traffic_total" not in row
+        assert "comment" in row and "quota_used" in row
+    assert host_client.call(func="user")["elem"][0]["quota_used"] == {"$": "5"}
+
+
+def test_journal_and_state_for_new_calls(panel: StartPanel) -> None:
+    sim, client = panel("business")
+    _create_reseller(client)
+    client.call(func="reseller")
+    client.call(func="reseller.edit", elid="res1")
+    client.call(func="reseller.edit", elid="res1", sok="ok", comment="x")
+    client.call(func="reseller.suspend", elid="res1")
+    client.call(func="reseller.resume", elid="res1")
+    client.call(func="ipaddr")
+    client.call(func="ipaddr.edit", elid="198.51.100.1")
+    _assign_ip(client, "res1")
+    base = sim.url.rsplit("/", 1)[0]
+    state = requests.get(
+        f"{base}/_sim/state",
+        headers={"X-Sim-Token": sim.control_token},
+        verify=client.ca_file,
+        timeout=5,
+    ).json()
+    assert "password" not in state["resellers"]["res1"]
+    assert len(state["resellers"]["res1"]["password_sha256"]) == 64
+    assert state["ips"] == {
+        "203.0.113.10": {"family": "ipv4", "iprole": "assigned", "owner": "res1"}
+    }
+    assert sim.control_state()["ips"] == state["ips"]
+    client.call(func="ipaddr.delete", elid="203.0.113.10")
+    client.call(func="reseller.delete", elid="res1")
+    assert [(entry["func"], entry["write"]) for entry in sim.journal] == [
+        ("reseller.edit", True),
+        ("reseller", False),
+        ("reseller.edit", False),
+        ("reseller.edit", True),
+        ("reseller.suspend", True),
+        ("reseller.resume", True),
+        ("ipaddr", False),
+        ("ipaddr.edit", False),
+        ("ipaddr.edit", True),
+        ("ipaddr.delete", True),
+        ("reseller.delete", True),
+    ]
+    assert RES_PW not in json.dumps(sim.journal)
+    assert all(entry["result"] == "ok" for entry in sim.journal)
