@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# checkov pins its own fork of python-hcl2 (same module name), so it lives apart.
+CKV_VENV ?= .venv-checkov
+BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bundle infra-check clean
 
 install: $(STAMP)
 
@@ -24,9 +27,22 @@ test: install
 bench: install
 	$(PY) -m tests.bench
 
+bundle: install
+	$(PY) infra/bundle.py $(BUNDLE)
+
+infra-check:
+	@if command -v terraform >/dev/null 2>&1; then \
+		terraform fmt -check -recursive infra && echo "terraform fmt: ok"; \
+	else \
+		echo "SKIP terraform fmt -check: no terraform binary on PATH (install Terraform >= 1.5)"; \
+	fi
+	@test -x $(CKV_VENV)/bin/checkov || { $(PYTHON) -m venv $(CKV_VENV) && \
+		$(CKV_VENV)/bin/pip install --quiet --disable-pip-version-check 'checkov>=3.2'; }
+	$(CKV_VENV)/bin/checkov -d infra --framework terraform --skip-download --quiet --compact
+
 lint: install
-	$(VENV)/bin/ruff check shared functions tests
+	$(VENV)/bin/ruff check shared functions tests infra/bundle.py
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CKV_VENV) .local dist .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -52,7 +52,7 @@ class Server:
 
 @dataclass(frozen=True)
 class Scheduler:
-    audience: str
+    audiences: tuple[str, ...]
     service_accounts: tuple[str, ...]
     certs_url: str = GOOGLE_CERTS_URL
 
@@ -104,9 +104,18 @@ class _SchedulerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    audience = fields.String(required=True, validate=validate.Length(min=1))
+    # One audience, or a list when each function is called with its own URL as audience
+    # (what Cloud Run expects of a private function).
+    audience = fields.Raw(required=True)
     service_accounts = fields.List(fields.Email(), required=True, validate=validate.Length(min=1))
     certs_url = fields.Url(load_default=GOOGLE_CERTS_URL, require_tld=False)
+
+    @validates("audience")
+    def _audience(self, value: Any, **_: Any) -> None:
+        values = [value] if isinstance(value, str) else value
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, str) and v for v in values)):
+            raise ValidationError("a non-empty string or list of strings")
 
 
 class _UsageCallbackSchema(Schema):
@@ -218,7 +227,8 @@ def parse_document(raw: str | bytes) -> Config:
         webhook_keys=tuple(webhooks.decode_secret(s) for s in doc["webhook_secrets"]),
         servers=servers,
         scheduler=Scheduler(
-            audience=sched["audience"],
+            audiences=tuple([sched["audience"]] if isinstance(sched["audience"], str)
+                            else sched["audience"]),
             service_accounts=tuple(sched["service_accounts"]),
             certs_url=sched["certs_url"],
         ) if sched else None,

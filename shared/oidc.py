@@ -73,7 +73,8 @@ def verify(token: str, scheduler: Scheduler | None) -> str:
     certs = _fetch_certs(scheduler.certs_url)
     try:
         claims = jwt.decode(  # type: ignore[no-untyped-call]
-            token, certs=certs, audience=scheduler.audience, clock_skew_in_seconds=CLOCK_SKEW_S)
+            token, certs=certs, audience=list(scheduler.audiences),
+            clock_skew_in_seconds=CLOCK_SKEW_S)
     except Exception as exc:  # google-auth raises ValueError and its own errors
         reason = str(exc).split(".")[0][:120]
         raise Unauthenticated(f"the bearer token was refused: {reason}") from None

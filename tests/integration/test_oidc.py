@@ -72,6 +72,16 @@ def test_refused_tokens_are_401_with_no_panel_call(call, sim, issuer, make_token
     assert sim.journal == []
 
 
+def test_any_of_several_audiences_is_accepted(call, sim, issuer, config_path):
+    doc = json.loads(config_path.read_text())
+    doc["scheduler"]["audience"] = ["https://run.example/usage", "https://run.example/check"]
+    config_path.write_text(json.dumps(doc))
+    CACHE.clear()
+    call("create", create_body())
+    assert _bearer(call, issuer.token(aud="https://run.example/check")).status_code == 200
+    assert _bearer(call, issuer.token(aud="https://run.example/other")).status_code == 401
+
+
 def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
     issuer = Issuer().start()
     try:

@@ -1,0 +1,50 @@
+"""Build the deployable source archive: same inputs, byte-identical zip.
+
+Layout (what Cloud Functions' Python buildpack expects): `main.py` at the root exposing
+every action, the `functions/` and `shared/` packages, and `requirements.txt` generated
+from pyproject.toml's runtime dependencies. Entries are sorted, dated 1980-01-01 and
+mode 0644, so the archive's hash changes only when the code does, and Terraform's
+content-hashed object name redeploys exactly then.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("functions", "shared")
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def requirements() -> str:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return "".join(f"{dep}\n" for dep in sorted(project["dependencies"]))
+
+
+def entries() -> dict[str, bytes]:
+    files = {"main.py": (ROOT / "functions" / "main.py").read_bytes(),
+             "requirements.txt": requirements().encode()}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*")):
+            if path.is_file() and (path.suffix == ".py" or path.name == "py.typed"):
+                files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+    return files
+
+
+def build(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in sorted(entries().items()):
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data, compresslevel=9)
+    return target
+
+
+if __name__ == "__main__":
+    out = build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist" / "isphooks-src.zip")
+    print(out)

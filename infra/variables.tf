@@ -1,0 +1,154 @@
+variable "project_id" {
+  description = "Google Cloud project to deploy into."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the functions, the source bucket and the scheduler jobs."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name; functions are named <prefix>-<action>."
+  type        = string
+  default     = "isphooks"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix: 2-21 lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "source_zip" {
+  description = "The archive built by `make bundle`; null means ../dist/isphooks-src.zip."
+  type        = string
+  default     = null
+}
+
+variable "runtime" {
+  description = "Cloud Functions Python runtime."
+  type        = string
+  default     = "python311"
+
+  validation {
+    condition     = contains(["python311", "python312", "python313"], var.runtime)
+    error_message = "runtime: python311, python312 or python313."
+  }
+}
+
+variable "function_timeout_s" {
+  description = "Request timeout of each function, in seconds. Keep it above the panels' timeout_s."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.function_timeout_s >= 10 && var.function_timeout_s <= 1740
+    error_message = "function_timeout_s: 10 to 1740 (scheduler deadlines add 60 s and stop at 1800)."
+  }
+}
+
+variable "memory" {
+  description = "Memory of each function instance."
+  type        = string
+  default     = "256Mi"
+}
+
+variable "max_instances" {
+  description = "Upper bound of instances per function."
+  type        = number
+  default     = 10
+}
+
+variable "concurrency" {
+  description = "Requests one instance serves at once (the handlers are thread-safe)."
+  type        = number
+  default     = 8
+}
+
+variable "billing_actions" {
+  description = "Actions the billing system calls. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication."
+  type        = list(string)
+  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso"]
+}
+
+variable "private" {
+  description = "Make every function private: only `invoker_members` (e.g. an API Gateway or load-balancer service account) and the scheduler may invoke them."
+  type        = bool
+  default     = false
+}
+
+variable "ingress_settings" {
+  description = "Who may reach the functions at the network level: ALLOW_ALL (billing on the internet), ALLOW_INTERNAL_AND_GCLB (behind a load balancer) or ALLOW_INTERNAL_ONLY."
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_AND_GCLB", "ALLOW_INTERNAL_ONLY"], var.ingress_settings)
+    error_message = "ingress_settings: ALLOW_ALL, ALLOW_INTERNAL_AND_GCLB or ALLOW_INTERNAL_ONLY."
+  }
+}
+
+variable "invoker_members" {
+  description = "IAM members given roles/run.invoker on every function, e.g. [\"serviceAccount:gateway@p.iam.gserviceaccount.com\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "secret_id" {
+  description = "Secret Manager secret holding the config document (its payload is added out of band)."
+  type        = string
+  default     = "isphooks-config"
+}
+
+variable "secrets_ttl_s" {
+  description = "How long an instance caches the config document (ISPHOOKS_SECRETS_TTL)."
+  type        = number
+  default     = 300
+}
+
+variable "time_zone" {
+  description = "Time zone of the scheduler jobs."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "usage_schedule" {
+  description = "Cron schedule of the daily usage run."
+  type        = string
+  default     = "15 3 * * *"
+}
+
+variable "check_schedule" {
+  description = "Cron schedule of the hourly check."
+  type        = string
+  default     = "5 * * * *"
+}
+
+variable "scheduled_actions" {
+  description = <<-EOT
+    Extra scheduler jobs calling an action with a fixed body, authenticated by OIDC. The
+    documented use is a scheduled retry of an action the billing system could not deliver,
+    e.g. { retry-suspend-1001 = { action = "suspend", schedule = "*/30 * * * *",
+    body = "{\"service_id\":\"1001\",\"server\":\"isp1\",\"username\":\"u1001\"}" } }.
+    Actions are idempotent, so repeating one is safe.
+  EOT
+  type = map(object({
+    action   = string
+    schedule = string
+    body     = string
+  }))
+  default = {}
+}
+
+variable "force_destroy_bucket" {
+  description = "Allow `terraform destroy` to delete the source bucket with its archive versions."
+  type        = bool
+  default     = false
+}
+
+variable "labels" {
+  description = "Labels put on every resource that takes them."
+  type        = map(string)
+  default     = { app = "isphooks" }
+}

@@ -1,0 +1,67 @@
+"""The source bundle is deterministic and deployable as it is: unpacked into a fresh folder,
+its requirements.txt installed into a fresh venv, served by functions-framework exactly as
+Cloud Functions would, it creates an account in the simulator from a signed webhook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import venv
+import zipfile
+
+import requests
+
+from infra.bundle import build
+from tests.e2e.conftest import free_port
+from tests.helpers import signed
+
+
+def test_building_twice_gives_the_same_bytes(tmp_path):
+    first = build(tmp_path / "a.zip").read_bytes()
+    second = build(tmp_path / "b.zip").read_bytes()
+    assert first == second
+
+
+def test_bundle_holds_the_sources_and_nothing_else(tmp_path):
+    names = zipfile.ZipFile(build(tmp_path / "a.zip")).namelist()
+    assert names == sorted(names)
+    assert "main.py" in names and "requirements.txt" in names
+    assert {"functions/create.py", "shared/http.py", "shared/py.typed"} <= set(names)
+    assert not [n for n in names if n.startswith(("tests/", ".venv", "infra/"))]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_the_unpacked_bundle_serves_a_create(tmp_path, sim, config_path):
+    src = tmp_path / "src"
+    zipfile.ZipFile(build(tmp_path / "bundle.zip")).extractall(src)
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir / "bin" / "python"
+    subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "-r", src / "requirements.txt"], check=True, timeout=600)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
+    proc = subprocess.Popen([env_dir / "bin" / "functions-framework", "--source", "main.py",
+                             "--target", "create", "--port", str(port), "--host", "127.0.0.1"],
+                            cwd=src, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read().decode()
+                assert time.monotonic() < deadline, "functions-framework did not start"
+                time.sleep(0.2)
+        raw, headers = signed({"service_id": "b1", "server": "isp1", "username": "bundled",
+                               "plan": {"template": "basic"}})
+        resp = requests.post(url, data=raw, headers=headers, timeout=30)
+        assert resp.status_code == 201, resp.text
+        assert sim.user("bundled")["comment"] == "isphooks:service=b1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
