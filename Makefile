@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install run test lint bench bundle infra-check clean
+.PHONY: install run test lint bench soak bundle infra-check clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ test: install
 
 bench: install
 	$(PY) -m tests.bench
+
+soak: install
+	ISPHOOKS_SOAK=1 $(PY) -m pytest -s tests/reliability
 
 bundle: install
 	$(PY) infra/bundle.py $(BUNDLE)

@@ -5,6 +5,7 @@ a server that fails is reported with its error and does not hide the others. Wit
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from shared import callback, ownership
@@ -55,7 +56,10 @@ def run(req: ActionRequest) -> Result:
     body: dict[str, Any] = {"action": "usage", "status": "ok", "servers": report}
     target = req.config.usage_callback
     if target is not None and not req.dry_run:
-        delivery = callback.deliver(target, body)
+        budget = callback.BUDGET_S
+        if req.deadline is not None:
+            budget = min(budget, req.deadline - time.monotonic())
+        delivery = callback.deliver(target, body, budget_s=max(budget, 1.0))
         body["callback"] = {"delivered": delivery.delivered, "attempts": delivery.attempts}
         if not delivery.delivered:
             # The scheduler only sees the status: a 503 makes it run usage again later.

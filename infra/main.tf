@@ -82,8 +82,9 @@ resource "google_cloudfunctions2_function" "action" {
     service_account_email            = google_service_account.runtime.email
 
     environment_variables = {
-      ISPHOOKS_SECRETS     = "gcp:${google_secret_manager_secret.config.id}"
-      ISPHOOKS_SECRETS_TTL = tostring(var.secrets_ttl_s)
+      ISPHOOKS_SECRETS           = "gcp:${google_secret_manager_secret.config.id}"
+      ISPHOOKS_SECRETS_TTL       = tostring(var.secrets_ttl_s)
+      ISPHOOKS_REQUEST_TIMEOUT_S = tostring(var.function_timeout_s)
     }
   }
 

@@ -32,6 +32,7 @@ class ActionRequest:
     body: dict[str, Any]
     config: Config
     webhook_id: str
+    deadline: float | None = None
     panels: list[Panel] = field(default_factory=list)
 
     @property
@@ -50,7 +51,7 @@ class ActionRequest:
         return str(self.body.get("kind", "user"))
 
     def panel(self, server: Server) -> Panel:
-        panel = Panel(server, kind=self.kind, dry_run=self.dry_run)
+        panel = Panel(server, kind=self.kind, dry_run=self.dry_run, deadline=self.deadline)
         self.panels.append(panel)
         return panel
 

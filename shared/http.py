@@ -6,6 +6,7 @@ on the raw body bytes before any parsing."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import traceback
 import uuid
@@ -27,6 +28,18 @@ from shared.errors import (
 )
 
 MAX_BODY = 64 * 1024
+ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 60.0
+# Kept back from the function's timeout to build and send the answer.
+ANSWER_MARGIN_S = 1.0
+
+
+def request_timeout() -> float:
+    """The function's configured timeout: no request is held longer than this."""
+    try:
+        return max(2.0, float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT_S)))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
 Action = Callable[[ActionRequest], Result]
 
 
@@ -64,10 +77,11 @@ def _correlation_id(request: flask.Request) -> str:
 
 def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     started = time.monotonic()
+    deadline = started + request_timeout() - ANSWER_MARGIN_S
     webhook_id = _correlation_id(request)
     fields: dict[str, Any] = {"action": action, "webhook_id": webhook_id}
     try:
-        result = _dispatch(action, run, request, webhook_id, fields)
+        result = _dispatch(action, run, request, webhook_id, fields, deadline)
         response = flask.Response(json.dumps(result.body), status=result.status_code,
                                   mimetype="application/json")
         fields["outcome"] = result.body.get("status")
@@ -90,7 +104,7 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
 
 
 def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
-              fields: dict[str, Any]) -> Result:
+              fields: dict[str, Any], deadline: float) -> Result:
     if request.method != "POST":
         raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
     if request.mimetype != "application/json":
@@ -114,16 +128,17 @@ def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
     for key in ("server", "username", "service_id", "reason"):
         fields[key] = validated.get(key)
     try:
-        return _run(action, run, validated, config, webhook_id)
+        return _run(action, run, validated, config, webhook_id, deadline)
     except PanelAuthRefused:
         # The panel password may have been rotated: re-read the store once, then give up.
         fresh = CACHE.reload_if_stale(config)
-        return _run(action, run, validated, fresh, webhook_id)
+        return _run(action, run, validated, fresh, webhook_id, deadline)
 
 
 def _run(action: str, run: Action, body: dict[str, Any], config: Config,
-         webhook_id: str) -> Result:
-    req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id)
+         webhook_id: str, deadline: float) -> Result:
+    req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id,
+                        deadline=deadline)
     result = run(req)
     if req.dry_run:
         calls = [call for panel in req.panels for call in panel.calls]

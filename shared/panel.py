@@ -13,6 +13,7 @@ import os
 import secrets
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ from shared.errors import (
 )
 
 CONNECT_TIMEOUT_S = 10.0
+MIN_CALL_S = 0.5  # less time left than this: answer 503 rather than start a call
 SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
 MASK = "***"
 # Request field (under plan.limits) → panel parameter: the allow-list of contract §3.
@@ -143,10 +145,12 @@ def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
 class Panel:
     """One server's API. With `dry_run`, reads go to the panel and writes are only recorded."""
 
-    def __init__(self, server: Server, *, kind: str = "user", dry_run: bool = False) -> None:
+    def __init__(self, server: Server, *, kind: str = "user", dry_run: bool = False,
+                 deadline: float | None = None) -> None:
         self.server = server
         self.kind = kind
         self.dry_run = dry_run
+        self.deadline = deadline  # time.monotonic() by which the whole request must answer
         self.calls: list[dict[str, Any]] = []
 
     # -- raw call --
@@ -174,9 +178,14 @@ class Panel:
                     server=server.name, panel_func=func, tls_warning="verify_disabled")
         form = {"func": func, "out": "json", "lang": "en",
                 "authinfo": f"{server.username}:{server.password}", **params}
+        read_timeout = server.timeout_s
+        if self.deadline is not None:
+            read_timeout = min(read_timeout, self.deadline - time.monotonic())
+            if read_timeout < MIN_CALL_S:
+                raise PanelUnavailable(_lost(server.name, func, False, "ran out of time before"))
         try:
             resp = session.post(server.url, data=form, verify=verify,
-                                timeout=(CONNECT_TIMEOUT_S, server.timeout_s),
+                                timeout=(min(CONNECT_TIMEOUT_S, read_timeout), read_timeout),
                                 allow_redirects=False)
         except requests.exceptions.SSLError:
             raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None

@@ -5,8 +5,29 @@ from collections.abc import Iterator
 import pytest
 
 from shared.config import CACHE
-from tests.helpers import start_sim, write_config
+from tests import hygiene
+from tests.helpers import OLD_SECRET, SECRET, start_sim, write_config
 from tests.ispsim import Simulator
+
+hygiene.remember(SECRET, OLD_SECRET, SECRET[6:], OLD_SECRET[6:])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for _name, content in report.sections:
+        hygiene.captured(content)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    known, scanned, leaks = hygiene.scan()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    line = (f"log hygiene: {known} secrets checked against {scanned} characters of output, "
+            f"{len(leaks)} leaked")
+    if reporter is not None:
+        reporter.write_line(line)
+        for leak in leaks:
+            reporter.write_line(f"  LEAK: {leak}", red=True)
+    if leaks:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
+from tests import hygiene
 from tests.ispsim import Simulator
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -35,8 +36,17 @@ FULL_LIMITS_PANEL = {
 }
 
 
+class _TrackedSimulator(Simulator):
+    """A simulator whose secrets (admin password, every password and key sent to it) join
+    the suite-wide log hygiene scan when it stops."""
+
+    def stop(self) -> None:
+        hygiene.remember(self.admin_password, *self.seen_secrets)
+        super().stop()
+
+
 def start_sim(**kwargs: Any) -> Simulator:
-    sim = Simulator(**kwargs).start()
+    sim = _TrackedSimulator(**kwargs).start()
     sim.add_preset("basic", dict(LIMITS))
     sim.add_preset("pro", {**LIMITS, "limit_quota": "5000", "limit_db": "50"})
     return sim

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from shared.config import CACHE
+from tests import hygiene
 from tests.helpers import signed
 
 
@@ -28,6 +29,7 @@ class Served:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out_path = out_path
+        hygiene.output_file(out_path)
         self._out = open(out_path, "wb")
         env = dict(os.environ)
         if config_path is not None:

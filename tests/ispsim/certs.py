@@ -23,14 +23,19 @@ class CertBundle:
     pin_sha256: str  # lowercase hex SHA-256 of the certificate DER
 
 
-def generate_self_signed(common_name: str = "ispsim") -> CertBundle:
-    """Create an EC P-256 certificate valid for `localhost` and `127.0.0.1`."""
+def generate_self_signed(
+    common_name: str = "ispsim",
+    hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+    expired: bool = False,
+) -> CertBundle:
+    """Create an EC P-256 certificate for `hosts` (DNS names or IP addresses); `expired`
+    makes one whose validity ended yesterday (for the TLS failure tests)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
-    san = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    )
+    san = x509.SubjectAlternativeName([_san_entry(host) for host in hosts])
+    if expired:
+        now -= datetime.timedelta(days=32)
     public_key = key.public_key()
     # CA:TRUE plus key identifiers lets the certificate be its own trust anchor even
     # under strict X.509 verification (VERIFY_X509_STRICT, Python >= 3.13 defaults).
@@ -91,3 +96,10 @@ def server_context(bundle: CertBundle) -> ssl.SSLContext:
                 handle.write(text)
         context.load_cert_chain(cert_path, key_path)
     return context
+
+
+def _san_entry(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)

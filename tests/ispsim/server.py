@@ -6,6 +6,7 @@ import copy
 import hashlib
 import hmac
 import json
+import random
 import secrets
 import socket
 import socketserver
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import certs
 from .accounts import RESELLER_LEVEL
-from .state import Panel, is_write, mask_params
+from .state import SECRET_PARAMS, Panel, is_write, mask_params
 from .wire import Params, Reply
 
 FAULT_KINDS = frozenset({"reset", "hang", "http500", "html", "badjson"})
@@ -48,6 +49,14 @@ class FaultQueue:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._rate = 0.0
+        self._rng = random.Random(0)
+        self.random_injected = 0
+
+    def set_random(self, rate: float, seed: int = 0) -> None:
+        """Fault a share of all calls at random (seeded): any kind, before or after."""
+        with self._lock:
+            self._rate, self._rng = rate, random.Random(seed)
 
     def add(self, kind: str, count: int = 1, func: str | None = None, when: str = "before") -> None:
         if kind not in FAULT_KINDS:
@@ -68,11 +77,16 @@ class FaultQueue:
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
                     return Fault(fault.kind, 1, fault.func, fault.when)
+            if self._rate and self._rng.random() < self._rate:
+                self.random_injected += 1
+                kind = self._rng.choice(sorted(FAULT_KINDS))
+                return Fault(kind, 1, None, self._rng.choice(sorted(FAULT_WHEN)))
         return None
 
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._rate = 0.0
 
 
 class Journal:
@@ -173,6 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
             assert reply is not None
             result = reply.result
         su = params.get("su") or None
+        sim.remember_secrets(params)
         sim.journal_log.append(
             {
                 "func": func,
@@ -259,7 +274,12 @@ class Simulator:
         edition: str = "lite",
         host: str = "127.0.0.1",
         port: int = 0,
+        cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+        cert_expired: bool = False,
     ) -> None:
+        self.cert_hosts, self.cert_expired = cert_hosts, cert_expired
+        self.seen_secrets: set[str] = set()
+        self._seen_lock = threading.Lock()
         self.admin_login = admin_login
         self.host = host
         self.hang_seconds: float = 30.0
@@ -279,7 +299,7 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             return self
-        bundle = certs.generate_self_signed()
+        bundle = certs.generate_self_signed(hosts=self.cert_hosts, expired=self.cert_expired)
         context = certs.server_context(bundle)
         server = _Server((self.host, self._port), _Handler)
         # Handshake lazily in the worker thread so a slow client cannot block accept().
@@ -442,6 +462,17 @@ class Simulator:
         self, kind: str, count: int = 1, func: str | None = None, when: str = "before"
     ) -> None:
         self.faults.add(kind, count, func, when)
+
+    def remember_secrets(self, params: dict[str, str]) -> None:
+        """Every secret value that crossed the wire (for the log hygiene scan)."""
+        with self._seen_lock:
+            for name in SECRET_PARAMS:
+                value = params.get(name, "")
+                self.seen_secrets.add(value.partition(":")[2] if name == "authinfo" else value)
+
+    def random_faults(self, rate: float, seed: int = 0) -> None:
+        """Fault `rate` of all later API calls at random: any kind, before or after."""
+        self.faults.set_random(rate, seed)
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -1,0 +1,191 @@
+"""Convergence under at-least-once delivery and a failing panel.
+
+Many services, each with a random script of account actions, delivered by concurrent
+workers with random sequential and concurrent duplicates, while the simulator faults a
+fifth of all panel calls (reset, hang, HTTP 500, HTML, bad JSON; before or after acting).
+Every non-2xx delivery is redelivered until it succeeds (bounded). Afterwards the panel
+must equal the intended state exactly. `make soak` runs a larger version."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+
+from shared.config import CACHE
+from tests.helpers import LIMITS, write_config
+from tests.integration.conftest import Caller
+
+SOAK = os.environ.get("ISPHOOKS_SOAK") == "1"
+SERVICES = 200 if SOAK else 50
+MIN_DELIVERIES = 3000 if SOAK else 500
+FAULT_RATE = 0.2
+MAX_ATTEMPTS = 60
+SEED = int(os.environ.get("ISPHOOKS_SEED", "20261125"))
+PRO = {**LIMITS, "limit_quota": "5000", "limit_db": "50"}
+
+
+@dataclass
+class Model:
+    """What the panel should hold for one service after its script."""
+
+    exists: bool = False
+    active: bool = True
+    preset: str = "basic"
+    limits: dict[str, str] = field(default_factory=lambda: dict(LIMITS))
+    password: str = ""
+
+
+@dataclass
+class Counts:
+    deliveries: int = 0
+    requests: int = 0
+    retries: int = 0
+    sequential_duplicates: int = 0
+    concurrent_duplicates: int = 0
+    unexpected: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _script(rng: random.Random, sid: str) -> tuple[list[tuple[str, dict]], Model]:
+    name = f"s{sid}"
+    account = {"service_id": sid, "server": "isp1", "username": name}
+    model = Model(exists=True, password=f"Pass-{sid}-0-{rng.randrange(10**6)}")
+    ops: list[tuple[str, dict]] = [("create", {**account, "password": model.password,
+                                               "plan": {"template": "basic"}})]
+    for step in range(rng.randint(6, 10)):
+        action = rng.choice(["suspend", "unsuspend", "upgrade", "password", "sso"])
+        if action == "suspend":
+            model.active = False
+            ops.append((action, account))
+        elif action == "unsuspend":
+            model.active = True
+            ops.append((action, account))
+        elif action == "upgrade":
+            template = rng.choice(["basic", "pro"])
+            disk = rng.randrange(100, 9000)
+            model.preset = template
+            model.limits = {**(PRO if template == "pro" else LIMITS), "limit_quota": str(disk)}
+            ops.append((action, {**account, "plan": {"template": template,
+                                                     "limits": {"disk_mib": disk}}}))
+        elif action == "password":
+            model.password = f"Pass-{sid}-{step + 1}-{rng.randrange(10**6)}"
+            ops.append((action, {**account, "password": model.password}))
+        elif model.active:  # sso of a suspended account is refused by design (409)
+            ops.append((action, account))
+    if rng.random() < 0.3:
+        model.exists = False
+        ops.append(("terminate", account))
+    return ops, model
+
+
+def _deliver(call: Caller, action: str, body: dict, msg_id: str, counts: Counts) -> None:
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        resp = call(action, body, msg_id=msg_id)
+        with counts.lock:
+            counts.requests += 1
+            counts.retries += attempt > 1
+        if resp.status_code < 300:
+            return
+        if resp.status_code < 500:
+            with counts.lock:
+                counts.unexpected.append(f"{action} {body.get('service_id')}: "
+                                         f"{resp.status_code} {resp.get_json()}")
+            return
+    with counts.lock:
+        counts.unexpected.append(f"{action} {body.get('service_id')}: no success in "
+                                 f"{MAX_ATTEMPTS} attempts")
+
+
+def _run_service(call: Caller, rng: random.Random, ops, counts: Counts) -> None:
+    for n, (action, body) in enumerate(ops):
+        msg_id = f"msg_{body['service_id']}_{n}"
+        roll = rng.random()
+        if roll < 0.15:  # a concurrent duplicate: the same delivery twice at once
+            threads = [threading.Thread(target=_deliver, args=(call, action, body, msg_id,
+                                                               counts)) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            with counts.lock:
+                counts.concurrent_duplicates += 1
+                counts.deliveries += 2
+            continue
+        _deliver(call, action, body, msg_id, counts)
+        with counts.lock:
+            counts.deliveries += 1
+        if roll < 0.35:  # a sequential duplicate: redelivered after it succeeded
+            _deliver(call, action, body, msg_id, counts)
+            with counts.lock:
+                counts.sequential_duplicates += 1
+                counts.deliveries += 1
+
+
+@pytest.fixture
+def faulty(sim, config_path):
+    write_config(config_path, sim, timeout_s=1)
+    CACHE.clear()
+    sim.add_preset("pro", PRO)
+    sim.hang_seconds = 1.5
+    return sim
+
+
+def test_every_service_converges_to_its_intended_state(faulty, config_path, capsys):
+    sim = faulty
+    rng = random.Random(SEED)
+    scripts = {}
+    for n in range(SERVICES):
+        sid = str(1000 + n)
+        scripts[sid] = _script(rng, sid)
+    planned = sum(len(ops) for ops, _ in scripts.values())
+    assert planned >= MIN_DELIVERIES * 0.8, "enough distinct deliveries planned"
+    call = Caller()
+    counts = Counts()
+    sim.random_faults(FAULT_RATE, seed=SEED)
+    seeds = {sid: rng.randrange(2**32) for sid in scripts}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda sid: _run_service(call, random.Random(seeds[sid]),
+                                               scripts[sid][0], counts), scripts))
+    sim.clear_faults()
+    faults = sim.faults.random_injected
+
+    divergences = list(counts.unexpected)
+    users = sim.users
+    for sid, (_ops, model) in scripts.items():
+        name = f"s{sid}"
+        user = users.pop(name, None)
+        if not model.exists:
+            if user is not None:
+                divergences.append(f"{name}: should be gone")
+            continue
+        if user is None:
+            divergences.append(f"{name}: missing")
+            continue
+        want = {"comment": f"isphooks:service={sid}", "active": model.active,
+                "preset": model.preset, "password": model.password,
+                "limits": model.limits}
+        got = {"comment": user["comment"], "active": user["active"],
+               "preset": user["preset"], "password": user["password"],
+               "limits": {k: user["limits"][k] for k in LIMITS}}
+        if got != want:
+            divergences.append(f"{name}: want {want} got {got}")
+    divergences += [f"{extra}: unexpected account" for extra in users]
+    for key, login in sim.sso_keys.items():
+        if not login.startswith("s"):
+            divergences.append(f"sso key for {login}")
+
+    summary = (f"convergence: {SERVICES} services, {counts.deliveries} deliveries "
+               f"({planned} distinct, {counts.sequential_duplicates} sequential and "
+               f"{counts.concurrent_duplicates} concurrent duplicates), {counts.requests} "
+               f"requests, {counts.retries} retries, {faults} panel faults injected, "
+               f"{len(divergences)} divergences")
+    with capsys.disabled():
+        print("\n" + summary)
+    assert counts.deliveries >= MIN_DELIVERIES, summary
+    assert faults > 0.1 * counts.requests, summary
+    assert divergences == [], "\n".join(divergences[:20])
