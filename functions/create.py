@@ -15,7 +15,7 @@ from typing import Any
 from shared import ownership, plans
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
-from shared.errors import Conflict, PanelExists, PanelUnavailable, Unsupported
+from shared.errors import Conflict, PanelExists, Unsupported
 from shared.panel import Panel
 from shared.placement import place
 
@@ -86,7 +86,9 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
             return None
         panel.edit_account(name, {**plan, "passwd": password, "confirm": password})
         return "exists"
-    raise PanelUnavailable(f"account {name} appeared and vanished while creating; retry")
+    # Taken twice yet not an account of this kind: the login belongs to another kind (a
+    # user when creating a reseller, or the reverse) or to the panel itself. Not ours.
+    return None
 
 
 def _create_params(req: ActionRequest, name: str, password: str,

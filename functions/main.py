@@ -1,71 +1,62 @@
 """Every action as a functions-framework entry point named after it.
 
 Deployed, this file is `main.py` at the source root and each Cloud Function picks its
-entry point; locally `isphooks serve` routes `POST /<action>` to the same handlers.
+entry point; locally `isphooks serve` routes `POST /<action>` to the same handlers. An
+action's module is imported on its first request, so a function deployed for `suspend`
+never pays for what `usage` or `create` import (cold starts are billed).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import flask
 
-from functions import check as _check
-from functions import create as _create
-from functions import password as _password
-from functions import sso as _sso
-from functions import suspend as _suspend
-from functions import terminate as _terminate
-from functions import unsuspend as _unsuspend
-from functions import upgrade as _upgrade
-from functions import usage as _usage
 from shared.context import ActionRequest, Result
 from shared.http import handle
 
-ACTIONS: dict[str, Callable[[ActionRequest], Result]] = {
-    "create": _create.run,
-    "suspend": _suspend.run,
-    "unsuspend": _unsuspend.run,
-    "terminate": _terminate.run,
-    "upgrade": _upgrade.run,
-    "password": _password.run,
-    "sso": _sso.run,
-    "usage": _usage.run,
-    "check": _check.run,
-}
+ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
+           "usage", "check")
+
+
+def run_of(action: str) -> Callable[[ActionRequest], Result]:
+    """The decision function of an action (`functions/<action>.py`)."""
+    run: Callable[[ActionRequest], Result] = importlib.import_module(f"functions.{action}").run
+    return run
 
 
 def create(request: flask.Request) -> flask.Response:
-    return handle("create", _create.run, request)
+    return handle("create", run_of("create"), request)
 
 
 def suspend(request: flask.Request) -> flask.Response:
-    return handle("suspend", _suspend.run, request)
+    return handle("suspend", run_of("suspend"), request)
 
 
 def unsuspend(request: flask.Request) -> flask.Response:
-    return handle("unsuspend", _unsuspend.run, request)
+    return handle("unsuspend", run_of("unsuspend"), request)
 
 
 def terminate(request: flask.Request) -> flask.Response:
-    return handle("terminate", _terminate.run, request)
+    return handle("terminate", run_of("terminate"), request)
 
 
 def upgrade(request: flask.Request) -> flask.Response:
-    return handle("upgrade", _upgrade.run, request)
+    return handle("upgrade", run_of("upgrade"), request)
 
 
 def password(request: flask.Request) -> flask.Response:
-    return handle("password", _password.run, request)
+    return handle("password", run_of("password"), request)
 
 
 def sso(request: flask.Request) -> flask.Response:
-    return handle("sso", _sso.run, request)
+    return handle("sso", run_of("sso"), request)
 
 
 def usage(request: flask.Request) -> flask.Response:
-    return handle("usage", _usage.run, request)
+    return handle("usage", run_of("usage"), request)
 
 
 def check(request: flask.Request) -> flask.Response:
-    return handle("check", _check.run, request)
+    return handle("check", run_of("check"), request)

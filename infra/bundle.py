@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("functions", "shared")
+# Dev-only modules: `isphooks openapi` needs apispec, which the functions do not install.
+EXCLUDE = {"shared/openapi.py", "shared/cli.py"}
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -29,8 +31,10 @@ def entries() -> dict[str, bytes]:
              "requirements.txt": requirements().encode()}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*")):
-            if path.is_file() and (path.suffix == ".py" or path.name == "py.typed"):
-                files[path.relative_to(ROOT).as_posix()] = path.read_bytes()
+            name = path.relative_to(ROOT).as_posix()
+            if path.is_file() and (path.suffix == ".py" or path.name == "py.typed") \
+                    and name not in EXCLUDE:
+                files[name] = path.read_bytes()
     return files
 
 

@@ -14,7 +14,7 @@ import flask
 
 def make_app() -> flask.Flask:
     """All actions in one process, each at POST /<action>, through the deployed handlers."""
-    from functions.main import ACTIONS
+    from functions.main import ACTIONS, run_of
     from shared.errors import NotFound
     from shared.http import error_response, handle
 
@@ -23,11 +23,10 @@ def make_app() -> flask.Flask:
 
     @app.route("/<action>", methods=methods)
     def dispatch(action: str) -> flask.Response:
-        run = ACTIONS.get(action)
-        if run is None:
+        if action not in ACTIONS:
             return error_response(NotFound(f"no action {action!r}; try one of "
                                            + ", ".join(ACTIONS)))
-        return handle(action, run, flask.request)
+        return handle(action, run_of(action), flask.request)
 
     @app.errorhandler(404)
     def not_found(_: Exception) -> flask.Response:
@@ -115,7 +114,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=os.environ.get("ISPHOOKS_URL", "http://127.0.0.1:8080"))
     p.add_argument("--secret", help="whsec_… (default: the first of the config's)")
     p.add_argument("--id", dest="msg_id")
+    p = sub.add_parser("openapi", help="print the OpenAPI 3 document of every action")
+    p.add_argument("--output", metavar="PATH", help="write it to PATH instead of stdout")
     return parser
+
+
+def openapi(output: str | None) -> int:
+    from shared.openapi import dump
+
+    text = dump()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.host, args.port, args.threads)
         return 0
+    if args.command == "openapi":
+        return openapi(args.output)
     body = _body_arg(args.body)
     if args.command == "sign":
         for name, value in sign(args.secret, args.msg_id, body).items():

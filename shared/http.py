@@ -121,7 +121,7 @@ def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
         webhooks.verify(config.webhook_keys, request.headers, body)
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting included
         raise InvalidRequest("the body is not valid JSON",
                              fields={"_body": ["not valid JSON"]}) from None
     validated = schemas.load(action, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -10,6 +11,17 @@ from shared.errors import InvalidRequest
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
 
 _PRINTABLE = r"^[\x20-\x7e]*$"
+
+
+class _FullMatch(validate.Regexp):
+    """A Regexp validator that matches the whole value: `$` alone would let a trailing
+    newline through ("bob\n")."""
+
+    def __call__(self, value: Any) -> Any:
+        pattern: re.Pattern[str] = self.regex  # type: ignore[assignment]
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class _StrictBool(fields.Boolean):
@@ -31,24 +43,24 @@ def _count(**kwargs: Any) -> fields.Integer:
 
 def _service_id(**kwargs: Any) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$",
+        validate=_FullMatch(r"^[A-Za-z0-9_.:-]{1,64}$",
                                  error="1-64 characters of A-Z a-z 0-9 _ . : -"), **kwargs)
 
 
 def _username(**kwargs: Any) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(r"^[a-z_][a-z0-9_.-]{0,31}$",
+        validate=_FullMatch(r"^[a-z_][a-z0-9_.-]{0,31}$",
                                  error="a panel login: 1-32 of a-z 0-9 _ . -, not starting "
                                        "with a digit, dot or dash"), **kwargs)
 
 
 def _name(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$",
+    return fields.String(validate=_FullMatch(r"^[A-Za-z0-9_.-]{1,64}$",
                                                   error="1-64 of A-Z a-z 0-9 _ . -"), **kwargs)
 
 
 def _password(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(r"^[\x20-\x7e]{8,128}$",
+    return fields.String(validate=_FullMatch(r"^[\x20-\x7e]{8,128}$",
                                                   error="8-128 printable ASCII characters"),
                          **kwargs)
 
@@ -68,15 +80,16 @@ for _field_name in (*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS):
 
 class PlanSchema(_Strict):
     template = fields.String(required=True, validate=[validate.Length(min=1, max=64),
-                                                      validate.Regexp(_PRINTABLE)])
+                                                      _FullMatch(_PRINTABLE)])
     limits = fields.Nested(LimitsSchema, load_default=dict)
     main_ip = fields.String(load_default="shared", validate=validate.OneOf(["shared", "ipv4",
                                                                             "ipv6"]))
     username_template = fields.String(validate=[
         validate.Length(min=1, max=64),
-        validate.Regexp(r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
-                        error="letters, digits, _ . - and the placeholders {service_id}, "
-                              "{domain}")])
+        _FullMatch(r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
+                        # marshmallow str.format()s the message: braces doubled
+                        error="letters, digits, _ . - and the placeholders {{service_id}}, "
+                              "{{domain}}")])
 
 
 class IpsSchema(_Strict):
@@ -110,7 +123,7 @@ class CreateSchema(_Base):
     server_group = _name()
     username = _username()
     password = _password()
-    domain = fields.String(validate=validate.Regexp(
+    domain = fields.String(validate=_FullMatch(
         r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         error="a lowercase domain name such as example.com"))
     email = fields.Email(validate=validate.Length(max=254))
@@ -135,7 +148,7 @@ class CreateSchema(_Base):
 
 class SuspendSchema(AccountSchema):
     reason = fields.String(validate=[validate.Length(max=200),
-                                     validate.Regexp(_PRINTABLE, error="printable, one line")])
+                                     _FullMatch(_PRINTABLE, error="printable, one line")])
 
 
 class TerminateSchema(AccountSchema):
@@ -199,11 +212,24 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "_body": [str(messages)]}
 
 
+_instances: dict[str, Schema] = {}
+
+
+def _schema(action: str) -> Schema:
+    """One schema instance per action, reused: instantiating deep-copies every field (and
+    nested schema), which costs more than the validation itself. Loading keeps no state on
+    the instance, so threads can share it."""
+    schema = _instances.get(action)
+    if schema is None:
+        schema = _instances[action] = SCHEMAS[action]()
+    return schema
+
+
 def load(action: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object", fields={"_body": ["not an object"]})
     try:
-        result: dict[str, Any] = SCHEMAS[action]().load(data)
+        result: dict[str, Any] = _schema(action).load(data)
     except ValidationError as exc:
         found = _flatten(exc.messages)
         raise InvalidRequest("invalid fields: " + ", ".join(sorted(found)), fields=found) from None

@@ -368,3 +368,18 @@ def test_usage_is_posted_to_the_callback_signed(call, fleet, config_path, monkey
     finally:
         receiver.server.stop()
     assert sim.user("bob") is not None
+
+
+@pytest.mark.parametrize("kind, taken_as", [("reseller", "user"), ("user", "reseller")])
+def test_a_login_taken_by_the_other_kind_is_a_conflict_not_a_retry_loop(call, fleet, kind,
+                                                                       taken_as):
+    host = fleet("isp1", "business")
+    fleet.use(isp1={})
+    if taken_as == "user":
+        host.add_user("bob", "Theirs-Pass-1", preset="basic", comment="isphooks:service=1001")
+    else:
+        host.add_reseller("bob", "Theirs-Pass-1", preset="reseller-basic",
+                          comment="isphooks:service=1001")
+    template = "reseller-basic" if kind == "reseller" else "basic"
+    resp = call("create", create_body(kind=kind, plan={"template": template}))
+    assert resp.status_code == 409 and resp.json["error"]["code"] == "conflict"

@@ -138,9 +138,17 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = 60  # an idle client must not pin a worker thread forever
     server_version = "ispsim/1"
+    # Keep-alive, as the panel's ihttpd does: a client's session reuses its TLS connection.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep pytest output clean
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without NODELAY, Nagle's algorithm
+        # and the client's delayed ACK add ~40 ms to every keep-alive answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         self._route(b"")

@@ -123,3 +123,17 @@ def test_log_lines_are_json_from_the_allow_list_and_redacted(monkeypatch):
     text = out.getvalue()
     for leaked in ("Very-Secret-Pass", "authinfo", "abc", "whsec_QUJD", "leak"):
         assert leaked not in text
+
+
+@pytest.mark.parametrize(("field", "value"), [("username", "bob\n"), ("service_id", "5\n"),
+                                              ("password", "Abcdefgh\n")])
+def test_a_trailing_newline_is_not_a_valid_value(field, value):
+    with pytest.raises(InvalidRequest) as info:
+        schemas.load("create", _create(**{field: value}))
+    assert field in info.value.fields
+
+
+def test_an_invalid_username_template_is_a_field_error_not_a_crash():
+    with pytest.raises(InvalidRequest) as info:
+        schemas.load("create", _create(plan={"template": "b", "username_template": "u*"}))
+    assert "{service_id}" in info.value.fields["plan.username_template"][0]

@@ -1,0 +1,259 @@
+"""The public interface (contract §3, §5) as an OpenAPI 3.0.3 document, built with apispec
+from the marshmallow request schemas so the two cannot drift apart.
+
+apispec is a dev dependency: only the `isphooks openapi` command and the tests import this
+module, never the request handling code, and apispec itself is imported inside the
+functions.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
+
+OPENAPI_VERSION = "3.0.3"
+TITLE = "isphooks"
+VERSION = "1"
+
+# Contract §1: what each action does and its success statuses.
+SUMMARIES: dict[str, str] = {
+    "create": "Ensure the account exists with the plan, password and ownership marker",
+    "suspend": "Disable the account",
+    "unsuspend": "Enable the account again",
+    "terminate": "Delete the account",
+    "upgrade": "Apply a new template and limits",
+    "password": "Set a new password",
+    "sso": "Mint a one-time login URL for the account, or for the server admin",
+    "usage": "Disk and traffic usage of every account on one or all servers",
+    "check": "Test each server's credentials and the functions the integration needs",
+}
+SUCCESS: dict[str, dict[str, str]] = {
+    "create": {"201": "The account was created", "200": "The account already exists (converged)"},
+}
+DEFAULT_SUCCESS = {"200": "Done (or, with dry_run, the panel calls that would be made)"}
+
+# Contract §5: status -> (description, codes used with it).
+ERRORS: dict[str, tuple[str, list[str]]] = {
+    "400": ("Body is not valid JSON, or a field is missing, unknown or ill-typed "
+            "(`fields` says which)", ["invalid_request"]),
+    "401": ("No or bad signature / token, or a timestamp outside the tolerance",
+            ["unauthenticated"]),
+    "404": ("No such server or group in the config, or no such account on the panel",
+            ["unknown_server", "account_not_found", "not_found"]),
+    "405": ("Not POST", ["method_not_allowed"]),
+    "409": ("The account belongs to another service, or is not ours to delete",
+            ["conflict", "unowned_account"]),
+    "413": ("Body over 64 KiB", ["payload_too_large"]),
+    "415": ("Content-Type is not application/json", ["unsupported_media_type"]),
+    "422": ("The panel refused a value, the edition lacks the feature, or no server in the "
+            "group has room", ["panel_rejected", "unsupported", "no_capacity"]),
+    "500": ("A bug (never for bad input), or an invalid configuration document",
+            ["internal"]),
+    "502": ("The panel answered something unexpected, or refused our credentials or rights",
+            ["panel_error"]),
+    "503": ("Panel or secret store unavailable, or the usage callback failed; retry later",
+            ["panel_unavailable", "config_unavailable", "callback_failed"]),
+}
+RETRY_AFTER_STATUSES = ("503",)
+
+WEBHOOK_HEADERS: dict[str, tuple[str, str]] = {
+    "webhookId": ("webhook-id", "Standard Webhooks message id: 1-255 printable ASCII "
+                  "characters; the request's correlation id in the logs."),
+    "webhookTimestamp": ("webhook-timestamp", "Standard Webhooks timestamp: integer Unix "
+                         "seconds, within 300 s of now."),
+    "webhookSignature": ("webhook-signature", "Standard Webhooks signature: one or more "
+                         "space-separated `v1,<base64 HMAC-SHA256>` over "
+                         "`<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the "
+                         "base64-decoded part of a `whsec_` secret."),
+}
+
+# The rules the schemas check across fields (`@validates_schema`), which the generated
+# JSON Schema does not express: said in words on each component.
+_RESELLER = ("The reseller limits (users, ipv4_addresses, ipv6_addresses) only with kind "
+             "\"reseller\".")
+RULES: dict[str, str] = {
+    "Create": "Give `server` or `server_group`, not both. `username` is required unless "
+              "`plan.username_template` is given; a template with `{domain}` needs `domain`. "
+              + _RESELLER,
+    "Upgrade": _RESELLER,
+    "Sso": "`as: \"user\"` (the default) needs `service_id` and `username`; `as: \"admin\"` "
+           "needs only `server`.",
+    "Fleet": "`usage` and `check`: one server or, without `server`, all of them.",
+    "Limits": "Non-negative integers; a limit left out is taken from the template.",
+}
+
+DESCRIPTION = (
+    "Billing-driven provisioning for ISPmanager 6 panels. One stateless function per "
+    "action; `isphooks serve` serves them all at `POST /<action>`. Every request carries "
+    "either the three Standard Webhooks headers (signed over the exact body bytes) or a "
+    "Google-signed OIDC ID token as a bearer token. Unknown body fields are an error. "
+    "4xx means do not retry the same request; 5xx means retry later (`retryable` in the "
+    "error body says the same)."
+)
+
+
+def _schema_name(schema: type[Schema] | Schema) -> str:
+    """`CreateSchema` -> `Create`: one component per schema class."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__
+    return name.removesuffix("Schema") or name
+
+
+def _reachable(schema: Schema, seen: dict[str, Schema]) -> None:
+    """Every schema instance reachable from `schema` through Nested fields, by component name."""
+    from marshmallow import fields
+
+    name = _schema_name(schema)
+    if name in seen:
+        return
+    seen[name] = schema
+    for field in schema.fields.values():
+        if isinstance(field, fields.Nested) and not isinstance(field.schema, dict):
+            _reachable(field.schema, seen)
+
+
+def _close_strict_objects(components: dict[str, Any], schemas: dict[str, Schema]) -> None:
+    """`additionalProperties: false` on every component whose marshmallow schema RAISEs on
+    unknown fields, true where it INCLUDEs them, absent where it EXCLUDEs (ignores) them.
+    apispec does the same today; this keeps the document faithful if that ever changes."""
+    from marshmallow import EXCLUDE, INCLUDE, RAISE
+
+    for name, schema in schemas.items():
+        component = components[name]
+        if schema.unknown == RAISE:
+            component["additionalProperties"] = False
+        elif schema.unknown == INCLUDE:
+            component["additionalProperties"] = True
+        elif schema.unknown == EXCLUDE:
+            component.pop("additionalProperties", None)
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "The error envelope of every 4xx and 5xx response (contract §5).",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "retryable"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string", "description": "machine-readable error code"},
+                    "message": {"type": "string", "description": "what went wrong"},
+                    "retryable": {"type": "boolean",
+                                  "description": "true exactly for 5xx: retry later"},
+                    "fields": {
+                        "type": "object",
+                        "description": "400 only: field path -> messages",
+                        "additionalProperties": {"type": "array",
+                                                 "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    }
+
+
+def _result_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "A success body: at least `action` and `status`, plus the action's "
+                       "own fields (contract §5).",
+        "required": ["action", "status"],
+        "additionalProperties": True,
+        "properties": {
+            "action": {"type": "string"},
+            "status": {"type": "string"},
+        },
+    }
+
+
+def _operation(action: str, schema_name: str) -> dict[str, Any]:
+    success = SUCCESS.get(action, DEFAULT_SUCCESS)
+    responses: dict[str, Any] = {
+        status: {"description": text, "content": _json(_ref("schemas", "Result"))}
+        for status, text in success.items()
+    }
+    for status in ERRORS:
+        responses[status] = _ref("responses", f"Error{status}")
+    return {
+        "operationId": action,
+        "summary": SUMMARIES[action],
+        "tags": [action],
+        "requestBody": {"required": True, "content": _json(_ref("schemas", schema_name))},
+        "responses": responses,
+    }
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document of every action, as plain JSON-ready data."""
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    from shared.schemas import SCHEMAS
+
+    spec = APISpec(
+        title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
+        info={"description": DESCRIPTION},
+        servers=[{"url": "http://127.0.0.1:8080", "description": "isphooks serve"}],
+    )
+    for key, (header, text) in WEBHOOK_HEADERS.items():
+        spec.components.security_scheme(
+            key, {"type": "apiKey", "in": "header", "name": header, "description": text})
+    spec.components.security_scheme("schedulerOidc", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "A Google-signed OIDC ID token (Cloud Scheduler): `aud` the configured "
+                       "audience, `email` in the allow-list and verified."})
+    spec.components.schema("Error", _error_schema())
+    spec.components.schema("Result", _result_schema())
+    for status, (text, codes) in ERRORS.items():
+        response: dict[str, Any] = {
+            "description": f"{text}. Codes: " + ", ".join(f"`{c}`" for c in codes) + ".",
+            "content": _json(_ref("schemas", "Error")),
+        }
+        if status in RETRY_AFTER_STATUSES:
+            response["headers"] = {"Retry-After": {
+                "description": "seconds to wait before retrying (set for most 503s)",
+                "schema": {"type": "integer", "minimum": 0}}}
+        spec.components.response(f"Error{status}", response)
+
+    for action, schema_cls in SCHEMAS.items():
+        name = _schema_name(schema_cls)
+        if name not in spec.components.schemas:
+            spec.components.schema(name, schema=schema_cls)
+        spec.path(path=f"/{action}", operations={"post": _operation(action, name)})
+
+    doc: dict[str, Any] = spec.to_dict()
+    reachable: dict[str, Schema] = {}
+    for schema_cls in SCHEMAS.values():
+        _reachable(schema_cls(), reachable)
+    components = doc["components"]["schemas"]
+    _close_strict_objects(components, reachable)
+    for name, text in RULES.items():
+        components[name]["description"] = text
+    doc["security"] = [
+        {key: [] for key in WEBHOOK_HEADERS},
+        {"schedulerOidc": []},
+    ]
+    # A round trip through JSON: plain data only, no OrderedDicts or tuples.
+    result: dict[str, Any] = json.loads(json.dumps(doc, sort_keys=True))
+    return result
+
+
+def dump() -> str:
+    """The document as deterministic JSON text (sorted keys, indent 2, trailing newline)."""
+    return json.dumps(document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

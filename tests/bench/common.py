@@ -1,0 +1,109 @@
+"""What the benchmarks share: a simulator with accounts for every action, configs, server
+processes, signed requests and percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.helpers import LIMITS, SECRET, server_entry, signed, start_sim
+from tests.ispsim import Simulator
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ALL_LIMITS = {"disk_mib": 1000, "traffic_mib": 10000, "databases": 5, "database_users": 5,
+              "ftp_users": 3, "web_domains": 2, "mail_domains": 2, "mailboxes": 20,
+              "mailbox_quota_mib": 500, "memory_mib": 512, "cpu_time": 100, "processes": 40}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Stack:
+    """A business-edition simulator with a preset and a config file pointing at it."""
+
+    def __init__(self) -> None:
+        self.sim: Simulator = start_sim(edition="business")
+        self.sim.add_user("benchs", "Bench-Pass-123", preset="basic",
+                          comment="isphooks:service=bench", active=False)
+        self.sim.add_user("bencha", "Bench-Pass-123", preset="basic",
+                          comment="isphooks:service=bench")
+        self.dir = Path(tempfile.mkdtemp(prefix="isphooks-bench-"))
+        self.config = self.dir / "isphooks.json"
+        self.config.write_text(json.dumps({"webhook_secrets": [SECRET],
+                                           "servers": {"isp1": server_entry(self.sim)}}))
+        self.ca_file = self.dir / "ca.pem"
+        self.ca_file.write_text(self.sim.ca_pem)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "ISPHOOKS_SECRETS": f"file:{self.config}", **extra}
+
+    def stop(self) -> None:
+        self.sim.stop()
+
+
+def spawn(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.01)
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def signed_post(session: requests.Session, url: str, body: dict[str, Any]) -> requests.Response:
+    raw, headers = signed(body)
+    return session.post(url, data=raw, headers=headers, timeout=30)
+
+
+BODIES: dict[str, dict[str, Any]] = {
+    # Bodies that can be sent again and again with the same effect on the panel.
+    "suspend": {"service_id": "bench", "server": "isp1", "username": "benchs"},
+    "password": {"service_id": "bench", "server": "isp1", "username": "bencha",
+                 "password": "Bench-Pass-123"},
+    "sso": {"service_id": "bench", "server": "isp1", "username": "bencha"},
+    "upgrade": {"service_id": "bench", "server": "isp1", "username": "bencha",
+                "plan": {"template": "basic", "limits": ALL_LIMITS}},
+}
+LIMITS_PANEL = LIMITS
