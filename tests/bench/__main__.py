@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench import cold_start, round_trips, throughput, warm
+from tests.bench import cold_start, own_time, round_trips, throughput, warm
 from tests.bench.common import Stack
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -46,6 +46,7 @@ def main(quick: bool = False) -> str:
         sections = [
             cold_start.report(cold_start.run(stack, runs=1 if quick else 10)),
             warm.report(warm.run(stack, calls=20 if quick else 2000)),
+            own_time.report(own_time.run(stack, calls=20 if quick else 2000)),
             round_trips.report(round_trips.run(Path(tempfile.mkdtemp()))),
             throughput.report(throughput.run(stack, seconds=1 if quick else 10)),
         ]

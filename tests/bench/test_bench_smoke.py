@@ -18,8 +18,8 @@ def test_round_trips_equal_the_minimum(tmp_path):
 
 def test_quick_bench_run_produces_every_table():
     text = bench.main(quick=True)
-    for title in ("### Cold start", "### Warm latency", "### Panel round trips",
-                  "### Throughput"):
+    for title in ("### Cold start", "### Warm latency", "### Own time per request",
+                  "### Panel round trips", "### Throughput"):
         assert title in text
     assert "| file |" in text and "| aws |" in text and "| gcp |" in text
     assert "**≠**" not in text
