@@ -9,11 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from functions.usage import servers_of
 from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import IsphooksError, PanelError, PanelMissing
-from shared.placement import fan_out
+from shared.placement import fan_out, servers_of
 
 ADMIN_LEVEL = "29"
 EDITION_PROBE = {"host": "reseller", "business": "ipaddr"}

@@ -9,11 +9,10 @@ import time
 from typing import Any
 
 from shared import callback, ownership
-from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import CallbackUndelivered, IsphooksError
 from shared.panel import Row
-from shared.placement import all_accounts, fan_out
+from shared.placement import all_accounts, fan_out, servers_of
 
 
 def _number(value: str) -> int | None:
@@ -34,12 +33,6 @@ def _account(row: Row) -> dict[str, Any]:
         "traffic_limit_mib": _number(row.get("traffic_total")),
         "suspended": row.get("active") == "off",
     }
-
-
-def servers_of(req: ActionRequest) -> list[Server]:
-    if req.body.get("server"):
-        return [req.server()]
-    return sorted(req.config.servers.values(), key=lambda s: s.name)
 
 
 def run(req: ActionRequest) -> Result:

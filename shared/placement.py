@@ -37,6 +37,13 @@ def fan_out(servers: list[Server], work: Callable[[Server], T]) -> dict[str, T |
     return {server.name: result for server, result in zip(servers, results, strict=True)}
 
 
+def servers_of(req: ActionRequest) -> list[Server]:
+    """The request's `server`, or every configured server (usage, check)."""
+    if req.body.get("server"):
+        return [req.server()]
+    return sorted(req.config.servers.values(), key=lambda s: s.name)
+
+
 def all_accounts(panel: Panel) -> list[Row]:
     rows = panel.list_accounts("user")
     if panel.server.edition in RESELLER_EDITIONS:

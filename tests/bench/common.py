@@ -3,6 +3,7 @@ processes, signed requests and percentiles."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,24 @@ class Stack:
 
     def stop(self) -> None:
         self.sim.stop()
+
+
+@contextlib.contextmanager
+def secrets_env(config: Path) -> Iterator[None]:
+    """Point this process's isphooks at `config` for the block, with a fresh cache."""
+    from shared.config import CACHE
+
+    old = os.environ.get("ISPHOOKS_SECRETS")
+    os.environ["ISPHOOKS_SECRETS"] = f"file:{config}"
+    CACHE.clear()
+    try:
+        yield
+    finally:
+        CACHE.clear()
+        if old is None:
+            os.environ.pop("ISPHOOKS_SECRETS", None)
+        else:
+            os.environ["ISPHOOKS_SECRETS"] = old
 
 
 def spawn(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:

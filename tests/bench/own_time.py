@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import time
 from typing import Any
 
 import flask
 
-from tests.bench.common import BODIES, Stack, percentile
+from tests.bench.common import BODIES, Stack, percentile, secrets_env
 from tests.helpers import signed
 
 
 def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
     import shared.panel as panel
     from functions.main import run_of
-    from shared.config import CACHE
     from shared.http import handle
 
-    old_env = os.environ.get("ISPHOOKS_SECRETS")
-    os.environ["ISPHOOKS_SECRETS"] = f"file:{stack.config}"
-    CACHE.clear()
     recorded: dict[tuple[str, str | None], dict[str, Any]] = {}
     real_post = panel.Panel._post
 
@@ -36,14 +31,14 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
             recorded[key] = real_post(self, func, params, write)
         return recorded[key]
 
-    panel.Panel._post = replay  # type: ignore[method-assign]
     app = flask.Flask("own-time")
     result: dict[str, Any] = {"calls": calls, "actions": {}}
+    panel.Panel._post = replay  # type: ignore[method-assign]
     try:
-        for action, body in BODIES.items():
-            times = []
-            with contextlib.redirect_stdout(io.StringIO()):  # the functions' log lines
-                for n in range(calls + 200):
+        with secrets_env(stack.config), contextlib.redirect_stdout(io.StringIO()):
+            for action, body in BODIES.items():
+                times = []
+                for n in range(calls + 200):  # the first 200 warm up, uncounted
                     raw, headers = signed(body)
                     with app.test_request_context("/", method="POST", data=raw,
                                                   headers=headers):
@@ -53,15 +48,10 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
                     assert response.status_code == 200, response.get_data(as_text=True)
                     if n >= 200:
                         times.append(elapsed * 1000)
-            result["actions"][action] = {"p50": percentile(times, 50),
-                                         "p99": percentile(times, 99)}
+                result["actions"][action] = {"p50": percentile(times, 50),
+                                             "p99": percentile(times, 99)}
     finally:
         panel.Panel._post = real_post  # type: ignore[method-assign]
-        CACHE.clear()
-        if old_env is None:
-            os.environ.pop("ISPHOOKS_SECRETS", None)
-        else:
-            os.environ["ISPHOOKS_SECRETS"] = old_env
     return result
 
 

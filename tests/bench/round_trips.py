@@ -7,7 +7,7 @@ import contextlib
 import io
 from typing import Any
 
-from tests.bench.common import ALL_LIMITS
+from tests.bench.common import ALL_LIMITS, secrets_env
 from tests.helpers import write_config
 from tests.integration.conftest import Caller
 
@@ -43,33 +43,22 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
 def run(tmp_dir) -> list[dict[str, Any]]:
     """Runs in-process against a lite simulator (terminate on business adds one `ipaddr`
     list to release addresses the panel may leave behind)."""
-    import os
-
-    from shared.config import CACHE
     from tests.helpers import start_sim
 
     sim = start_sim(edition="lite")
-    config = write_config(tmp_dir / "rt.json", sim)
-    old = os.environ.get("ISPHOOKS_SECRETS")
-    os.environ["ISPHOOKS_SECRETS"] = f"file:{config}"
-    CACHE.clear()
     call = Caller()
     rows = []
     try:
-        for label, action, body, minimum, why in CASES:
-            sim.clear_journal()
-            with contextlib.redirect_stdout(io.StringIO()):  # the functions' own log lines
-                resp = call(action, body)
-            assert resp.status_code < 300, (label, resp.get_json())
-            rows.append({"case": label, "calls": len(sim.journal), "minimum": minimum,
-                         "why": why, "funcs": [e["func"] for e in sim.journal]})
+        with secrets_env(write_config(tmp_dir / "rt.json", sim)):
+            for label, action, body, minimum, why in CASES:
+                sim.clear_journal()
+                with contextlib.redirect_stdout(io.StringIO()):  # the functions' log lines
+                    resp = call(action, body)
+                assert resp.status_code < 300, (label, resp.get_json())
+                rows.append({"case": label, "calls": len(sim.journal), "minimum": minimum,
+                             "why": why, "funcs": [e["func"] for e in sim.journal]})
     finally:
         sim.stop()
-        CACHE.clear()
-        if old is None:
-            os.environ.pop("ISPHOOKS_SECRETS", None)
-        else:
-            os.environ["ISPHOOKS_SECRETS"] = old
     return rows
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import certs
-from .accounts import RESELLER_LEVEL
+from .accounts import RESELLER_LEVEL, USER_LEVEL
 from .state import SECRET_PARAMS, Panel, is_write, mask_params
 from .wire import Params, Reply
 
@@ -395,7 +395,9 @@ class Simulator:
         **fields: str,
     ) -> None:
         """Create a user directly; limits not given come from the preset."""
-        self.panel.add_user(name, password, preset, comment, active, limits, **fields)
+        self.panel.add_account(
+            USER_LEVEL, name, password, preset, comment, active, limits, **fields
+        )
 
     def add_reseller(
         self,

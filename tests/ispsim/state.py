@@ -148,18 +148,6 @@ class Panel:
             self._call_direct(partial(self._create_account, level), params)
             self._records(level)[name]["active"] = active
 
-    def add_user(
-        self,
-        name: str,
-        password: str,
-        preset: str = "",
-        comment: str = "",
-        active: bool = True,
-        limits: dict[str, str] | None = None,
-        **fields: str,
-    ) -> None:
-        self.add_account(USER_LEVEL, name, password, preset, comment, active, limits, **fields)
-
     def set_usage(self, name: str, disk_mib: int | None, traffic_mib: int | None) -> None:
         with self.lock:
             account = self._account(name)
