@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from shared import log, webhooks
-from shared.errors import ConfigInvalid
+from shared.errors import ConfigInvalid, flatten_errors
 from shared.stores import STORES
 
 ENV_STORE = "ISPHOOKS_SECRETS"
@@ -178,25 +178,6 @@ def normalize_pin(pin: str) -> str:
     return pin.replace(":", "").strip().lower()
 
 
-def _error_keys(messages: Any, prefix: str = "") -> list[str]:
-    """Flatten marshmallow's nested error dict into `a.b.c: reason` without any value."""
-    if isinstance(messages, dict):
-        out: list[str] = []
-        for key, sub in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if key == "value" and prefix:
-                path = prefix
-            elif key == "key" and prefix:
-                path = f"{prefix} (name)"
-            out.extend(_error_keys(sub, path))
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{prefix}: {'; '.join(messages)}"]
-    if isinstance(messages, list):
-        return [e for m in messages for e in _error_keys(m, prefix)]
-    return [f"{prefix}: {messages}"]
-
-
 def parse_document(raw: str | bytes) -> Config:
     try:
         data = json.loads(raw)
@@ -207,7 +188,9 @@ def parse_document(raw: str | bytes) -> Config:
     try:
         doc = _DocumentSchema().load(data)
     except ValidationError as exc:
-        raise ConfigInvalid("invalid config: " + ", ".join(_error_keys(exc.messages))) from None
+        found = flatten_errors(exc.messages)
+        raise ConfigInvalid("invalid config: " + ", ".join(
+            f"{path}: {'; '.join(reasons)}" for path, reasons in found.items())) from None
     if not doc["webhook_secrets"] and doc["scheduler"] is None:
         raise ConfigInvalid("invalid config: webhook_secrets: at least one secret is required")
     for secret in doc["webhook_secrets"]:

@@ -33,6 +33,32 @@ class IsphooksError(Exception):
         return {"error": error}
 
 
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error messages as `{"a.b.c": [reasons]}`. Schema-level errors
+    belong to their parent (`_body` at the top); a Dict field's `value` errors to its entry
+    and `key` errors to `<entry> (name)`. Only field paths and reasons, never values."""
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, sub in messages.items():
+            if key == "_schema" or (key == "value" and prefix):
+                path = prefix
+            elif key == "key" and prefix:
+                path = f"{prefix} (name)"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for name, reasons in flatten_errors(sub, path).items():
+                out.setdefault(name, []).extend(reasons)
+        return out
+    if isinstance(messages, list) and not all(isinstance(m, str) for m in messages):
+        out = {}
+        for item in messages:
+            for name, reasons in flatten_errors(item, prefix).items():
+                out.setdefault(name, []).extend(reasons)
+        return out
+    reasons = messages if isinstance(messages, list) else [messages]
+    return {prefix or "_body": [str(m) for m in reasons]}
+
+
 class InvalidRequest(IsphooksError):
     status, code = 400, "invalid_request"
 

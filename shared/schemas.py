@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, flatten_errors
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
 
 _PRINTABLE = r"^[\x20-\x7e]*$"
@@ -199,19 +199,6 @@ SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    if isinstance(messages, dict):
-        out: dict[str, list[str]] = {}
-        for key, sub in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for k, v in _flatten(sub, path or "_body").items():
-                out.setdefault(k, []).extend(v)
-        return out
-    if isinstance(messages, list):
-        return {prefix or "_body": [str(m) for m in messages]}
-    return {prefix or "_body": [str(messages)]}
-
-
 _instances: dict[str, Schema] = {}
 
 
@@ -231,6 +218,6 @@ def load(action: str, data: Any) -> dict[str, Any]:
     try:
         result: dict[str, Any] = _schema(action).load(data)
     except ValidationError as exc:
-        found = _flatten(exc.messages)
+        found = flatten_errors(exc.messages)
         raise InvalidRequest("invalid fields: " + ", ".join(sorted(found)), fields=found) from None
     return result
