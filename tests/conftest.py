@@ -62,6 +62,9 @@ def moto_server():
 def aws_env(moto_server, monkeypatch):
     import boto3
 
+    from shared import stores
+
+    monkeypatch.setattr(stores, "_clients", {})  # credentials and region are read once
     for name, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
                         "AWS_CONFIG_FILE": "/dev/null",

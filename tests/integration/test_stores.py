@@ -1,5 +1,5 @@
-"""The cloud stores through their real SDKs: boto3 against moto's server, the Google client
-(REST transport) against a loopback fake. Failures are 503, bad documents 500, and no
+"""The cloud stores through their real SDKs: botocore's signer against moto's server (with
+moto checking signatures), the Google client (REST transport) against a loopback fake. Failures are 503, bad documents 500, and no
 message or log line ever carries the document."""
 
 from __future__ import annotations
@@ -33,6 +33,56 @@ def test_aws_store_reads_the_secret_string_and_binary(aws_env, sim):
 def test_aws_missing_secret_is_unavailable_without_content(aws_env):
     with pytest.raises(ConfigUnavailable, match="ResourceNotFoundException"):
         read_document("aws:isphooks/does-not-exist")
+
+
+def test_aws_request_is_signed_as_aws_checks_it(aws_env, moto_server, monkeypatch, sim):
+    """moto in its IAM mode recomputes the SigV4 signature with the user's secret key."""
+    import boto3
+    import requests
+
+    from shared import stores
+
+    iam = boto3.client("iam", endpoint_url=moto_server, region_name="eu-west-1")
+    user = "isphooks-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    name = "isphooks/" + uuid.uuid4().hex
+    aws_env.create_secret(Name=name, SecretString=_doc(sim))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    requests.post(moto_server + "/moto-api/reset-auth", data=b"0", timeout=5).raise_for_status()
+    try:
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        assert parse_document(read_document(f"aws:{name}")).servers["isp1"].url == sim.url
+        monkeypatch.setattr(stores, "_clients", {})
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key")
+        with pytest.raises(ConfigUnavailable, match="refused the secret: HTTP 403"):
+            read_document(f"aws:{name}")
+    finally:
+        requests.post(moto_server + "/moto-api/reset-auth", data=b"inf",
+                      timeout=5).raise_for_status()
+
+
+def test_aws_without_region_is_a_config_error(aws_env, monkeypatch):
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigInvalid, match="region"):
+        read_document("aws:isphooks/x")
+
+
+def test_aws_default_endpoint_follows_the_region(monkeypatch):
+    from shared import stores
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
+        monkeypatch.delenv(name, raising=False)
+    assert stores._aws_endpoint("eu-west-1") == "https://secretsmanager.eu-west-1.amazonaws.com/"
+    assert stores._aws_endpoint("cn-north-1") == (
+        "https://secretsmanager.cn-north-1.amazonaws.com.cn/")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://vpce.example/")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://other.example")
+    assert stores._aws_endpoint("eu-west-1") == "https://vpce.example/"
 
 
 def test_aws_unreachable_endpoint_is_unavailable(aws_env, monkeypatch):
