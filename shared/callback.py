@@ -14,8 +14,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
@@ -31,8 +30,7 @@ MAX_ATTEMPTS = 8
 RETRY_STATUSES = frozenset({408, 429})
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     delivered: bool
     attempts: int
     status: int | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from shared import ownership
@@ -20,20 +19,25 @@ def require_kind(server: Server, kind: str) -> None:
                           "no resellers (host and business do)")
 
 
-@dataclass
 class Result:
-    status_code: int
-    body: dict[str, Any]
+    """What an action answers: the HTTP status and the JSON body."""
+
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        self.status_code = status_code
+        self.body = body
 
 
-@dataclass
 class ActionRequest:
-    action: str
-    body: dict[str, Any]
-    config: Config
-    webhook_id: str
-    deadline: float | None = None
-    panels: list[Panel] = field(default_factory=list)
+    """One validated webhook on its way through an action, and the panels it has used."""
+
+    def __init__(self, action: str, body: dict[str, Any], config: Config, webhook_id: str,
+                 deadline: float | None = None) -> None:
+        self.action = action
+        self.body = body
+        self.config = config
+        self.webhook_id = webhook_id
+        self.deadline = deadline
+        self.panels: list[Panel] = []
 
     @property
     def dry_run(self) -> bool:

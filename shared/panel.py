@@ -14,8 +14,7 @@ import secrets
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -51,8 +50,7 @@ RESELLER_LIMIT_FIELDS = {
 }
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One row of a `user` / `reseller` list: its columns as plain strings."""
 
     kind: str
@@ -62,20 +60,18 @@ class Row:
         return self.columns.get(column, "")
 
 
-@dataclass(frozen=True)
-class IpAddress:
+class IpAddress(NamedTuple):
     address: str
     family: str
     owner: str
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     name: str
     comment: str
     preset: str
     active: bool
-    limits: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str]
 
 
 def masked(params: dict[str, str]) -> dict[str, str]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from shared import log, ownership
 from shared.config import Server
@@ -51,8 +50,7 @@ def all_accounts(panel: Panel) -> list[Row]:
     return rows
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     server: Server
     existing_username: str | None
 

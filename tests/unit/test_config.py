@@ -30,6 +30,17 @@ def test_defaults_are_filled_in():
     assert conf.first_webhook_secret == SECRET
 
 
+def test_repr_of_the_config_carries_no_secret():
+    doc = {**_doc(), "usage_callback": {"url": "https://billing.example/usage",
+                                        "secret": "whsec_dXNhZ2UtY2FsbGJhY2stc2VjcmV0"}}
+    conf = cfg.parse_document(json.dumps(doc))
+    text = repr(conf) + repr(conf.usage_callback) + str(conf.servers["isp1"])
+    assert "isp1.example.net" in text and "billing.example" in text
+    for secret in ("S3cret-Panel-Pass", SECRET, "dXNhZ2UtY2FsbGJhY2stc2VjcmV0", "whsec_"):
+        assert secret not in text
+    assert repr(conf.webhook_keys[0]) not in text
+
+
 def test_pin_is_normalised_case_and_colons_ignored():
     pin = ":".join(["AB"] * 32)
     conf = cfg.parse_document(json.dumps(_doc(tls={"pin_sha256": pin})))

@@ -14,7 +14,7 @@ from shared.panel import Account
 
 
 def _account(comment: str) -> Account:
-    return Account(name="bob", comment=comment, preset="basic", active=True)
+    return Account(name="bob", comment=comment, preset="basic", active=True, limits={})
 
 
 def test_marker_is_added_keeping_other_text_and_replaced_not_duplicated():
