@@ -8,6 +8,14 @@ never pays for what `usage` or `create` import (cold starts are billed).
 
 from __future__ import annotations
 
+import gc
+
+# What this module imports lives as long as the instance: no cyclic collection while it
+# loads (~8 ms of every cold start), then frozen out of later collections. gunicorn forks
+# its worker after loading this module, and frozen objects also stay shared with it
+# (see the `gc.freeze` documentation).
+gc.disable()
+
 import importlib
 from collections.abc import Callable
 
@@ -15,6 +23,9 @@ import flask
 
 from shared.context import ActionRequest, Result
 from shared.http import handle
+
+gc.freeze()
+gc.enable()
 
 ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
            "usage", "check")
