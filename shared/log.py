@@ -40,24 +40,26 @@ _ASSIGNMENT_RE = re.compile(
     r"\b(authinfo|passwd|password|confirm|key)([\"']?\s*[=:]\s*[\"']?)[^&\s'\",}]+",
     re.IGNORECASE,
 )
-_known_secrets: set[str] = set()
+_known_secrets: tuple[str, ...] = ()  # longest first
 _lock = threading.Lock()
 
 
 def register_secret(value: str) -> None:
     """Remember a secret value (from the config) so that `redact` can scrub it anywhere."""
+    global _known_secrets
     if len(value) >= 4:
         with _lock:
-            _known_secrets.add(value)
+            _known_secrets = tuple(sorted({*_known_secrets, value}, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
-    with _lock:
-        known = sorted(_known_secrets, key=len, reverse=True)
-    for value in known:
-        text = text.replace(value, "***")
-    text = _WHSEC_RE.sub("whsec_***", text)
-    text = _ASSIGNMENT_RE.sub(r"\1\2***", text)
+    for value in _known_secrets:
+        if value in text:
+            text = text.replace(value, "***")
+    if "whsec_" in text:
+        text = _WHSEC_RE.sub("whsec_***", text)
+    if "=" in text or ":" in text:  # what an assignment needs
+        text = _ASSIGNMENT_RE.sub(r"\1\2***", text)
     return text.replace("authinfo", "auth***")
 
 
