@@ -44,7 +44,7 @@ def main(quick: bool = False) -> str:
     stack = Stack()
     try:
         sections = [
-            cold_start.report(cold_start.run(stack, runs=1 if quick else 10)),
+            cold_start.report(cold_start.run(stack, runs=1 if quick else 20)),
             warm.report(warm.run(stack, calls=20 if quick else 2000)),
             own_time.report(own_time.run(stack, calls=20 if quick else 2000)),
             round_trips.report(round_trips.run(Path(tempfile.mkdtemp()))),
