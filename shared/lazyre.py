@@ -3,10 +3,10 @@
 `marshmallow.validate.Email` compiles two patterns over the Unicode range
 `\\u00a1-\\uffff` with IGNORECASE in its class body; on CPython 3.11 that case-folds
 every code point and costs ~45 ms at every cold start (profiled with
-`python -X importtime`). isphooks never validates an e-mail address, so the patterns
-compiled in that module's body are compiled on their first use instead. Nothing else
-changes: any other caller of `re.compile`, and every pattern compiled after the import,
-gets the real thing.
+`python -X importtime`). Only `create` with an `email` validates an address, so the
+patterns compiled in that module's body are compiled on their first use instead (that
+request pays them once). Nothing else changes: any other caller of `re.compile`, and every
+pattern compiled after the import, gets the real thing.
 """
 
 from __future__ import annotations
