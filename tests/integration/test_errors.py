@@ -39,6 +39,14 @@ def test_400_unknown_and_missing_fields_are_listed(call, sim):
     assert sim.journal == []
 
 
+def test_400_invalid_email_is_named_and_calls_no_panel(call, sim):
+    # marshmallow's e-mail patterns are compiled on this first use (shared/lazyre.py)
+    error = _error(call("create", create_body(email="owner@@example.com")), 400,
+                   "invalid_request")
+    assert set(error["fields"]) == {"email"}
+    assert sim.journal == []
+
+
 @pytest.mark.parametrize("action", ["suspend", "unsuspend", "terminate", "upgrade", "password",
                                     "sso", "create"])
 def test_401_without_signature_reads_nothing_and_calls_no_panel(call, sim, action):
