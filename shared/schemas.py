@@ -37,8 +37,11 @@ def _strict_bool(**kwargs: Any) -> fields.Boolean:
     return _StrictBool(**kwargs)
 
 
+MAX_COUNT = 2**31 - 1
+
+
 def _count(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_COUNT), **kwargs)
 
 
 def _service_id(**kwargs: Any) -> fields.String:
@@ -78,10 +81,40 @@ for _field_name in (*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS):
     LimitsSchema._declared_fields[_field_name] = _count()
 
 
+class _Limits(fields.Nested):
+    """`Nested(LimitsSchema)` as documented, loaded in one pass with the same rules and
+    messages as the schema's `_count` fields: a nested load runs one field object per
+    limit and took 3/4 of the time of validating a whole `upgrade` body (tests/bench)."""
+
+    _NAMES = frozenset((*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS))
+    _RANGE = validate.Range(min=0, max=MAX_COUNT)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None,
+                     **kwargs: Any) -> dict[str, int]:
+        if not isinstance(value, dict):
+            raise ValidationError("Invalid input type.")
+        errors: dict[str, Any] = {}
+        for name, count in value.items():
+            if name not in self._NAMES:
+                errors[name] = ["Unknown field."]
+            elif count is None:
+                errors[name] = ["Field may not be null."]
+            elif type(count) is not int:  # JSON only: no bool, float or numeric string
+                errors[name] = ["Not a valid integer."]
+            else:
+                try:
+                    self._RANGE(count)
+                except ValidationError as exc:
+                    errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return dict(value)
+
+
 class PlanSchema(_Strict):
     template = fields.String(required=True, validate=[validate.Length(min=1, max=64),
                                                       _FullMatch(_PRINTABLE)])
-    limits = fields.Nested(LimitsSchema, load_default=dict)
+    limits = _Limits(LimitsSchema, load_default=dict)
     main_ip = fields.String(load_default="shared", validate=validate.OneOf(["shared", "ipv4",
                                                                             "ipv6"]))
     username_template = fields.String(validate=[
