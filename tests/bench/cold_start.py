@@ -101,7 +101,8 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
         for _ in range(runs):
             for name, (env, source, target, body) in variants.items():
                 times[name].append(_one(env, source, target, body))
-        costs = _store_costs(envs, runs=min(runs, 7))
+        store_runs = min(runs, 7)
+        costs = _store_costs(envs, runs=store_runs)
     finally:
         for fake in fakes:
             fake.stop()
@@ -109,8 +110,7 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     paired = {name: median([ours / bare for ours, bare in zip(values, times["bare"])])
               for name, values in times.items()}
     return {"runs": runs, "median_ms": medians, "paired_ratio": paired,
-            "ratio_file": medians["file"] / medians["bare"],
-            "store_costs": costs}
+            "store_costs": costs, "store_runs": store_runs}
 
 
 # What a function of ours has imported when its store is read: the SDK's import is timed on
@@ -164,13 +164,13 @@ def report(result: dict[str, Any]) -> list[str]:
         lines.append(f"| {name} | {m[name]:.0f} | {m[name] / m['bare']:.2f}x | "
                      f"{paired[name]:.2f}x | {extra} |")
     lines += ["", "What a store adds to the first request, timed inside a process that has "
-              "loaded everything else (median of 7 processes; less noisy than the difference "
-              "of two cold starts):", "",
+              f"loaded everything else (median of {result['store_runs']} processes; less noisy "
+              "than the difference of two cold starts):", "",
               "| store | importing what it uses (ms) | the rest of its first read: client or "
               "credentials, the call (ms) | total (ms) | the SDK's own import (ms) |",
               "|---|---|---|---|---|"]
-    sdk_names = {"aws": "boto3", "gcp": "google.cloud.secretmanager"}
     for name, row in costs.items():
         lines.append(f"| {name} | {row['import']:.0f} | {row['rest']:.0f} | "
-                     f"{row['import'] + row['rest']:.0f} | {sdk_names[name]}: {row['sdk']:.0f} |")
+                     f"{row['import'] + row['rest']:.0f} | `{SDK_IMPORT[name]}`: "
+                     f"{row['sdk']:.0f} |")
     return lines
