@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -35,6 +36,22 @@ class _StrictBool(fields.Boolean):
 
 def _strict_bool(**kwargs: Any) -> fields.Boolean:
     return _StrictBool(**kwargs)
+
+
+# `event_time`: when the billing system decided the action, in ms since the Unix epoch.
+EVENT_TIME_MIN_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
+EVENT_TIME_AHEAD_MS = 300_000  # the signature's clock tolerance
+
+
+def _event_time_in_range(value: int) -> None:
+    if value < EVENT_TIME_MIN_MS:
+        raise ValidationError("milliseconds since the Unix epoch, not before 2020-01-01")
+    if value > time.time() * 1000 + EVENT_TIME_AHEAD_MS:
+        raise ValidationError("more than 300 s in the future")
+
+
+def _event_time() -> fields.Integer:
+    return fields.Integer(strict=True, validate=_event_time_in_range)
 
 
 MAX_COUNT = 2**31 - 1
@@ -133,6 +150,7 @@ class IpsSchema(_Strict):
 class _Base(_Strict):
     kind = fields.String(load_default="user", validate=validate.OneOf(["user", "reseller"]))
     dry_run = _strict_bool(load_default=False)
+    event_time = _event_time()
 
     @validates_schema
     def _reseller_limits(self, data: dict[str, Any], **_: Any) -> None:
@@ -194,6 +212,7 @@ class UpgradeSchema(AccountSchema):
 
 class PasswordSchema(AccountSchema):
     password = _password(required=True)
+    adopt = _strict_bool(load_default=False)
 
 
 class SsoSchema(_Base):
@@ -202,6 +221,7 @@ class SsoSchema(_Base):
     service_id = _service_id()
     server = _name(required=True)
     username = _username()
+    adopt = _strict_bool(load_default=False)
 
     @validates_schema
     def _who(self, data: dict[str, Any], **_: Any) -> None:
@@ -217,6 +237,7 @@ class FleetSchema(_Strict):
 
     server = _name()
     dry_run = _strict_bool(load_default=False)
+    event_time = _event_time()
 
 
 SCHEMAS: dict[str, type[Schema]] = {
