@@ -28,7 +28,7 @@ gc.freeze()
 gc.enable()
 
 ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
-           "usage", "check")
+           "usage", "check", "reconcile")
 
 
 def run_of(action: str) -> Callable[[ActionRequest], Result]:
@@ -71,3 +71,7 @@ def usage(request: flask.Request) -> flask.Response:
 
 def check(request: flask.Request) -> flask.Response:
     return handle("check", run_of("check"), request)
+
+
+def reconcile(request: flask.Request) -> flask.Response:
+    return handle("reconcile", run_of("reconcile"), request)

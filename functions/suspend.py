@@ -6,19 +6,40 @@ both the reason and the suspension in place.
 
 from __future__ import annotations
 
-from shared import ownership
+from shared import ordering, ownership, settle
 from shared.context import ActionRequest, Result
+from shared.panel import Account, Panel
 
 
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
     account = req.owned_account(panel)
-    if not account.active:
+    superseded = settle.late(req, server, panel, account)
+    if superseded is not None:
+        return superseded
+    if not account.active and "event_time" not in req.body:
         return req.result("already_suspended", server)
+    wrote = _write_comment(req, panel, account)
+    status = "already_suspended"
+    if account.active:
+        panel.suspend(account.name)
+        wrote, status = True, "suspended"
+    if wrote:
+        settle.settle(req, panel, account.name, lambda now: _write_comment(req, panel, now))
+    return req.result(status, server)
+
+
+def _write_comment(req: ActionRequest, panel: Panel, account: Account) -> bool:
+    """The reason and, with `event_time`, the order record; True if the comment changed."""
+    comment = account.comment
     reason = req.body.get("reason")
     if reason:
-        comment = ownership.with_reason(account.comment, reason)
-        if comment != account.comment:
-            panel.edit_account(account.name, {"comment": comment})
-    panel.suspend(account.name)
-    return req.result("suspended", server)
+        comment = ownership.with_reason(comment, reason)
+    event_time = req.body.get("event_time")
+    if event_time is not None:
+        record = ordering.applied(ordering.parse(comment), "suspend", event_time)
+        comment = ordering.with_record(comment, record)
+    if comment == account.comment:
+        return False
+    panel.edit_account(account.name, {"comment": comment})
+    return True

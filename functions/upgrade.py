@@ -4,16 +4,36 @@ sent, because the panel keeps an old value for any limit left out of an edit."""
 
 from __future__ import annotations
 
-from shared import plans
+from shared import ordering, plans, settle
 from shared.context import ActionRequest, Result
+from shared.panel import Account
 
 
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
     account = req.owned_account(panel)
+    superseded = settle.late(req, server, panel, account)
+    if superseded is not None:
+        return superseded
     desired = plans.plan_params(panel, req.body["plan"], kind=req.kind)
     current = {"preset": account.preset, **account.limits}
     changed = sorted(k for k, v in desired.items() if current.get(k, "") != v)
-    if changed:
-        panel.edit_account(account.name, desired)
+    params = {**(desired if changed else {}), **_record(req, account)}
+    if params:
+        panel.edit_account(account.name, params)
+        settle.settle(req, panel, account.name, lambda now: panel.edit_account(
+            now.name, {**desired, **_record(req, now)}))
+    elif "event_time" in req.body:
+        settle.repair_state(panel, account, ordering.parse(account.comment))
     return req.result("updated", server, changed=changed)
+
+
+def _record(req: ActionRequest, account: Account) -> dict[str, str]:
+    """With `event_time`: the comment carrying the new order record, when it differs."""
+    event_time = req.body.get("event_time")
+    if event_time is None:
+        return {}
+    record = ordering.applied(ordering.parse(account.comment), "upgrade", event_time,
+                              req.body["plan"]["template"])
+    comment = ordering.with_record(account.comment, record)
+    return {} if comment == account.comment else {"comment": comment}

@@ -111,6 +111,22 @@ class NoCapacity(IsphooksError):
     status, code = 422, "no_capacity"
 
 
+class TooManyChanges(IsphooksError):
+    """A `reconcile` that would repair more than `max_repairs`: nothing was changed, and the
+    full report rides in the error body (`error.report`) for the operator to judge."""
+
+    status, code = 422, "too_many_changes"
+
+    def __init__(self, message: str, *, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["report"] = self.report
+        return body
+
+
 class PanelError(IsphooksError):
     status, code = 502, "panel_error"
 

@@ -29,6 +29,8 @@ SUMMARIES: dict[str, str] = {
     "sso": "Mint a one-time login URL for the account, or for the server admin",
     "usage": "Disk and traffic usage of every account on one or all servers",
     "check": "Test each server's credentials and the functions the integration needs",
+    "reconcile": "Compare the billing system's list of services with one server's accounts; "
+                 "optionally repair",
 }
 SUCCESS: dict[str, dict[str, str]] = {
     "create": {"201": "The account was created", "200": "The account already exists (converged)"},
@@ -46,10 +48,12 @@ ERRORS: dict[str, tuple[str, list[str]]] = {
     "405": ("Not POST", ["method_not_allowed"]),
     "409": ("The account belongs to another service, or is not ours to delete",
             ["conflict", "unowned_account"]),
-    "413": ("Body over 64 KiB", ["payload_too_large"]),
+    "413": ("Body over 64 KiB (2 MiB for reconcile)", ["payload_too_large"]),
     "415": ("Content-Type is not application/json", ["unsupported_media_type"]),
-    "422": ("The panel refused a value, the edition lacks the feature, or no server in the "
-            "group has room", ["panel_rejected", "unsupported", "no_capacity"]),
+    "422": ("The panel refused a value, the edition lacks the feature, no server in the "
+            "group has room, or a reconcile would make more than `max_repairs` repairs "
+            "(nothing changed; the full report in `error.report`)",
+            ["panel_rejected", "unsupported", "no_capacity", "too_many_changes"]),
     "500": ("A bug (never for bad input), or an invalid configuration document",
             ["internal"]),
     "502": ("The panel answered something unexpected, or refused our credentials or rights",
@@ -83,6 +87,13 @@ RULES: dict[str, str] = {
            "needs only `server`.",
     "Fleet": "`usage` and `check`: one server or, without `server`, all of them.",
     "Limits": "Non-negative integers; a limit left out is taken from the template.",
+    "Reconcile": "At most 2 MiB. `services` lists each (`kind`, `username`) and each "
+                 "`service_id` once. `apply` suspends or resumes accounts whose state "
+                 "differs, unless the account records a newer decision than `event_time` "
+                 "(default: now); `suspend_orphans` suspends accounts with our marker that "
+                 "no listed service names; `adopt_unmarked` writes the service's marker into "
+                 "listed accounts without one. Nothing is deleted. More repairs than "
+                 "`max_repairs`: none is made, 422 `too_many_changes`.",
 }
 
 DESCRIPTION = (
@@ -152,6 +163,11 @@ def _error_schema() -> dict[str, Any]:
                         "description": "400 only: field path -> messages",
                         "additionalProperties": {"type": "array",
                                                  "items": {"type": "string"}},
+                    },
+                    "report": {
+                        "type": "object",
+                        "description": "422 `too_many_changes` only: the reconcile report "
+                                       "that was not applied",
                     },
                 },
             },

@@ -1,0 +1,67 @@
+"""Ordered deliveries against a panel without compare-and-set (contract §4, Order).
+
+An action with `event_time` first asks `late`: older than the account's record means
+`superseded`, nothing of its own is written. After its writes it calls `settle`, which
+re-reads the account and puts back what an older delivery running at the same moment
+undid: our record stamp gone (rewrite it), or the account's state other than the newest
+recorded intent (suspend or resume it). At most ROUNDS re-reads; the first that finds
+nothing to repair ends it. Whatever its verdict, a delivery that finds the state drifted
+from the record's intent repairs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared import ordering
+from shared.config import Server
+from shared.context import ActionRequest, Result
+from shared.panel import Account, Panel
+
+ROUNDS = 3
+
+
+def repair_state(panel: Panel, account: Account, record: ordering.Record) -> bool:
+    """Suspend or resume the account to the record's newest state intent; True if it wrote."""
+    wants_active = record.wants_active
+    if wants_active is None or wants_active == account.active:
+        return False
+    if wants_active:
+        panel.resume(account.name)
+    else:
+        panel.suspend(account.name)
+    return True
+
+
+def late(req: ActionRequest, server: Server, panel: Panel, account: Account) -> Result | None:
+    """The `superseded` answer when this delivery is older than the account's record for
+    what it decides; None when it is to be applied (or carries no event_time)."""
+    event_time = req.body.get("event_time")
+    if event_time is None:
+        return None
+    record = ordering.parse(account.comment)
+    recorded = ordering.superseded_by(record, req.action, event_time)
+    if recorded is None:
+        return None
+    repair_state(panel, account, record)
+    return req.result("superseded", server, recorded_event_time=recorded)
+
+
+def settle(req: ActionRequest, panel: Panel, name: str,
+           rewrite: Callable[[Account], Any]) -> None:
+    """After this delivery wrote: re-read and repair, up to ROUNDS times. `rewrite` writes
+    this delivery's decision again over the account as it is now (with a fresh record)."""
+    event_time = req.body.get("event_time")
+    if event_time is None or req.dry_run:
+        return
+    for _ in range(ROUNDS):
+        account = panel.get_account(name)
+        if account is None:
+            return  # terminated meanwhile: nothing left to order
+        record = ordering.parse(account.comment)
+        if ordering.lost(record, req.action, event_time):
+            rewrite(account)
+            continue
+        if not repair_state(panel, account, record):
+            return
