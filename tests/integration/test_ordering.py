@@ -1,0 +1,243 @@
+"""Order (`event_time`): a late delivery never undoes a newer decision, the record rides in
+the comment beside the marker, and a drifted account is put back by the next touch."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from shared import ordering
+from tests.helpers import create_body, writes
+
+ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
+BASE = int(time.time() * 1000) - 3_600_000
+T0, T_PRE, T1, T2 = BASE, BASE + 1000, BASE + 2000, BASE + 3000
+ACTIONS = ("create", "suspend", "unsuspend", "upgrade", "password", "terminate")
+# What a newer delivery of each action decides (the aspects of its record stamp).
+WRITES = {"create": set(ordering.ASPECTS), "suspend": {"state"}, "unsuspend": {"state"},
+          "upgrade": {"template"}, "password": {"password"}, "terminate": set()}
+
+
+def _body(action: str, event_time: int, *, newer: bool) -> dict:
+    if action == "create":
+        return create_body(event_time=event_time, password="Create-Pass-1" if newer
+                           else "Late-Create-Pass", plan={"template": "basic"})
+    body = {**ACCOUNT, "event_time": event_time}
+    if action == "upgrade":
+        body["plan"] = ({"template": "pro"} if newer
+                        else {"template": "basic", "limits": {"disk_mib": 111}})
+    elif action == "password":
+        body["password"] = "Newer-Pass-22" if newer else "Older-Pass-11"
+    return body
+
+
+def _changes(sim) -> list[dict]:
+    """Writes the panel carried out (a create first tries `user.add.finish`, refused when
+    the name exists: that changes nothing)."""
+    return [w for w in writes(sim) if w["result"] == "ok"]
+
+
+def _aspects(user: dict) -> dict:
+    return {"state": user["active"], "template": (user["preset"], user["limits"]),
+            "password": user["password"]}
+
+
+def _record(sim) -> ordering.Record:
+    return ordering.parse(sim.user("bob")["comment"])
+
+
+@pytest.mark.parametrize(("older", "newer"), list(itertools.product(ACTIONS, ACTIONS)))
+def test_an_older_delivery_after_a_newer_one_leaves_the_newer_decision(call, sim, older,
+                                                                       newer):
+    if newer != "create":
+        assert call("create", _body("create", T0, newer=True)).status_code == 201
+    if newer == "unsuspend":
+        assert call("suspend", {**ACCOUNT, "event_time": T_PRE}).json["status"] == "suspended"
+    resp = call(newer, _body(newer, T2, newer=True))
+    assert resp.status_code in (200, 201), resp.json
+    after_newer = sim.user("bob")
+    sim.clear_journal()
+
+    resp = call(older, _body(older, T1, newer=False))
+    user = sim.user("bob")
+    if newer == "terminate":  # the account is gone, and with it the record
+        if older == "create":  # the one limit, by nature: it is made again
+            assert resp.status_code == 201 and user is not None
+        else:
+            assert resp.status_code in (200, 404) and user is None, resp.json
+            assert writes(sim) == []
+            if older == "terminate":
+                assert resp.json["status"] == "absent"
+        return
+    if older in ("create", "terminate") or WRITES[newer] & WRITES[older]:
+        assert resp.status_code == 200, resp.json
+        assert resp.json["status"] == "superseded"
+        assert resp.json["recorded_event_time"] == T2
+        assert resp.json["username"] == "bob"
+        assert _changes(sim) == []
+        assert user == after_newer
+    else:  # another aspect: applied, and what the newer one decided stays as it was
+        assert resp.status_code == 200 and resp.json["status"] != "superseded", resp.json
+        for aspect in WRITES[newer]:
+            assert _aspects(user)[aspect] == _aspects(after_newer)[aspect], aspect
+        if older == "suspend":
+            assert user["active"] is False
+        if older == "password":
+            assert user["password"] == "Older-Pass-11"
+        if older == "upgrade":
+            assert user["limits"]["limit_quota"] == "111"
+
+
+def test_the_record_sits_beside_the_marker_and_follows_each_aspect(call, sim):
+    resp = call("create", create_body(event_time=T0))
+    assert resp.status_code == 201
+    assert sim.user("bob")["comment"] == (
+        f"isphooks:service=1001\nisphooks:order=state:active@{T0};password@{T0};"
+        f"template:basic@{T0}")
+    assert call("suspend", {**ACCOUNT, "event_time": T1, "reason": "unpaid"}).json[
+        "status"] == "suspended"
+    assert call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}}).json[
+        "changed"]
+    comment = sim.user("bob")["comment"]
+    assert comment.splitlines() == [
+        "isphooks:service=1001", "isphooks:suspended=unpaid",
+        f"isphooks:order=state:suspended@{T1};password@{T0};template:pro@{T2}"]
+
+
+def test_equal_times_are_applied_and_a_duplicate_writes_nothing(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    body = {**ACCOUNT, "event_time": T1}
+    assert call("suspend", body).json["status"] == "suspended"
+    sim.clear_journal()
+    resp = call("suspend", body)
+    assert resp.json["status"] == "already_suspended"
+    assert writes(sim) == []
+    # an unsuspend decided in the same millisecond is applied too
+    assert call("unsuspend", body).json["status"] == "active"
+    assert _record(sim).state == ordering.Stamp(T1, "active")
+
+
+def test_a_late_create_retry_does_not_reapply_its_old_plan_or_password(call, sim):
+    first = create_body(event_time=T0)
+    assert call("create", first).status_code == 201
+    assert call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "pro"}}).json[
+        "status"] == "updated"
+    assert call("password", {**ACCOUNT, "event_time": T2,
+                             "password": "Changed-Pass-9"}).status_code == 200
+    sim.clear_journal()
+    resp = call("create", first)
+    assert resp.status_code == 200 and resp.json["status"] == "superseded"
+    assert resp.json["recorded_event_time"] == T2
+    assert _changes(sim) == []
+    user = sim.user("bob")
+    assert user["preset"] == "pro" and user["password"] == "Changed-Pass-9"
+
+
+def test_the_retried_suspend_of_the_issue_leaves_the_paying_customer_active(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T_PRE}).json["status"] == "suspended"
+    # 10:02 the customer pays; the upgrade of 10:03 goes through; the suspend of 10:00,
+    # retried at 10:05, comes last
+    assert call("unsuspend", {**ACCOUNT, "event_time": T2}).json["status"] == "active"
+    assert call("upgrade", {**ACCOUNT, "event_time": T2 + 1000,
+                            "plan": {"template": "pro"}}).status_code == 200
+    resp = call("suspend", {**ACCOUNT, "event_time": T1})
+    assert resp.json["status"] == "superseded"
+    assert sim.user("bob")["active"] is True
+
+
+def test_without_event_time_v1_behaviour_and_the_record_untouched(call, sim):
+    assert call("create", create_body(event_time=T1)).status_code == 201
+    before = sim.user("bob")["comment"]
+    assert call("suspend", ACCOUNT).json["status"] == "suspended"
+    assert sim.user("bob")["active"] is False
+    assert sim.user("bob")["comment"] == before
+    assert [w["func"] for w in writes(sim)][-1:] == ["user.suspend"]
+
+
+def test_an_account_with_only_the_v1_marker_is_ordered_from_its_first_event(call, sim):
+    sim.add_user("bob", "Some-Pass-123", preset="basic", comment="isphooks:service=1001")
+    assert call("suspend", {**ACCOUNT, "event_time": T2}).json["status"] == "suspended"
+    assert call("unsuspend", {**ACCOUNT, "event_time": T1}).json["status"] == "superseded"
+    assert sim.user("bob")["active"] is False
+
+
+@pytest.mark.parametrize("line", [
+    "isphooks:order=state:paused@1700000000000",
+    "isphooks:order=state:active@soon",
+    "isphooks:order=template:@1700000000000",
+    "isphooks:order=garbage;state:active@1700000000000",
+    "isphooks:order=state:active@17000000000000000000",
+])
+def test_a_record_edited_by_hand_into_nonsense_is_ignored(call, sim, line):
+    sim.add_user("bob", "Some-Pass-123", preset="basic",
+                 comment=f"customer note\nisphooks:service=1001\n{line}")
+    resp = call("suspend", {**ACCOUNT, "event_time": T0})
+    assert resp.status_code == 200 and resp.json["status"] == "suspended"
+    comment = sim.user("bob")["comment"]
+    assert comment.splitlines() == ["customer note", "isphooks:service=1001",
+                                    f"isphooks:order=state:suspended@{T0}"]
+
+
+def test_an_account_flipped_by_hand_is_put_back_by_the_next_touch(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
+    with sim.panel.lock:  # an operator resumes it in the panel
+        sim.panel.users["bob"]["active"] = True
+    resp = call("password", {**ACCOUNT, "event_time": T2, "password": "Touch-Pass-77"})
+    assert resp.status_code == 200
+    assert sim.user("bob")["active"] is False
+    # a late delivery that is superseded repairs too, whatever its own verdict
+    with sim.panel.lock:
+        sim.panel.users["bob"]["active"] = True
+    sim.clear_journal()
+    assert call("unsuspend", {**ACCOUNT, "event_time": T0}).json["status"] == "superseded"
+    assert sim.user("bob")["active"] is False
+    assert [w["func"] for w in writes(sim)] == ["user.suspend"]
+
+
+def test_an_upgrade_found_in_sync_still_repairs_the_state(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
+    assert call("upgrade", {**ACCOUNT, "event_time": T2,
+                            "plan": {"template": "basic"}}).status_code == 200
+    with sim.panel.lock:
+        sim.panel.users["bob"]["active"] = True
+    resp = call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "basic"}})
+    assert resp.json["changed"] == []
+    assert sim.user("bob")["active"] is False
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("1700000000000", "Not a valid integer."),
+    (-5, "not before 2020-01-01"),
+    (1_500_000_000_000, "not before 2020-01-01"),
+    (1.7e12, "Not a valid integer."),
+    (True, "Not a valid integer."),
+    ("future", None),
+])
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_bad_event_time_is_a_400_naming_it_and_nothing_is_written(call, sim, action,
+                                                                      value, reason):
+    sim.add_user("bob", "Some-Pass-123", preset="basic", comment="isphooks:service=1001")
+    if value == "future":
+        value, reason = int(time.time() * 1000) + 301_000, "more than 300 s in the future"
+    body = {**_body(action, T0, newer=True), "event_time": value}
+    sim.clear_journal()
+    resp = call(action, body)
+    assert resp.status_code == 400, resp.json
+    fields = resp.json["error"]["fields"]
+    assert list(fields) == ["event_time"]
+    assert any(reason in message for message in fields["event_time"]), fields
+    assert sim.journal == []
+
+
+def test_dry_run_with_event_time_lists_the_calls_and_writes_nothing(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    sim.clear_journal()
+    resp = call("suspend", {**ACCOUNT, "event_time": T1, "dry_run": True})
+    assert resp.json["status"] == "dry_run"
+    assert [c["func"] for c in resp.json["calls"]] == ["user.edit", "user.edit", "user.suspend"]
+    assert writes(sim) == []
