@@ -270,7 +270,7 @@ class _Services(fields.Nested):
             row = self._row(item)
             if row is None:  # anything unusual: the schema itself says exactly what
                 try:
-                    row = schema.load(item)
+                    row = schema.load(item, many=False)
                 except ValidationError as exc:
                     errors[index] = exc.messages
                     continue
