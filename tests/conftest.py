@@ -31,8 +31,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    simulator = start_sim()
+def dialect() -> str:
+    """The simulator's answer shape (tests.ispsim.DIALECTS); a test module parametrizes
+    `dialect` to run in the documented variants."""
+    return "coremanager"
+
+
+@pytest.fixture
+def sim(dialect: str) -> Iterator[Simulator]:
+    simulator = start_sim(dialect=dialect)
     yield simulator
     simulator.stop()
 

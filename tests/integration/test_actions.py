@@ -1,12 +1,18 @@
-"""Each action against the simulator: the state it leaves and the calls it makes."""
+"""Each action against the simulator: the state it leaves and the calls it makes — in
+every answer shape a real panel may use (`tests.ispsim.DIALECTS`: COREmanager's default
+and each documented variant), since no live panel is reachable to say which one it is."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
 
 from tests.helpers import FULL_LIMITS, FULL_LIMITS_PANEL, LIMITS, create_body, writes
+from tests.ispsim import DIALECTS
+
+pytestmark = pytest.mark.parametrize("dialect", list(DIALECTS))
 
 
 def test_create_makes_the_account_with_marker_plan_and_password(call, sim):

@@ -2,5 +2,6 @@
 
 from .server import Simulator
 from .state import LIMITS
+from .wire import DIALECTS, VARIANTS, Dialect
 
-__all__ = ["LIMITS", "Simulator"]
+__all__ = ["DIALECTS", "LIMITS", "VARIANTS", "Dialect", "Simulator"]

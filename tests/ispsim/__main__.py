@@ -13,6 +13,7 @@ import threading
 from types import FrameType
 
 from .server import Simulator
+from .wire import DIALECTS
 
 DEFAULT_PRESET_LIMITS: dict[str, str] = {
     "limit_quota": "1000",
@@ -49,13 +50,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--password", default=None, help="admin password (default: random)")
     parser.add_argument("--edition", default="lite")
     parser.add_argument(
+        "--dialect", default="coremanager", choices=sorted(DIALECTS),
+        help="answer shape (default: COREmanager's out=json)",
+    )
+    parser.add_argument(
         "--preset", action="append", default=None, help="preset to create (repeatable)"
     )
     parser.add_argument(
         "--reseller-preset",
         action="append",
         default=[],
-        help="reseller (level 25) preset to create (repeatable)",
+        help="reseller (level 24) preset to create (repeatable)",
     )
     parser.add_argument("--info-file", default=None, help="write connection info JSON here")
     return parser.parse_args(argv)
@@ -72,11 +77,12 @@ def write_info(path: str, info: dict[str, object]) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     password = args.password or _random_password()
-    sim = Simulator(args.admin, password, edition=args.edition, host=args.host, port=args.port)
+    sim = Simulator(args.admin, password, edition=args.edition, host=args.host, port=args.port,
+                    dialect=args.dialect)
     for name in args.preset or ["basic"]:
         sim.add_preset(name, DEFAULT_PRESET_LIMITS)
     for name in args.reseller_preset:
-        sim.add_preset(name, DEFAULT_RESELLER_PRESET_LIMITS, level="25")
+        sim.add_preset(name, DEFAULT_RESELLER_PRESET_LIMITS, level="24")
 
     done = threading.Event()
 

@@ -1,5 +1,5 @@
 """User and reseller records: the checks on their fields and how lists and forms show them.
-Both kinds share one record shape; only `level` (16 or 25) tells them apart."""
+Both kinds share one record shape; only `level` (16 or 24) tells them apart."""
 
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ LIMITS: tuple[str, ...] = (
 )
 # What a reseller may hand out on top of the user limits.
 RESELLER_LIMITS: tuple[str, ...] = ("limit_users", "limit_ipv4addrs", "limit_ipv6addrs")
+# The vendor's access levels (developer guide, "Access levels"): admin rights are 29 and
+# above ("admin+"); the server's root login answers 30.
+SUPER_LEVEL = 30
 ADMIN_LEVEL = 29
-RESELLER_LEVEL = 25
+RESELLER_LEVEL = 24
 USER_LEVEL = 16
 
 NAME_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
@@ -68,8 +71,10 @@ def check_name(name: str) -> None:
         raise ApiError("value", "name", "Invalid user name")
 
 
-def list_row(record: dict[str, Any], with_traffic: bool) -> dict[str, object]:
-    """One `user` / `reseller` list row; traffic columns only where the edition shows them."""
+def list_row(record: dict[str, Any], with_traffic: bool,
+             with_comment: bool = True) -> dict[str, object]:
+    """One `user` / `reseller` list row; traffic columns only where the edition shows them,
+    `comment` only where the panel's list shows it."""
     row: dict[str, object] = {
         "name": record["name"],
         "fullname": record["fullname"],
@@ -80,6 +85,8 @@ def list_row(record: dict[str, Any], with_traffic: bool) -> dict[str, object]:
         "quota_used": record["quota_used"],
         "quota_total": record["limits"].get("limit_quota", ""),
     }
+    if not with_comment:
+        del row["comment"]
     if with_traffic:
         row["traffic_used"] = record["traffic_used"]
         row["traffic_total"] = record["limits"].get("limit_traff", "")

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import certs
 from .accounts import RESELLER_LEVEL, USER_LEVEL
 from .state import SECRET_PARAMS, Panel, is_write, mask_params
-from .wire import Params, Reply
+from .wire import Dialect, Params, Reply
 
 FAULT_KINDS = frozenset({"reset", "hang", "http500", "html", "badjson"})
 FAULT_WHEN = frozenset({"before", "after"})
@@ -284,7 +284,12 @@ class Simulator:
         port: int = 0,
         cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
         cert_expired: bool = False,
+        dialect: str | Dialect = "coremanager",
+        admin_level: int = 30,
     ) -> None:
+        """`dialect`: how answers are shaped (`tests.ispsim.DIALECTS`; the default is
+        COREmanager's). `admin_level`: the configured login's access level (30, the server
+        administrator; 29 is a panel administrator)."""
         self.cert_hosts, self.cert_expired = cert_hosts, cert_expired
         self.seen_secrets: set[str] = set()
         self._seen_lock = threading.Lock()
@@ -292,7 +297,8 @@ class Simulator:
         self.host = host
         self.hang_seconds: float = 30.0
         self.control_token = secrets.token_hex(16)
-        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition)
+        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition,
+                           dialect, admin_level)
         self.faults = FaultQueue()
         self.journal_log = Journal()
         self.stopping = threading.Event()
@@ -356,6 +362,10 @@ class Simulator:
         self.panel.edition = value
 
     @property
+    def dialect(self) -> Dialect:
+        return self.panel.dialect
+
+    @property
     def release_ips_on_delete(self) -> bool:
         """False (the real panel): a deleted account's addresses stay assigned to its login."""
         return self.panel.release_ips_on_delete
@@ -381,7 +391,7 @@ class Simulator:
     def add_preset(
         self, name: str, limits: dict[str, str] | None = None, level: str = "16"
     ) -> None:
-        """A template for users (level "16") or resellers (level "25")."""
+        """A template for users (level "16") or resellers (level "24")."""
         self.panel.add_preset(name, limits, level)
 
     def add_user(
@@ -409,7 +419,7 @@ class Simulator:
         limits: dict[str, str] | None = None,
         **fields: str,
     ) -> None:
-        """Create a reseller directly (host and business only); its preset must be level 25."""
+        """Create a reseller directly (host and business only); its preset must be level 24."""
         self.panel.add_account(
             RESELLER_LEVEL, name, password, preset, comment, active, limits, **fields
         )

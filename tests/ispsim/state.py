@@ -14,6 +14,7 @@ from typing import Any
 from .accounts import (
     ADMIN_LEVEL,
     RESELLER_LEVEL,
+    SUPER_LEVEL,
     USER_LEVEL,
     base_limits,
     check_name,
@@ -28,9 +29,11 @@ from .wire import (
     HTML_TYPE,
     ApiError,
     Caller,
+    Dialect,
     Doc,
     Params,
     Reply,
+    dialect_of,
     elid_names,
     error_reply,
     form,
@@ -84,11 +87,14 @@ def _secret_eq(given: str, expected: str) -> bool:
 class Panel:
     """Panel state plus API dispatch; every call runs under `lock`."""
 
-    def __init__(self, admin_login: str, admin_password: str, edition: str = "lite") -> None:
+    def __init__(self, admin_login: str, admin_password: str, edition: str = "lite",
+                 dialect: str | Dialect = "coremanager", admin_level: int = SUPER_LEVEL) -> None:
         self.lock = threading.Lock()
         self.admin_login = admin_login
         self.admin_password = admin_password
+        self.admin_level = admin_level  # root is the server administrator (30); 29 also admin
         self.edition = edition
+        self.dialect = dialect_of(dialect)
         self.users: dict[str, dict[str, Any]] = {}
         self.resellers: dict[str, dict[str, Any]] = {}
         self.presets: dict[str, dict[str, Any]] = {}
@@ -138,7 +144,7 @@ class Panel:
         limits: dict[str, str] | None = None,
         **fields: str,
     ) -> None:
-        """Create a user (level 16) or reseller (level 25) as if through the API."""
+        """Create a user (level 16) or reseller (level 24) as if through the API."""
         params = {"name": name, "passwd": password, "preset": preset, "comment": comment}
         params.update(fields)
         params.update(limits or {})
@@ -195,14 +201,16 @@ class Panel:
             # The browser SSO link is a plain GET without out=json.
             if func == "auth" and "key" in params:
                 return self._key_login(params)
+            dialect = self.dialect
             if params.get("out") != "json":
-                return error_reply(ApiError("value", "out", "Only out=json is supported"))
+                return error_reply(ApiError("value", "out", "Only out=json is supported"),
+                                   dialect=dialect)
             try:
                 if func == "auth":
                     return self._session_login(params)
                 caller = self._authenticate(params)
             except ApiError as exc:
-                return error_reply(exc)
+                return error_reply(exc, dialect=dialect)
             try:
                 effective = self._apply_su(caller, params)
                 handler = self._funcs.get(func) if self._in_edition(func) else None
@@ -210,9 +218,10 @@ class Panel:
                     raise ApiError("missed", "func", f"Unknown function '{func}'")
                 if effective.level < ADMIN_LEVEL and func not in USER_FUNCS:
                     raise ApiError("access", func, "Access denied")
-                return json_reply({"doc": handler(effective, params)}, login=caller.login)
+                return json_reply({"doc": handler(effective, params)}, login=caller.login,
+                                  dialect=dialect)
             except ApiError as exc:
-                return error_reply(exc, login=caller.login)
+                return error_reply(exc, login=caller.login, dialect=dialect)
 
     def _in_edition(self, func: str) -> bool:
         """Lite and pro have no resellers; only business manages IP addresses."""
@@ -235,7 +244,7 @@ class Panel:
 
     def _check_password(self, login: str, password: str) -> Caller:
         if login == self.admin_login and _secret_eq(password, self.admin_password):
-            return Caller(login, ADMIN_LEVEL)
+            return Caller(login, self.admin_level)
         account = self._account(login)
         if account is not None and account["active"] and _secret_eq(password, account["password"]):
             return Caller(login, account["level"])
@@ -243,7 +252,7 @@ class Panel:
 
     def _level(self, login: str) -> int:
         if login == self.admin_login:
-            return ADMIN_LEVEL
+            return self.admin_level
         return RESELLER_LEVEL if login in self.resellers else USER_LEVEL
 
     def _authenticate(self, params: Params) -> Caller:
@@ -263,12 +272,13 @@ class Panel:
         sid = secrets.token_hex(16)
         self.sessions[sid] = caller.login
         auth = {"$id": sid, "$level": str(caller.level), "$": sid}
-        return json_reply({"doc": {"auth": auth}}, login=caller.login)
+        return json_reply({"doc": {"auth": auth}}, login=caller.login, dialect=self.dialect)
 
     def _key_login(self, params: Params) -> Reply:
         username, key = params.get("username", ""), params.get("key", "")
         if self.sso_keys.get(key) != username or not self._can_log_in(username):
-            return error_reply(ApiError("auth", "badkey", "Invalid or expired key"))
+            return error_reply(ApiError("auth", "badkey", "Invalid or expired key"),
+                               dialect=self.dialect)
         del self.sso_keys[key]  # single use, like the real panel
         self.logins.append(username)
         page = f"<html><body>logged in as {username}</body></html>".encode()
@@ -307,7 +317,9 @@ class Panel:
 
     def _account_list(self, level: int, caller: Caller, params: Params) -> Doc:
         with_traffic = self.edition in IP_EDITIONS
-        return rows([list_row(a, with_traffic) for a in self._records(level).values()])
+        with_comment = self.dialect.list_comment
+        return rows([list_row(a, with_traffic, with_comment)
+                     for a in self._records(level).values()])
 
     def _account_edit(self, level: int, caller: Caller, params: Params) -> Doc:
         elid = params.get("elid", "")
@@ -447,7 +459,7 @@ class Panel:
         # An edit that leaves `level` out keeps the template's level.
         level = params.get("level") or (preset["level"] if preset else str(USER_LEVEL))
         if level not in PRESET_LEVELS:
-            raise ApiError("value", "level", "level must be 16 (user) or 25 (reseller)")
+            raise ApiError("value", "level", "level must be 16 (user) or 24 (reseller)")
         if preset is None:
             base = base_limits(int(level))
             self.presets[name] = {"name": name, "level": level, "limits": base | limits}
@@ -524,4 +536,12 @@ class Panel:
         return ok()
 
     def _whoami(self, caller: Caller, params: Params) -> Doc:
-        return form({"name": caller.login, "level": caller.level})
+        """COREmanager answers with the login as a `user` element, its properties as
+        attributes (a BILLmanager client reads `doc.user.$balance`); the `fields` dialect
+        gives plain `name` / `level` fields instead."""
+        fields: dict[str, object] = {"name": caller.login}
+        if self.dialect.whoami_level:
+            fields["level"] = caller.level
+        if self.dialect.whoami_fields:
+            return form(fields)
+        return {"user": {**{f"${k}": str(v) for k, v in fields.items()}, "$": caller.login}}

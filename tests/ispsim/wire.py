@@ -1,5 +1,6 @@
 """The panel's answer format, shared by the state modules: values under `"$"`, errors
-as `doc.error` with `$type` / `$object`."""
+as `doc.error` with `$type` / `$object` — and the documented variants of that format
+(`Dialect`), so that tests prove the client for every shape a real panel may answer."""
 
 from __future__ import annotations
 
@@ -25,6 +26,66 @@ class ApiError(Exception):
 
 
 @dataclass(frozen=True)
+class Dialect:
+    """How the panel shapes its answers. The default is COREmanager's `out=json`: `whoami`
+    as a `user` element whose attributes carry the login's properties, every value under
+    `"$"`, list rows with `comment`, errors with `$object`. Each switch is one variant the
+    vendor's documents and public clients allow (`out=json`, `sjson`, `bjson`)."""
+
+    name: str = "coremanager"
+    whoami_fields: bool = False  # `whoami` as plain `name` / `level` fields, not attributes
+    whoami_level: bool = True  # False: `whoami` tells no level at all
+    list_comment: bool = True  # False: `user` / `reseller` list rows without `comment`
+    plain_values: bool = False  # "x" instead of {"$": "x"} (as `bjson` answers)
+    single_row_object: bool = False  # a one-row list as an object, not a list of one
+    error_object: bool = True  # False: errors without `$object` (and no `object` param)
+
+
+DIALECTS: dict[str, Dialect] = {
+    d.name: d
+    for d in (
+        Dialect(),
+        Dialect("fields", whoami_fields=True),
+        Dialect("no_list_comment", list_comment=False),
+        Dialect("plain_values", plain_values=True),
+        Dialect("single_row_object", single_row_object=True),
+        Dialect("no_error_object", error_object=False),
+    )
+}
+VARIANTS: tuple[str, ...] = tuple(name for name in DIALECTS if name != "coremanager")
+
+
+def dialect_of(value: str | Dialect) -> Dialect:
+    if isinstance(value, Dialect):
+        return value
+    try:
+        return DIALECTS[value]
+    except KeyError:
+        raise ValueError(f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}") from None
+
+
+def render(doc: Doc, dialect: Dialect) -> Doc:
+    """`doc` (built in the default shape) as `dialect` answers it."""
+    if dialect.single_row_object:
+        elems = doc.get("elem")
+        if isinstance(elems, list) and len(elems) == 1:
+            doc = {**doc, "elem": elems[0]}
+    if dialect.plain_values:
+        doc = _plain(doc)
+    return doc
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {"$"}:
+            return node["$"]
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+@dataclass(frozen=True)
 class Caller:
     login: str
     level: int
@@ -42,23 +103,26 @@ def text(value: object) -> dict[str, str]:
     return {"$": "" if value is None else str(value)}
 
 
-def error_doc(exc: ApiError) -> Doc:
-    error = {
-        "$type": exc.type,
-        "$object": exc.obj,
-        "$lang": "en",
-        "msg": text(exc.msg),
-        "detail": text(exc.msg),
-    }
-    return {"doc": {"error": error}}
+def error_doc(exc: ApiError, dialect: Dialect = DIALECTS["coremanager"]) -> Doc:
+    """As captured from a v6 panel by a public client; the object also as a `param`."""
+    error: Doc = {"$type": exc.type}
+    if dialect.error_object:
+        error["$object"] = exc.obj
+    error.update({"$lang": "en", "msg": text(exc.msg), "detail": text(exc.msg)})
+    if dialect.error_object:
+        error["param"] = [{"$name": "object", "$type": "msg", "$": exc.obj}]
+    return {"doc": render({"error": error}, dialect)}
 
 
-def json_reply(doc: Doc, login: str | None = None) -> Reply:
-    return Reply(json.dumps(doc).encode("utf-8"), login=login)
+def json_reply(doc: Doc, login: str | None = None,
+               dialect: Dialect = DIALECTS["coremanager"]) -> Reply:
+    body = {"doc": render(doc["doc"], dialect)} if "doc" in doc else doc
+    return Reply(json.dumps(body).encode("utf-8"), login=login)
 
 
-def error_reply(exc: ApiError, login: str | None = None) -> Reply:
-    body = json.dumps(error_doc(exc)).encode("utf-8")
+def error_reply(exc: ApiError, login: str | None = None,
+                dialect: Dialect = DIALECTS["coremanager"]) -> Reply:
+    body = json.dumps(error_doc(exc, dialect)).encode("utf-8")
     return Reply(body, result=f"error:{exc.type}", login=login)
 
 

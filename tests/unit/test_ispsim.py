@@ -73,12 +73,12 @@ def test_untrusted_certificate_is_rejected(sim: Simulator) -> None:
 
 
 def test_auth_by_authinfo_and_session(client: Client) -> None:
-    assert client.call(func="whoami") == {"name": {"$": "root"}, "level": {"$": "29"}}
+    assert client.call(func="whoami") == {"user": {"$name": "root", "$level": "30", "$": "root"}}
     doc = client.call(func="auth", username="bob", password=BOB_PW, authinfo="")
     sid = doc["auth"]["$id"]
     assert doc["auth"]["$level"] == "16" and doc["auth"]["$"] == sid
     me = client.raw(func="whoami", auth=sid).json()["doc"]
-    assert me["name"]["$"] == "bob"
+    assert me["user"]["$name"] == "bob"
 
 
 def test_bad_credentials_and_access(client: Client) -> None:
@@ -179,7 +179,7 @@ def test_usrparam_with_su(client: Client, sim: Simulator) -> None:
     assert form["name"] == {"$": "bob"}
     doc = client.call(func="usrparam", su="bob", sok="ok", passwd="new-pw", confirm="new-pw")
     assert doc == {"ok": {}}
-    assert client.call(("bob", "new-pw"), func="whoami")["name"]["$"] == "bob"
+    assert client.call(("bob", "new-pw"), func="whoami")["user"]["$name"] == "bob"
     assert error_of(client.call(func="usrparam", su="ghost")) == ("missed", "user")
     assert sim.journal[1]["su"] == "bob" and sim.journal[1]["login"] == "root"
 
@@ -230,7 +230,7 @@ def _fault_call(client: Client, timeout: float = 5) -> requests.Response:
 def test_faults(client: Client, sim: Simulator, kind: str, when: str) -> None:
     sim.hang_seconds = 1
     sim.inject(kind, func="user.suspend", when=when)
-    assert client.call(func="whoami")["name"]["$"] == "root"  # other funcs unaffected
+    assert client.call(func="whoami")["user"]["$name"] == "root"  # other funcs unaffected
     if kind in ("reset", "hang"):
         expected = requests.exceptions.ConnectionError
         if kind == "hang":
@@ -261,7 +261,7 @@ def test_hang_does_not_block_other_requests(client: Client, sim: Simulator) -> N
         thread.start()
     time.sleep(0.2)
     started = time.monotonic()
-    assert client.call(func="whoami")["name"]["$"] == "root"
+    assert client.call(func="whoami")["user"]["$name"] == "root"
     assert time.monotonic() - started < 1
     for thread in hung:
         thread.join()
@@ -357,7 +357,7 @@ def test_cli_runs_and_stops_cleanly(tmp_path: Path) -> None:
         params = {"func": "preset", "out": "json", "authinfo": f"root:{info['password']}"}
         rows = requests.get(info["url"], params=params, verify=str(ca_file), timeout=5).json()
         levels = {row["name"]["$"]: row["level"]["$"] for row in rows["doc"]["elem"]}
-        assert levels == {"basic": "16", "agency": "25"}
+        assert levels == {"basic": "16", "agency": "24"}
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=10)
@@ -388,7 +388,7 @@ def panel(tmp_path: Path) -> Iterator[StartPanel]:
         simulator = Simulator(admin_login="root", admin_password=ADMIN_PW, edition=edition)
         started.append(simulator.start())
         simulator.add_preset("basic", {"limit_quota": "1000", "limit_traff": "20000"})
-        simulator.add_preset("resell", RESELL_LIMITS, level="25")
+        simulator.add_preset("resell", RESELL_LIMITS, level="24")
         simulator.add_user("bob", password=BOB_PW, preset="basic", comment="first")
         ca_file = tmp_path / f"ca-{edition}.pem"
         ca_file.write_text(simulator.ca_pem)
@@ -441,17 +441,17 @@ def test_editions(panel: StartPanel, edition: str, has_resellers: bool, has_ips:
 def test_preset_levels(panel: StartPanel) -> None:
     sim, client = panel("host")
     levels = {row["name"]["$"]: row["level"]["$"] for row in client.call(func="preset")["elem"]}
-    assert levels == {"basic": "16", "resell": "25"}
+    assert levels == {"basic": "16", "resell": "24"}
     form = client.call(func="preset.edit", elid="resell")
-    assert form["level"] == {"$": "25"} and form["limit_users"] == {"$": "5"}
-    assert client.call(func="preset.edit", sok="ok", name="agency", level="25") == {"ok": {}}
-    assert sim.presets["agency"]["level"] == "25"
+    assert form["level"] == {"$": "24"} and form["limit_users"] == {"$": "5"}
+    assert client.call(func="preset.edit", sok="ok", name="agency", level="24") == {"ok": {}}
+    assert sim.presets["agency"]["level"] == "24"
     assert sim.presets["agency"]["limits"]["limit_ipv4addrs"] == ""
     assert client.call(func="preset.edit", sok="ok", name="plain") == {"ok": {}}
     assert sim.presets["plain"]["level"] == "16"
     # An edit without `level` keeps the template's level.
     assert client.call(func="preset.edit", sok="ok", elid="agency", limit_users="9") == {"ok": {}}
-    assert sim.presets["agency"]["level"] == "25"
+    assert sim.presets["agency"]["level"] == "24"
     assert sim.presets["agency"]["limits"]["limit_users"] == "9"
     bad_level = client.call(func="preset.edit", sok="ok", name="odd", level="29")
     assert error_of(bad_level) == ("value", "level") and "odd" not in sim.presets
@@ -474,7 +474,7 @@ def test_reseller_create_list_form_edit(panel: StartPanel) -> None:
     created = _create_reseller(client, fullname="Res One", comment="agency", limit_users="3")
     assert created == {"ok": {}}
     res1 = sim.reseller("res1")
-    assert res1 is not None and res1["level"] == 25 and res1["owner"] == "root"
+    assert res1 is not None and res1["level"] == 24 and res1["owner"] == "root"
     assert res1["password"] == RES_PW and res1["quota_used"] == 0 and res1["traffic_used"] == 0
     assert res1["limits"]["limit_users"] == "3"  # from the request
     assert res1["limits"]["limit_ipv4addrs"] == "2"  # copied from the template
@@ -485,7 +485,7 @@ def test_reseller_create_list_form_edit(panel: StartPanel) -> None:
             "fullname": {"$": "Res One"},
             "active": {"$": "on"},
             "owner": {"$": "root"},
-            "level": {"$": "25"},
+            "level": {"$": "24"},
             "comment": {"$": "agency"},
             "quota_used": {"$": "0"},
             "quota_total": {"$": "10000"},
@@ -505,7 +505,7 @@ def test_reseller_create_list_form_edit(panel: StartPanel) -> None:
     assert error_of(client.call(func="reseller.suspend", elid="res1, bob")) == ("missed", "user")
     assert sim.resellers["res1"]["active"]
     # The same quirk as users: limits absent from an edit keep their values.
-    sim.add_preset("resell2", {"limit_quota": "1", "limit_users": "1"}, level="25")
+    sim.add_preset("resell2", {"limit_quota": "1", "limit_users": "1"}, level="24")
     edit = {"func": "reseller.edit", "elid": "res1", "sok": "ok"}
     assert client.call(**edit, preset="resell2", limit_ipv6addrs="4") == {"ok": {}}
     res1 = sim.reseller("res1")
@@ -519,15 +519,15 @@ def test_reseller_login_su_and_key(panel: StartPanel) -> None:
     sim, client = panel("host")
     sim.add_reseller("res1", RES_PW, preset="resell")
     me = client.call(("res1", RES_PW), func="whoami")
-    assert me == {"name": {"$": "res1"}, "level": {"$": "25"}}
+    assert me == {"user": {"$name": "res1", "$level": "24", "$": "res1"}}
     session = client.call(func="auth", username="res1", password=RES_PW, authinfo="")
-    assert session["auth"]["$level"] == "25"
+    assert session["auth"]["$level"] == "24"
     assert client.raw(func="whoami", auth=session["auth"]["$id"]).json()["doc"] == me
     assert error_of(client.call(("res1", RES_PW), func="user")) == ("access", "user")
     assert client.call(func="usrparam", su="res1")["name"] == {"$": "res1"}
     new_pw = {"passwd": "res-new-pw", "confirm": "res-new-pw"}
     assert client.call(func="usrparam", su="res1", sok="ok", **new_pw) == {"ok": {}}
-    assert client.call(("res1", "res-new-pw"), func="whoami")["level"] == {"$": "25"}
+    assert client.call(("res1", "res-new-pw"), func="whoami")["user"]["$level"] == "24"
     key = "r" * 32
     assert client.call(func="session.newkey", username="res1", key=key) == {"ok": {}}
     link = {"func": "auth", "username": "res1", "key": key}
@@ -553,7 +553,7 @@ def test_reseller_suspend_resume_delete_cascades(panel: StartPanel) -> None:
     assert sim.users["cust1"]["active"]  # suspend touches the reseller record only
     assert client.call(func="reseller.resume", elid="res1") == {"ok": {}}
     assert sim.resellers["res1"]["active"] and not sim.resellers["res2"]["active"]
-    assert client.call(("res1", RES_PW), func="whoami")["name"] == {"$": "res1"}
+    assert client.call(("res1", RES_PW), func="whoami")["user"]["$name"] == "res1"
 
     key = "c" * 32
     assert client.call(func="session.newkey", username="cust1", key=key) == {"ok": {}}
@@ -746,3 +746,76 @@ def test_journal_and_state_for_new_calls(panel: StartPanel) -> None:
     ]
     assert RES_PW not in json.dumps(sim.journal)
     assert all(entry["result"] == "ok" for entry in sim.journal)
+
+
+# -- dialects: the documented variants of the answer format -----------------------------
+
+
+@pytest.fixture()
+def dialect_client(tmp_path: Path) -> Iterator[Callable[..., Client]]:
+    started: list[Simulator] = []
+
+    def start(dialect: str, **kwargs: Any) -> Client:
+        simulator = Simulator(admin_login="root", admin_password=ADMIN_PW, dialect=dialect,
+                              **kwargs)
+        started.append(simulator.start())
+        simulator.add_preset("basic", {"limit_quota": "1000"})
+        simulator.add_user("bob", password=BOB_PW, preset="basic", comment="first")
+        ca_file = tmp_path / f"ca-{len(started)}.pem"
+        ca_file.write_text(simulator.ca_pem)
+        return Client(simulator, str(ca_file))
+
+    yield start
+    for simulator in started:
+        simulator.stop()
+
+
+def test_dialect_default_is_coremanager(dialect_client: Callable[..., Client]) -> None:
+    client = dialect_client("coremanager", admin_level=29)
+    assert client.call(func="whoami") == {"user": {"$name": "root", "$level": "29", "$": "root"}}
+    assert client.call(func="user")["elem"][0]["comment"] == {"$": "first"}
+    error = client.call(func="user.edit", elid="ghost")["error"]
+    assert error["$object"] == "user" and error["msg"] == {"$": "User 'ghost' not found"}
+    assert error["param"] == [{"$name": "object", "$type": "msg", "$": "user"}]
+    with pytest.raises(ValueError, match="unknown dialect"):
+        Simulator(dialect="xml")
+
+
+def test_dialect_fields_and_no_level(dialect_client: Callable[..., Client]) -> None:
+    assert dialect_client("fields").call(func="whoami") == {
+        "name": {"$": "root"}, "level": {"$": "30"}}
+    from tests.ispsim import Dialect
+
+    assert dialect_client(Dialect("nolevel", whoami_level=False)).call(func="whoami") == {
+        "user": {"$name": "root", "$": "root"}}
+
+
+def test_dialect_no_list_comment(dialect_client: Callable[..., Client]) -> None:
+    client = dialect_client("no_list_comment")
+    [row] = client.call(func="user")["elem"]
+    assert "comment" not in row and row["owner"] == {"$": "root"}
+    assert client.call(func="user.edit", elid="bob")["comment"] == {"$": "first"}
+
+
+def test_dialect_plain_values(dialect_client: Callable[..., Client]) -> None:
+    client = dialect_client("plain_values")
+    [row] = client.call(func="user")["elem"]
+    assert row["name"] == "bob" and row["comment"] == "first" and row["active"] == "on"
+    assert client.call(func="user.edit", elid="bob")["limit_quota"] == "1000"
+    assert client.call(func="user.suspend", elid="bob") == {"ok": {}}
+    error = client.call(func="user.edit", elid="ghost")["error"]
+    assert error["$type"] == "missed" and error["msg"] == "User 'ghost' not found"
+
+
+def test_dialect_single_row_object(dialect_client: Callable[..., Client]) -> None:
+    client = dialect_client("single_row_object")
+    assert client.call(func="user")["elem"]["name"] == {"$": "bob"}
+    client.sim.add_user("carol", password="pw-carol", preset="basic")
+    assert [r["name"]["$"] for r in client.call(func="user")["elem"]] == ["bob", "carol"]
+
+
+def test_dialect_error_without_object(dialect_client: Callable[..., Client]) -> None:
+    client = dialect_client("no_error_object")
+    error = client.call(func="user.edit", elid="ghost")["error"]
+    assert error["$type"] == "missed" and "$object" not in error and "param" not in error
+    assert client.call(("root", "nope"), func="whoami")["error"]["$type"] == "auth"
