@@ -1,0 +1,63 @@
+"""Runs the WHMCS modules' functions in php-cli (tests/whmcs/run.php with the WHMCS stand-in)
+and feeds what PHP printed and what logModuleCall recorded to the log hygiene scan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import hygiene
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNNER = ROOT / "tests" / "whmcs" / "run.php"
+PHP_INSTALL = "apt-get install -y php-cli php-curl phpunit"
+
+
+def php_ready() -> str | None:
+    """None when php-cli with curl is there, else what is missing."""
+    php = shutil.which("php")
+    if php is None:
+        return "php-cli"
+    modules = subprocess.run([php, "-m"], capture_output=True, text=True, timeout=30).stdout
+    if "curl" not in modules.split():
+        return "php-curl"
+    return None
+
+
+requires_php = pytest.mark.skipif(
+    php_ready() is not None,
+    reason=f"SKIPPED WHMCS module suite: {php_ready()} missing; install with: {PHP_INSTALL}")
+
+
+def run(module: str, function: str, params: dict[str, Any] | None = None,
+        tblhosting: list[dict[str, Any]] | None = None,
+        localapi: dict[str, Any] | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"module": module, "function": function}
+    if params is not None:
+        spec["params"] = params
+    if tblhosting is not None:
+        spec["tblhosting"] = tblhosting
+    if localapi is not None:
+        spec["localapi"] = localapi
+    proc = subprocess.run(["php", str(RUNNER)], input=json.dumps(spec), capture_output=True,
+                          text=True, timeout=200)
+    out = json.loads(proc.stdout) if proc.returncode == 0 else None
+    # What WHMCS would keep and show: the module log and anything PHP printed. An SSO
+    # result's URL is meant for the browser; it is checked on its own by the tests.
+    hygiene.captured(proc.stderr)
+    if out is not None:
+        hygiene.captured(json.dumps(out["module_log"]))
+        result = out["result"]
+        if isinstance(result, dict) and "redirectTo" in result:
+            result = {**result, "redirectTo": "<url>"}
+        hygiene.captured(json.dumps(result))
+    else:
+        hygiene.captured(proc.stdout)
+    assert proc.returncode == 0, f"php {function} exited {proc.returncode}: {proc.stderr[-2000:]}"
+    assert proc.stderr == "", f"php {function} printed to stderr: {proc.stderr[-2000:]}"
+    return out
