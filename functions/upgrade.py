@@ -16,16 +16,21 @@ def run(req: ActionRequest) -> Result:
     if superseded is not None:
         return superseded
     desired = plans.plan_params(panel, req.body["plan"], kind=req.kind)
-    current = {"preset": account.preset, **account.limits}
-    changed = sorted(k for k, v in desired.items() if current.get(k, "") != v)
+    changed = _changed(account, desired)
     params = {**(desired if changed else {}), **_record(req, account)}
     if params:
         panel.edit_account(account.name, params)
-        settle.settle(req, panel, account.name, lambda now: panel.edit_account(
-            now.name, {**desired, **_record(req, now)}))
+        settle.settle(req, panel, account.name,
+                      lambda now: panel.edit_account(now.name, {**desired, **_record(req, now)}),
+                      lambda now: not _changed(now, desired))
     elif "event_time" in req.body:
         settle.repair_state(panel, account, ordering.parse(account.comment))
     return req.result("updated", server, changed=changed)
+
+
+def _changed(account: Account, desired: dict[str, str]) -> list[str]:
+    current = {"preset": account.preset, **account.limits}
+    return sorted(k for k, v in desired.items() if current.get(k, "") != v)
 
 
 def _record(req: ActionRequest, account: Account) -> dict[str, str]:
