@@ -103,7 +103,8 @@ final class Module
     {
         return $this->guard($params, 'suspend', function () use ($params): string {
             $body = $this->account($params);
-            $reason = trim((string) preg_replace('/[^\x20-\x7e]+/', ' ', (string) ($params['suspendreason'] ?? '')));
+            $reason = (string) preg_replace('/[^\x21-\x7e]+/', ' ', (string) ($params['suspendreason'] ?? ''));
+            $reason = trim($reason);
             if ($reason !== '') {
                 $body['reason'] = substr($reason, 0, 200);
             }
@@ -317,7 +318,10 @@ final class Module
     public static function replaceVars(array $params, array $secrets): array
     {
         $secret = (string) ($params['serverpassword'] ?? '');
-        $values = [$secret, substr($secret, strlen(Client::SECRET_PREFIX)), ...$secrets];
+        $values = [$secret, ...$secrets];
+        if (str_starts_with($secret, Client::SECRET_PREFIX)) {
+            $values[] = substr($secret, strlen(Client::SECRET_PREFIX));
+        }
         $vars = [];
         foreach ($values as $value) {
             $value = (string) $value;
