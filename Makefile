@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install run test lint bench soak bundle infra-check clean
+.PHONY: install run test test-php lint bench soak bundle whmcs-module infra-check clean
 
 install: $(STAMP)
 
@@ -21,8 +21,17 @@ PORT ?= 8080
 run: install
 	$(PY) -m tests.ispsim.devstack --port $(PORT)
 
-test: install
+# The WHMCS modules' suites need php-cli, php-curl and phpunit (Debian packages).
+PHP_INSTALL := apt-get install -y php-cli php-curl phpunit
+PHP_READY   := command -v php >/dev/null 2>&1 && command -v phpunit >/dev/null 2>&1 && php -m | grep -qx curl
+PHP_SKIPPED := echo "*** SKIPPED, NOT PASSED: the WHMCS module suites (PHPUnit in tests/whmcs, php-cli end to end in tests/e2e/test_whmcs*.py): php-cli, php-curl or phpunit missing. Install: $(PHP_INSTALL)"
+
+test: install test-php
 	$(PY) -m pytest
+	@$(PHP_READY) || $(PHP_SKIPPED)
+
+test-php:
+	@if $(PHP_READY); then phpunit --configuration tests/whmcs/phpunit.xml; else $(PHP_SKIPPED); fi
 
 bench: install
 	$(PY) -m tests.bench
@@ -32,6 +41,11 @@ soak: install
 
 bundle: install
 	$(PY) infra/bundle.py $(BUNDLE)
+
+WHMCS_ZIP ?= dist/isphooks-whmcs.zip
+
+whmcs-module:
+	$(PYTHON) integrations/whmcs/build.py $(WHMCS_ZIP)
 
 infra-check:
 	@if command -v terraform >/dev/null 2>&1; then \

@@ -231,7 +231,7 @@ def test_panel_down_then_retry_converges(stack, panels):
     assert "safe to retry" in out["result"]
     assert run("isphooks", "CreateAccount", params)["result"] == "success"
     assert list(sim.users) == ["down6200"]
-    assert f"isphooks:service=6200" in sim.user("down6200")["comment"]
+    assert "isphooks:service=6200" in sim.user("down6200")["comment"]
 
 
 def test_reseller_module_on_lite_is_refused_and_creates_nothing(stack, panels):

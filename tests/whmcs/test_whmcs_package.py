@@ -1,0 +1,51 @@
+"""`make whmcs-module`'s archive: byte-identical twice, `modules/…` inside, and the modules
+work from where an admin unpacks them (the reseller module finds the shared client)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import zipfile
+
+from tests.e2e.whmcs_runner import ROOT, RUNNER, requires_php
+
+spec = importlib.util.spec_from_file_location("whmcs_build", ROOT / "integrations/whmcs/build.py")
+whmcs_build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(whmcs_build)
+
+EXPECTED = {
+    "modules/servers/isphooks/isphooks.php",
+    "modules/servers/isphooks/lib/Client.php",
+    "modules/servers/isphooks/lib/Module.php",
+    "modules/servers/isphooks/lib/Plan.php",
+    "modules/servers/isphooks_reseller/isphooks_reseller.php",
+}
+
+
+def test_building_twice_gives_the_same_bytes(tmp_path):
+    assert whmcs_build.build(tmp_path / "a.zip").read_bytes() == \
+        whmcs_build.build(tmp_path / "b.zip").read_bytes()
+
+
+def test_archive_holds_the_modules_folder_only(tmp_path):
+    with zipfile.ZipFile(whmcs_build.build(tmp_path / "a.zip")) as archive:
+        names = archive.namelist()
+        assert names == sorted(names) and set(names) == EXPECTED
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+@requires_php
+def test_unpacked_into_a_whmcs_root_both_modules_load(tmp_path):
+    with zipfile.ZipFile(whmcs_build.build(tmp_path / "a.zip")) as archive:
+        archive.extractall(tmp_path / "whmcs")
+    for name in sorted(EXPECTED):
+        lint = subprocess.run(["php", "-l", str(tmp_path / "whmcs" / name)], capture_output=True,
+                              text=True, timeout=30)
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+    env = {**os.environ, "ISPHOOKS_WHMCS_ROOT": str(tmp_path / "whmcs")}
+    for module in ("isphooks", "isphooks_reseller"):
+        proc = subprocess.run(["php", str(RUNNER)], input=f'{{"module": "{module}", "function": "MetaData"}}',
+                              capture_output=True, text=True, env=env, timeout=30)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+        assert '"APIVersion":"1.1"' in proc.stdout
