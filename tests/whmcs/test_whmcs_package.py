@@ -49,3 +49,13 @@ def test_unpacked_into_a_whmcs_root_both_modules_load(tmp_path):
                               capture_output=True, text=True, env=env, timeout=30)
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
         assert '"APIVersion":"1.1"' in proc.stdout
+
+
+def test_terraform_outputs_the_access_hash_template():
+    import hcl2
+
+    with open(ROOT / "infra" / "whmcs.tf") as handle:
+        outputs = hcl2.load(handle)["output"]
+    value = next(o["whmcs_access_hash"] for o in outputs if "whmcs_access_hash" in o)["value"]
+    assert value == ("https://${var.region}-${var.project_id}.cloudfunctions.net/"
+                     "${var.name_prefix}-{action}")
