@@ -18,9 +18,27 @@ output "scheduler_service_account" {
   value       = google_service_account.scheduler.email
 }
 
-output "scheduler_audiences" {
-  description = "Put these URLs in the config document's scheduler.audience."
-  value       = sort(distinct([for job in local.jobs : google_cloudfunctions2_function.action[job.action].url]))
+output "scheduler_audience" {
+  description = "Paste `terraform output -json scheduler_audience` as the config document's scheduler.audience: each scheduled action's run.app URL, the audience of its jobs' OIDC tokens."
+  value       = local.scheduler_audience
+}
+
+output "artifact_repository" {
+  description = "The Artifact Registry repository the function images are pushed to."
+  value       = google_artifact_registry_repository.functions.id
+}
+
+output "config_store" {
+  description = "What ISPHOOKS_SECRETS says: the mounted file (config_source = \"volume\") or the secret read through the API (\"api\")."
+  value       = local.config_store[var.config_source]
+}
+
+output "alert_policies" {
+  description = "The alert policies on failing deliveries (infra/README.md, Alerts)."
+  value = {
+    server_error_ratio = google_monitoring_alert_policy.server_error_ratio.name
+    service_failing    = google_monitoring_alert_policy.service_failing.name
+  }
 }
 
 output "source_object" {

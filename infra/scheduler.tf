@@ -6,11 +6,23 @@ locals {
     },
     var.scheduled_actions,
   )
+  # One audience per function: its own run.app URL. The config document's
+  # scheduler.audience takes this map (the `scheduler_audience` output), and a function
+  # accepts a token only when its `aud` is that function's own URL.
+  scheduler_audience = {
+    for action in distinct([for job in local.jobs : job.action]) :
+    action => google_cloudfunctions2_function.action[action].service_config[0].uri
+  }
 }
 
 # Cloud Scheduler cannot sign webhooks (its body and headers are static), so it calls with
-# a Google-signed OIDC token whose audience is the function's URL. List those URLs (the
-# `scheduler_audiences` output) in the config document's scheduler.audience.
+# a Google-signed OIDC token. Gen2 functions are served by Cloud Run, which expects the
+# token's audience to be the service's run.app URL (or a custom audience), so the job
+# targets `service_config[0].uri` and uses it as the audience, as the provider's example
+# "Cloudfunctions2 Scheduler Auth" does (google_cloudfunctions2_function); Cloud Run:
+# https://cloud.google.com/run/docs/authenticating/service-to-service (the audience is the
+# receiving service's URL or a custom audience); Cloud Scheduler's OidcToken.audience:
+# https://cloud.google.com/scheduler/docs/reference/rest/v1/projects.locations.jobs#OidcToken
 resource "google_cloud_scheduler_job" "job" {
   for_each    = local.jobs
   name        = "${var.name_prefix}-${each.key}"
@@ -30,15 +42,15 @@ resource "google_cloud_scheduler_job" "job" {
 
   http_target {
     http_method = "POST"
-    uri         = google_cloudfunctions2_function.action[each.value.action].url
+    uri         = local.scheduler_audience[each.value.action]
     body        = base64encode(each.value.body)
     headers     = { "Content-Type" = "application/json" }
 
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.action[each.value.action].url
+      audience              = local.scheduler_audience[each.value.action]
     }
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [google_project_service.apis, google_cloud_run_service_iam_member.scheduler]
 }

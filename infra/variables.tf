@@ -73,7 +73,7 @@ variable "billing_actions" {
 }
 
 variable "private" {
-  description = "Make every function private: only `invoker_members` (e.g. an API Gateway or load-balancer service account) and the scheduler may invoke them."
+  description = "Make every function private: only `invoker_members` (e.g. an API Gateway or load-balancer service account, on the billing_actions) and the scheduler (on the actions it has jobs for) may invoke them."
   type        = bool
   default     = false
 }
@@ -90,7 +90,7 @@ variable "ingress_settings" {
 }
 
 variable "invoker_members" {
-  description = "IAM members given roles/run.invoker on every function, e.g. [\"serviceAccount:gateway@p.iam.gserviceaccount.com\"]."
+  description = "IAM members given roles/run.invoker on the billing_actions (not on usage or check, which only the scheduler invokes), e.g. [\"serviceAccount:gateway@p.iam.gserviceaccount.com\"]."
   type        = list(string)
   default     = []
 }
@@ -142,7 +142,7 @@ variable "scheduled_actions" {
 }
 
 variable "force_destroy_bucket" {
-  description = "Allow `terraform destroy` to delete the source bucket with its archive versions."
+  description = "Allow deleting the source bucket with its archive versions. The provider reads it from the state: `terraform apply` with it set to true first, then `terraform destroy`."
   type        = bool
   default     = false
 }
@@ -151,4 +151,68 @@ variable "labels" {
   description = "Labels put on every resource that takes them."
   type        = map(string)
   default     = { app = "isphooks" }
+}
+
+variable "config_source" {
+  description = "How the functions read the config secret: \"volume\" mounts it as a file (ISPHOOKS_SECRETS=file:..., no Secret Manager SDK in the cold start; the default) or \"api\" reads it with the Secret Manager client (ISPHOOKS_SECRETS=gcp:...)."
+  type        = string
+  default     = "volume"
+
+  validation {
+    condition     = contains(["volume", "api"], var.config_source)
+    error_message = "config_source: volume or api."
+  }
+}
+
+variable "config_mount_path" {
+  description = "Where the config secret is mounted (config_source = \"volume\"); the document is <path>/isphooks.json. The directory is shadowed by the mount."
+  type        = string
+  default     = "/etc/secrets"
+}
+
+variable "public_access" {
+  description = "How billing_actions are made public (unless `private`): \"allUsers\" grants roles/run.invoker to allUsers; \"invoker_check_disabled\" grants nothing, for organizations whose domain restricted sharing policy refuses allUsers: then disable the Cloud Run invoker check as infra/README.md says."
+  type        = string
+  default     = "allUsers"
+
+  validation {
+    condition     = contains(["allUsers", "invoker_check_disabled"], var.public_access)
+    error_message = "public_access: allUsers or invoker_check_disabled."
+  }
+}
+
+variable "iam_propagation_wait" {
+  description = "How long to wait after the build and runtime grants before the first build (a time_sleep duration)."
+  type        = string
+  default     = "60s"
+}
+
+variable "noncurrent_source_days" {
+  description = "Days a replaced source archive is kept (noncurrent) before the bucket's lifecycle rule deletes it."
+  type        = number
+  default     = 30
+}
+
+variable "notification_channels" {
+  description = "Monitoring notification channels the alert policies notify, as projects/P/notificationChannels/ID; empty: incidents are only shown in the console."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_5xx_ratio" {
+  description = "Alert when an action's share of 5xx answers over the last 10 minutes stays above this (0-1) for 5 minutes."
+  type        = number
+  default     = 0.1
+}
+
+variable "alert_service_failures" {
+  description = "Alert when one service_id has more than this many failed deliveries within alert_service_window_s."
+  type        = number
+  default     = 3
+}
+
+variable "alert_service_window_s" {
+  description = "The window, in seconds, over which failed deliveries of one service_id are counted."
+  type        = number
+  default     = 3600
 }

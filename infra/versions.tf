@@ -6,6 +6,11 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 6.0.0, < 7.0.0"
     }
+    # time_sleep: new IAM grants take a while to reach the build (see iam.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9.0, < 1.0.0"
+    }
   }
 }
 

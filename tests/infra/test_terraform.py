@@ -108,7 +108,26 @@ def test_runtime_reads_only_its_own_secret():
         assert "secretmanager" not in str(grant)
         assert "runtime" not in str(grant["member"])
     env = _function()["service_config"][0]["environment_variables"]
-    assert env["ISPHOOKS_SECRETS"] == "gcp:${google_secret_manager_secret.config.id}"
+    assert env["ISPHOOKS_SECRETS"] == "${local.config_store[var.config_source]}"
+    assert TF["locals"]["config_store"]["api"] == "gcp:${google_secret_manager_secret.config.id}"
+
+
+def test_config_is_mounted_as_a_file_by_default():
+    """Secret volume (no SDK in the cold start): `secret` is the secret's id, not its full
+    name; project_id is required; version `latest`, so rotation reaches the file."""
+    dynamic = _function()["service_config"][0]["dynamic"]
+    volume = next(block["secret_volumes"] for block in dynamic if "secret_volumes" in block)
+    assert volume["for_each"].startswith('${var.config_source == "volume"')
+    content = volume["content"][0]
+    assert content["secret"] == "${google_secret_manager_secret.config.secret_id}"
+    assert content["project_id"] == "${var.project_id}"
+    assert content["mount_path"] == "${var.config_mount_path}"
+    assert content["versions"] == [{"version": "latest", "path": "isphooks.json"}]
+    assert TF["locals"]["config_file"] == "${var.config_mount_path}/isphooks.json"
+    assert TF["locals"]["config_store"]["volume"] == "file:${local.config_file}"
+    source = TF["variable"]["config_source"]
+    assert source["default"] == "volume"
+    assert '["volume", "api"]' in source["validation"][0]["condition"]
 
 
 def test_no_secret_value_in_any_tf_file():
@@ -137,15 +156,133 @@ def test_scheduler_deadline_exceeds_function_timeout_and_retries():
 def test_billing_actions_public_with_a_reason_and_private_switch():
     public = _resources("google_cloud_run_service_iam_member")["public"]
     assert public["member"].startswith("allUsers")
-    assert "var.private ? toset([])" in public["for_each"]
+    assert public["for_each"].startswith(
+        '${var.private || var.public_access != "allUsers" ? toset([])')
+    access = TF["variable"]["public_access"]
+    assert access["default"] == "allUsers"
+    assert "invoker_check_disabled" in access["validation"][0]["condition"]
     assert set(TF["variable"]["billing_actions"]["default"]) == set(ACTIONS) - {"usage", "check"}
     assert "checkov:skip=" in (INFRA / "iam.tf").read_text()
 
 
-@pytest.mark.parametrize("name", ["google"])
+def test_invoker_members_reach_only_the_billing_actions():
+    invokers = _resources("google_cloud_run_service_iam_member")["invokers"]
+    assert "setproduct(var.billing_actions, var.invoker_members)" in invokers["for_each"]
+    scheduler = _resources("google_cloud_run_service_iam_member")["scheduler"]
+    assert scheduler["member"] == "serviceAccount:${google_service_account.scheduler.email}"
+
+
+def test_scheduler_targets_and_audiences_are_run_app_urls_one_per_function():
+    audience = TF["locals"]["scheduler_audience"]
+    assert "google_cloudfunctions2_function.action[action].service_config[0].uri" in audience
+    assert "distinct([for job in local.jobs : job.action])" in audience
+    target = _resources("google_cloud_scheduler_job")["job"]["http_target"][0]
+    assert target["uri"] == "${local.scheduler_audience[each.value.action]}"
+    assert target["oidc_token"][0]["audience"] == "${local.scheduler_audience[each.value.action]}"
+    assert ".url" not in (INFRA / "scheduler.tf").read_text()
+    assert TF["output"]["scheduler_audience"]["value"] == "${local.scheduler_audience}"
+    assert "scheduler_audiences" not in TF["output"]
+
+
+def test_iam_api_enabled_and_service_accounts_wait_for_it():
+    assert "iam.googleapis.com" in TF["locals"]["services"]
+    for account in _resources("google_service_account").values():
+        assert account["depends_on"] == ['${google_project_service.apis["iam.googleapis.com"]}']
+
+
+def test_build_account_grants_are_the_documented_ones_scoped_narrowly():
+    build = "serviceAccount:${google_service_account.build.email}"
+    project = _resources("google_project_iam_member")
+    assert project["build_logs"]["role"] == "roles/logging.logWriter"
+    # Artifact Registry: the one repository the builds push to, never the project.
+    assert not [g for g in project.values() if "artifactregistry" in g["role"]]
+    repo_grant = _resources("google_artifact_registry_repository_iam_member")
+    assert repo_grant["build_pushes_images"] == {
+        "location": "${google_artifact_registry_repository.functions.location}",
+        "repository": "${google_artifact_registry_repository.functions.name}",
+        "role": "roles/artifactregistry.writer", "member": build}
+    assert _function()["build_config"][0]["docker_repository"] == (
+        "${google_artifact_registry_repository.functions.id}")
+    assert _resources("google_artifact_registry_repository")["functions"]["format"] == "DOCKER"
+    # Storage: objectAdmin on our bucket and, by an IAM condition, on gcf-v2-sources only.
+    bucket = _resources("google_storage_bucket_iam_member")["build_reads_source"]
+    assert (bucket["role"], bucket["member"]) == ("roles/storage.objectAdmin", build)
+    sources = project["build_reads_gcf_sources"]
+    assert (sources["role"], sources["member"]) == ("roles/storage.objectAdmin", build)
+    expression = sources["condition"][0]["expression"]
+    assert expression.startswith('resource.name.startsWith(\\"projects/_/buckets/gcf-v2-sources-')
+    assert "${data.google_project.this.number}-${var.region}" in expression
+    unconditioned = [g for g in project.values() if "storage" in g["role"] and "condition" not in g]
+    assert unconditioned == []
+
+
+def test_the_first_build_waits_for_the_grants_to_propagate():
+    sleep = _resources("time_sleep")["iam_propagation"]
+    assert sleep["create_duration"] == "${var.iam_propagation_wait}"
+    assert set(sleep["depends_on"]) == {
+        "${google_project_iam_member.build_logs}",
+        "${google_artifact_registry_repository_iam_member.build_pushes_images}",
+        "${google_storage_bucket_iam_member.build_reads_source}",
+        "${google_project_iam_member.build_reads_gcf_sources}",
+        "${google_secret_manager_secret_iam_member.runtime_reads_config}",
+    }
+    assert "${time_sleep.iam_propagation}" in _function()["depends_on"]
+
+
+def test_replaced_archives_expire_as_noncurrent_objects():
+    (rule,) = _resources("google_storage_bucket")["source"]["lifecycle_rule"]
+    assert rule["condition"] == [{"days_since_noncurrent_time": "${var.noncurrent_source_days}"}]
+    assert rule["action"] == [{"type": "Delete"}]
+    assert "num_newer_versions" not in (INFRA / "main.tf").read_text()
+
+
+def test_log_based_metrics_read_our_structured_logs():
+    metrics = _resources("google_logging_metric")
+    assert set(metrics) == {"deliveries", "server_errors", "service_failures"}
+    base = TF["locals"]["request_logs"]
+    assert 'resource.type=\\"cloud_run_revision\\"' in base
+    assert "jsonPayload.http_status>=100" in base
+    assert metrics["deliveries"]["label_extractors"] == {
+        "action": "EXTRACT(jsonPayload.action)", "outcome": "EXTRACT(jsonPayload.outcome)",
+        "http_status": "EXTRACT(jsonPayload.http_status)"}
+    assert metrics["server_errors"]["filter"].endswith("jsonPayload.http_status>=500")
+    assert metrics["server_errors"]["label_extractors"] == {
+        "action": "EXTRACT(jsonPayload.action)"}
+    assert 'jsonPayload.outcome=\\"error\\"' in metrics["service_failures"]["filter"]
+    assert metrics["service_failures"]["label_extractors"]["service_id"] == (
+        "EXTRACT(jsonPayload.service_id)")
+    for metric in metrics.values():
+        labels = {label["key"] for label in metric["metric_descriptor"][0]["labels"]}
+        assert labels == set(metric["label_extractors"])
+        assert metric["metric_descriptor"][0]["metric_kind"] == "DELTA"
+
+
+def test_alert_policies_on_sustained_failures_notify_the_configured_channels():
+    policies = _resources("google_monitoring_alert_policy")
+    assert set(policies) == {"server_error_ratio", "service_failing"}
+    for policy in policies.values():
+        assert policy["notification_channels"] == "${var.notification_channels}"
+        assert policy["documentation"][0]["mime_type"] == "text/markdown"
+    ratio = policies["server_error_ratio"]["conditions"][0]["condition_threshold"][0]
+    assert "google_logging_metric.server_errors.name" in ratio["filter"]
+    assert "google_logging_metric.deliveries.name" in ratio["denominator_filter"]
+    assert ratio["aggregations"] == ratio["denominator_aggregations"]
+    assert ratio["aggregations"][0]["group_by_fields"] == ["metric.label.action"]
+    assert ratio["threshold_value"] == "${var.alert_5xx_ratio}"
+    assert ratio["duration"] != "0s"  # sustained, not one bad minute
+    failing = policies["service_failing"]["conditions"][0]["condition_threshold"][0]
+    assert "google_logging_metric.service_failures.name" in failing["filter"]
+    assert failing["aggregations"][0]["group_by_fields"] == ["metric.label.service_id"]
+    assert TF["variable"]["notification_channels"]["default"] == []
+    assert "logging.googleapis.com/user/" == TF["locals"]["metric_prefix"]
+    assert {"logging.googleapis.com", "monitoring.googleapis.com"} <= set(
+        TF["locals"]["services"])
+
+
+@pytest.mark.parametrize("name", ["google", "time"])
 def test_provider_is_pinned(name):
     required = TF["terraform"][0]["required_providers"][0][name]
-    assert required["source"] == "hashicorp/google"
+    assert required["source"] == f"hashicorp/{name}"
     assert re.match(r"^>= ?\d+\.\d+\.\d+, ?< ?\d+", required["version"])
     assert TF["terraform"][0]["required_version"].startswith(">= 1.5")
 
