@@ -1,6 +1,6 @@
-"""One error hierarchy: each class knows its HTTP status, contract code and retryability.
+"""One error hierarchy: each class knows its HTTP status, code and retryability.
 
-4xx means "do not retry the same request", 5xx means "retry later" (contract §5), so
+4xx means "do not retry the same request", 5xx means "retry later" (docs/interface.md §5), so
 `retryable` is derived from the status and never set by hand.
 """
 

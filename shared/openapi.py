@@ -1,4 +1,4 @@
-"""The public interface (contract §3, §5) as an OpenAPI 3.0.3 document, built with apispec
+"""The public interface (docs/interface.md §3, §5) as an OpenAPI 3.0.3 document, built with apispec
 from the marshmallow request schemas so the two cannot drift apart.
 
 apispec is a dev dependency: only the `isphooks openapi` command and the tests import this
@@ -145,7 +145,7 @@ def _close_strict_objects(components: dict[str, Any], schemas: dict[str, Schema]
 def _error_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "The error envelope of every 4xx and 5xx response (contract §5).",
+        "description": "The error envelope of every 4xx and 5xx response (docs/interface.md §5).",
         "required": ["error"],
         "additionalProperties": False,
         "properties": {
@@ -179,7 +179,7 @@ def _result_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "A success body: at least `action` and `status`, plus the action's "
-                       "own fields (contract §5).",
+                       "own fields (docs/interface.md §5).",
         "required": ["action", "status"],
         "additionalProperties": True,
         "properties": {

@@ -1,4 +1,5 @@
-"""Request schemas (contract §3). Unknown fields are errors, so a billing typo shows at once."""
+"""Request schemas (docs/interface.md §3). Unknown fields are errors, so a billing typo
+shows at once."""
 
 from __future__ import annotations
 

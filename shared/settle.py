@@ -1,4 +1,4 @@
-"""Ordered deliveries against a panel without compare-and-set (contract §4, Order).
+"""Ordered deliveries against a panel without compare-and-set (docs/interface.md §4, Order).
 
 An action with `event_time` first asks `late`: older than the account's record means
 `superseded`, nothing of its own is written. After its writes it calls `settle`, which

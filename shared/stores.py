@@ -1,4 +1,4 @@
-"""Where the config document lives (contract §6): `file:`, `env:`, `gcp:`, `aws:`.
+"""Where the config document lives (docs/interface.md §6): `file:`, `env:`, `gcp:`, `aws:`.
 
 A store turns the part after the scheme into the document's raw bytes. Cloud SDKs are
 imported inside their store, so an instance pays only for the one it is configured with

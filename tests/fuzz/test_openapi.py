@@ -1,5 +1,5 @@
 """The committed openapi.json is what `isphooks openapi` generates from the marshmallow
-schemas, it is a valid OpenAPI 3.0 document, and it says what the contract says."""
+schemas, it is a valid OpenAPI 3.0 document, and it says what docs/interface.md says."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ probes) is signed with Standard Webhooks over the exact bytes sent, so the fuzzi
 authentication into JSON parsing, the schemas and the actions; most bodies are aimed at the
 simulator's server, accounts and templates so the actions really run. Separately, unsigned
 and badly signed requests must be 401 without a single panel call. For every response:
-never a 5xx (the simulator is healthy), every error is the contract's envelope
+never a 5xx (the simulator is healthy), every error is the envelope of docs/interface.md §5
 with `retryable` equal to status >= 500, every 400 says which `fields`, and the response
 conforms to the document.
 
