@@ -56,6 +56,8 @@ def test_terraform_outputs_the_access_hash_template():
 
     with open(ROOT / "infra" / "whmcs.tf") as handle:
         outputs = hcl2.load(handle)["output"]
-    value = next(o["whmcs_access_hash"] for o in outputs if "whmcs_access_hash" in o)["value"]
+    # python-hcl2 5 keeps the quotes of names and strings, 4 drops them
+    found = {name.strip('"'): block for output in outputs for name, block in output.items()}
+    value = found["whmcs_access_hash"]["value"].strip('"')
     assert value == ("https://${var.region}-${var.project_id}.cloudfunctions.net/"
                      "${var.name_prefix}-{action}")
