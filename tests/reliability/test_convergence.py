@@ -4,18 +4,25 @@ Many services, each with a random script of account actions, delivered by concur
 workers with random sequential and concurrent duplicates, while the simulator faults a
 fifth of all panel calls (reset, hang, HTTP 500, HTML, bad JSON; before or after acting).
 Every non-2xx delivery is redelivered until it succeeds (bounded). Afterwards the panel
-must equal the intended state exactly. `make soak` runs a larger version."""
+must equal the intended state exactly. `make soak` runs a larger version.
+
+The second test reorders: every delivery carries `event_time`, and a share of them is held
+back and retried after a random delay while the service's later events go through (the
+retry lands after newer decisions, or at the same moment as one). The panel must end in
+the newest intent of every aspect of every service."""
 
 from __future__ import annotations
 
 import os
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 
+from shared import ownership
 from shared.config import CACHE
 from tests.helpers import LIMITS, write_config
 from tests.integration.conftest import Caller
@@ -91,6 +98,8 @@ def _deliver(call: Caller, action: str, body: dict, msg_id: str, counts: Counts)
             counts.retries += attempt > 1
         if resp.status_code < 300:
             return
+        if action == "sso" and resp.status_code == 409 and "already answered" in str(resp.json):
+            return  # a duplicate of an answered sso: one request mints one key
         if resp.status_code < 500:
             with counts.lock:
                 counts.unexpected.append(f"{action} {body.get('service_id')}: "
@@ -187,5 +196,130 @@ def test_every_service_converges_to_its_intended_state(faulty, config_path, caps
     with capsys.disabled():
         print("\n" + summary)
     assert counts.deliveries >= MIN_DELIVERIES, summary
+    assert faults > 0.1 * counts.requests, summary
+    assert divergences == [], "\n".join(divergences[:20])
+
+
+DELAY_RATE = 0.3
+MAX_DELAY_S = 0.6
+
+
+def _ordered_script(rng: random.Random, sid: str, start_ms: int
+                    ) -> tuple[list[tuple[str, dict]], Model]:
+    """A script whose n-th event was decided at start_ms + n s (no sso: a delayed sso may
+    rightly meet a suspended account); a terminate, when drawn, comes after all others."""
+    name = f"o{sid}"
+    account = {"service_id": sid, "server": "isp1", "username": name}
+    model = Model(exists=True, password=f"Pass-{sid}-0-{rng.randrange(10**6)}")
+    ops: list[tuple[str, dict]] = [("create", {**account, "password": model.password,
+                                               "plan": {"template": "basic"}})]
+    for step in range(rng.randint(6, 10)):
+        action = rng.choice(["suspend", "unsuspend", "upgrade", "password"])
+        if action in ("suspend", "unsuspend"):
+            model.active = action == "unsuspend"
+            ops.append((action, dict(account)))
+        elif action == "upgrade":
+            template = rng.choice(["basic", "pro"])
+            disk = rng.randrange(100, 9000)
+            model.preset = template
+            model.limits = {**(PRO if template == "pro" else LIMITS), "limit_quota": str(disk)}
+            ops.append((action, {**account, "plan": {"template": template,
+                                                     "limits": {"disk_mib": disk}}}))
+        else:
+            model.password = f"Pass-{sid}-{step + 1}-{rng.randrange(10**6)}"
+            ops.append((action, {**account, "password": model.password}))
+    if rng.random() < 0.2:
+        model.exists = False
+        ops.append(("terminate", dict(account)))
+    for n, (_action, body) in enumerate(ops):
+        body["event_time"] = start_ms + n * 1000
+    return ops, model
+
+
+@dataclass
+class Reorders:
+    held_back: int = 0
+    landed_after_newer: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _run_ordered(call: Caller, rng: random.Random, ops, counts: Counts,
+                 reorders: Reorders) -> None:
+    done = -1  # the highest index of an event of this service delivered so far
+    done_lock = threading.Lock()
+
+    def deliver(n: int, action: str, body: dict, late: bool) -> None:
+        nonlocal done
+        with done_lock:
+            after_newer = late and done > n
+        _deliver(call, action, body, f"msg_{body['service_id']}_{n}", counts)
+        with done_lock:
+            done = max(done, n)
+        with counts.lock:
+            counts.deliveries += 1
+        if after_newer:
+            with reorders.lock:
+                reorders.landed_after_newer += 1
+
+    timers: list[threading.Timer] = []
+    last = len(ops) - 1
+    for n, (action, body) in enumerate(ops):
+        if action == "terminate":
+            for timer in timers:  # the one limit: nothing may come back after a terminate
+                timer.join()
+        if 0 < n and (n < last or action != "terminate") and rng.random() < DELAY_RATE:
+            # the first attempt is lost on the way; the sender retries it later
+            with reorders.lock:
+                reorders.held_back += 1
+            timer = threading.Timer(rng.uniform(0.05, MAX_DELAY_S), deliver,
+                                    args=(n, action, body, True))
+            timer.start()
+            timers.append(timer)
+            continue
+        deliver(n, action, body, False)
+    for timer in timers:
+        timer.join()
+
+
+def test_reordered_deliveries_end_in_the_newest_intent(faulty, config_path, capsys):
+    sim = faulty
+    rng = random.Random(SEED + 1)
+    start_ms = int(time.time() * 1000) - 3_600_000
+    scripts = {str(5000 + n): _ordered_script(rng, str(5000 + n), start_ms)
+               for n in range(SERVICES)}
+    call = Caller()
+    counts, reorders = Counts(), Reorders()
+    sim.random_faults(FAULT_RATE, seed=SEED + 1)
+    seeds = {sid: rng.randrange(2**32) for sid in scripts}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda sid: _run_ordered(call, random.Random(seeds[sid]),
+                                               scripts[sid][0], counts, reorders), scripts))
+    sim.clear_faults()
+    faults = sim.faults.random_injected
+
+    divergences = list(counts.unexpected)
+    users = sim.users
+    for sid, (_ops, model) in scripts.items():
+        user = users.get(f"o{sid}")
+        if not model.exists or user is None:
+            if model.exists or user is not None:
+                divergences.append(f"o{sid}: exists {user is not None}, want {model.exists}")
+            continue
+        want = {"service_id": sid, "active": model.active, "preset": model.preset,
+                "password": model.password, "limits": model.limits}
+        got = {"service_id": ownership.owner_of(user["comment"]), "active": user["active"],
+               "preset": user["preset"], "password": user["password"],
+               "limits": {k: user["limits"][k] for k in LIMITS}}
+        if got != want:
+            divergences.append(f"o{sid}: want {want} got {got}")
+
+    summary = (f"reordering: {SERVICES} services, {counts.deliveries} deliveries with "
+               f"event_time, {reorders.held_back} held back and retried after a random delay "
+               f"({reorders.landed_after_newer} landed after a newer event), "
+               f"{counts.requests} requests, {counts.retries} retries, {faults} panel faults "
+               f"injected, {len(divergences)} divergences")
+    with capsys.disabled():
+        print("\n" + summary)
+    assert reorders.landed_after_newer > 0.1 * reorders.held_back, summary
     assert faults > 0.1 * counts.requests, summary
     assert divergences == [], "\n".join(divergences[:20])
