@@ -252,7 +252,7 @@ def test_old_module_account_is_adopted_by_the_button_only(stack, panels, tmp_pat
     params = service_params(stack, 8400, "legacy1", "Legacy-Pass-111", user_options())
     hygiene.remember("Legacy-Pass-111")
 
-    # client-area actions never adopt (contract v1.1 §4)
+    # client-area actions never adopt (docs/interface.md §4)
     out = run("isphooks", "ServiceSingleSignOn", params)
     assert out["result"]["success"] is False
     assert "unowned_account" in out["result"]["errorMsg"]
@@ -260,6 +260,9 @@ def test_old_module_account_is_adopted_by_the_button_only(stack, panels, tmp_pat
     assert "isphooks:service" not in sim.user("legacy1")["comment"]
     assert run("isphooks", "ChangePassword", params)["result"].startswith(
         "isphooks unowned_account:")
+    assert run("isphooks", "TerminateAccount", params)["result"].startswith(
+        "isphooks unowned_account:")
+    assert sim.user("legacy1") is not None
 
     assert run("isphooks", "AdminCustomButtonArray")["result"] == {
         "Adopt existing account": "AdoptAccount"}
@@ -284,3 +287,24 @@ def test_serve_output_holds_no_secret(stack, panels):
     log = stack.output()
     for secret in ("Clean-Pass-9500", key, SECRET[6:], panels["isp1"].admin_password):
         assert secret not in log
+
+
+def test_readme_migration_of_a_whole_server_with_reconcile(stack, panels, tmp_path):
+    """README "Coming from the old module": one reconcile call with adopt_unmarked, then
+    the module's client-area login works on every old account."""
+    sim = panels["isp1"]
+    sim.add_user("shop1001", "Old-Pass-1001", preset="basic")
+    sim.add_reseller("res1002", "Old-Pass-1002", preset="reseller-basic", active=False)
+    hygiene.remember("Old-Pass-1001", "Old-Pass-1002")
+    body = {"server": "isp1", "adopt_unmarked": True, "max_repairs": 500, "services": [
+        {"service_id": "1001", "username": "shop1001", "state": "active"},
+        {"service_id": "1002", "username": "res1002", "kind": "reseller", "state": "suspended"}]}
+    answer = stack.post("reconcile", body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["summary"]["unmarked"] == 2
+    assert "isphooks:service=1001" in sim.user("shop1001")["comment"]
+    assert "isphooks:service=1002" in sim.reseller("res1002")["comment"]
+    out = run("isphooks", "ServiceSingleSignOn",
+              service_params(stack, 1001, "shop1001", "Old-Pass-1001", user_options()))
+    assert out["result"]["success"] is True
+    logs_in_once(out["result"]["redirectTo"], sim, "shop1001", tmp_path)
