@@ -5,47 +5,60 @@ a server that fails is reported with its error and does not hide the others. Wit
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from shared import callback, ownership
+from shared.config import Server
 from shared.context import ActionRequest, Result
-from shared.errors import CallbackUndelivered, IsphooksError
+from shared.errors import CallbackUndelivered, IsphooksError, PanelError
 from shared.panel import Row
 from shared.placement import all_accounts, fan_out, servers_of
 
+MAX_MIB = 2**53  # beyond any disk: a figure above it is garbage
 
-def _number(value: str) -> int | None:
+
+def _number(value: str, server: str, column: str) -> int | None:
+    """A MiB figure of a list row. Empty, text (a localized "unlimited") or negative is
+    unknown; an infinite, NaN or absurdly large number is the panel answering nonsense:
+    502 for that server, never a 500 for the whole report."""
     try:
-        return int(float(value))
+        number = float(value)
     except ValueError:
         return None
+    if not math.isfinite(number) or abs(number) > MAX_MIB:
+        raise PanelError(f"panel {server} reported {column} as a number out of range")
+    return int(number) if number >= 0 else None
 
 
-def _account(row: Row) -> dict[str, Any]:
+def _account(row: Row, server: Server) -> dict[str, Any]:
+    def number(column: str) -> int | None:
+        return _number(row.get(column), server.name, column)
+
     return {
         "username": row.get("name"),
         "kind": row.kind,
-        "service_id": ownership.owner_of(row.get("comment")),
-        "disk_used_mib": _number(row.get("quota_used")) or 0,
-        "disk_limit_mib": _number(row.get("quota_total")),
-        "traffic_used_mib": _number(row.get("traffic_used")),
-        "traffic_limit_mib": _number(row.get("traffic_total")),
+        "service_id": ownership.service_of(row.get("comment"), row.get("owner"),
+                                         server.username),
+        "disk_used_mib": number("quota_used") or 0,
+        "disk_limit_mib": number("quota_total"),
+        "traffic_used_mib": number("traffic_used"),
+        "traffic_limit_mib": number("traffic_total"),
         "suspended": row.get("active") == "off",
     }
 
 
 def run(req: ActionRequest) -> Result:
     servers = servers_of(req)
-    listings = fan_out(servers, lambda s: all_accounts(req.panel(s)))
+    listings = fan_out(servers, lambda s: [_account(r, s) for r in all_accounts(req.panel(s))])
     report: list[dict[str, Any]] = []
     for server in servers:
         rows = listings[server.name]
         if isinstance(rows, IsphooksError):
             report.append({"server": server.name, "accounts": [], "error": rows.message})
         else:
-            report.append({"server": server.name, "accounts": [_account(r) for r in rows],
-                           "error": None})
+            report.append({"server": server.name, "accounts": rows, "error": None})
     body: dict[str, Any] = {"action": "usage", "status": "ok", "servers": report}
     target = req.config.usage_callback
     if target is not None and not req.dry_run:

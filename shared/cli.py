@@ -1,4 +1,4 @@
-"""isphooks serve | sign | send (contract §7)."""
+"""isphooks serve | sign | send (docs/interface.md §7)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import uuid
 from typing import Any
 
@@ -41,24 +42,48 @@ def make_app() -> flask.Flask:
     return app
 
 
+# A connection that sends nothing, or a request that stops half-way, is dropped after this
+# long; an idle keep-alive connection too. Each connection has its own thread, so a slow one
+# never holds up another, and at most `--threads` are served at once (the next waits).
+CONNECTION_TIMEOUT_S = 10.0
+
+
 def serve(host: str, port: int, threads: int) -> None:
-    from gunicorn.app.base import BaseApplication
+    """For local use and small self-hosted setups: one process, a thread per connection,
+    socket timeouts on every read. On the internet, put it behind a reverse proxy that
+    buffers requests (nginx, Caddy) or deploy the functions."""
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", threads)
-            self.cfg.set("timeout", 0)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("loglevel", "warning")
+    slots = threading.BoundedSemaphore(threads)
 
-        def load(self) -> flask.Flask:
-            return make_app()
+    class _Handler(WSGIRequestHandler):
+        timeout = CONNECTION_TIMEOUT_S  # socketserver sets it on the connection
 
+        def log(self, type: str, message: str, *args: Any) -> None:
+            pass  # every request is logged by the handler, as structured JSON
+
+    class _Server(ThreadedWSGIServer):
+        def process_request(self, request: Any, client_address: Any) -> None:
+            slots.acquire()
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                slots.release()
+                raise
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                slots.release()
+
+    server = _Server(host, port, make_app(), handler=_Handler)
     print(json.dumps({"severity": "NOTICE",
                       "message": f"isphooks serving on http://{host}:{port}"}), flush=True)
-    _Server().run()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 def _body_arg(value: str) -> bytes:
@@ -103,7 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve every action at POST /<action>")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=int, default=32,
+                   help="connections served at once (default 32); more wait their turn")
     p = sub.add_parser("sign", help="print the Standard Webhooks headers for BODY")
     p.add_argument("--secret", required=True)
     p.add_argument("--id", dest="msg_id")

@@ -1,6 +1,6 @@
 """The secret config document: its schema, the stores it is read from, and the TTL cache.
 
-`ISPHOOKS_SECRETS` names the store (contract §6). The document is read once per instance
+`ISPHOOKS_SECRETS` names the store (docs/interface.md §6). The document is read once per instance
 and cached for `ISPHOOKS_SECRETS_TTL` seconds; `reload_if_stale` re-reads it once when a
 panel refuses the credentials, so a rotated password is picked up at once. A store that
 cannot be read is `ConfigUnavailable` (503); an invalid document is `ConfigInvalid` (500)
@@ -9,6 +9,8 @@ naming the bad key, never quoting a value.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -17,17 +19,31 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from shared import log, webhooks
-from shared.errors import ConfigInvalid, flatten_errors
+from shared.errors import ConfigInvalid, IsphooksError, flatten_errors
 from shared.stores import STORES
 
 ENV_STORE = "ISPHOOKS_SECRETS"
 ENV_TTL = "ISPHOOKS_SECRETS_TTL"
 DEFAULT_TTL_S = 300.0
+FAILED_READ_BACKOFF_S = 5.0
 EDITIONS = ("lite", "pro", "host", "business")
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
+           "usage", "check", "reconcile")
+# What a scheduler's bearer token may call without being listed in `scheduler.actions`.
+SCHEDULER_DEFAULT_ACTIONS = frozenset({"usage", "check"})
+MAX_RESPONSE_MIB = 8  # default cap on one panel answer (`max_response_mib` per server)
 
 
 # Records are NamedTuples: a frozen dataclass costs ~1 ms of every cold start to define.
@@ -49,15 +65,52 @@ class Server(NamedTuple):
     max_accounts: int | None = None
     tls: Tls = Tls()
     timeout_s: float = 60.0
+    allow_insecure_http: bool = False
+    max_response_bytes: int = MAX_RESPONSE_MIB * 2**20
 
     def __repr__(self) -> str:
         return f"Server(name={self.name!r}, url={self.url!r}, edition={self.edition!r})"
 
+    @property
+    def insecure(self) -> str | None:
+        """Why traffic to this panel is not protected by verified TLS, for every log line
+        about it; None when it is."""
+        if self.url.startswith("http://"):
+            return "plain_http"
+        if self.tls.verify is False and not self.tls.pin_sha256 and not self.tls.ca_pem:
+            return "verify_disabled"
+        return None
+
 
 class Scheduler(NamedTuple):
-    audiences: tuple[str, ...]
+    """Who may call with a Google OIDC token, and which actions (docs/interface.md §2).
+
+    `audiences` maps an action to the audiences its function accepts (its own URL); the
+    key "*" holds entries given as a plain string or list, each of which counts for the
+    functions whose URL it names (`…/isphooks-check`, `https://isphooks-check-….run.app`,
+    `http://127.0.0.1:8080/check`)."""
+
+    audiences: dict[str, tuple[str, ...]]
     service_accounts: tuple[str, ...]
     certs_url: str = GOOGLE_CERTS_URL
+    actions: frozenset[str] = SCHEDULER_DEFAULT_ACTIONS
+
+    def audiences_for(self, action: str) -> tuple[str, ...]:
+        own = self.audiences.get(action, ())
+        return own + tuple(url for url in self.audiences.get("*", ()) if names_action(url, action))
+
+
+def names_action(url: str, action: str) -> bool:
+    """Does this function URL name `action`? The last path segment when there is one
+    (`…cloudfunctions.net/isphooks-check`, `…:8080/check`), else the first label of the
+    host (`isphooks-check-abc123-ew.a.run.app`)."""
+    parts = urlsplit(url)
+    segment = parts.path.rstrip("/").rpartition("/")[2]
+    if segment:
+        return segment == action or segment.endswith("-" + action)
+    label = (parts.hostname or "").partition(".")[0]
+    return (label == action or label.startswith(action + "-") or label.endswith("-" + action)
+            or f"-{action}-" in label)
 
 
 class UsageCallback(NamedTuple):
@@ -78,6 +131,12 @@ class Config(NamedTuple):
     def __repr__(self) -> str:
         return f"Config(servers={self.servers!r}, scheduler={self.scheduler!r})"
 
+    def derivation_key(self, server: Server) -> bytes:
+        """The key generated passwords are derived from: the first webhook secret, or, in a
+        scheduler-only config, the server's panel password. Never leaves the instance."""
+        base = self.webhook_keys[0] if self.webhook_keys else server.password.encode()
+        return hmac.new(base, b"isphooks generated passwords v1", hashlib.sha256).digest()
+
 
 def _http_url(value: str) -> None:
     """An absolute http(s) URL. (marshmallow's URL validator compiles a Unicode-wide regex
@@ -87,8 +146,16 @@ def _http_url(value: str) -> None:
         raise ValidationError("must be an absolute http:// or https:// URL")
 
 
+def _https_url(value: str) -> None:
+    """https only: a panel URL carries `authinfo` with the panel password, a certificates
+    URL decides which tokens are genuine, a callback carries every account's figures."""
+    _http_url(value)
+    if not value.startswith("https://"):
+        raise ValidationError("must be an https:// URL")
+
+
 def _url(**kwargs: Any) -> fields.String:
-    return fields.String(validate=_http_url, **kwargs)
+    return fields.String(validate=_https_url, **kwargs)
 
 
 class _TlsSchema(Schema):
@@ -109,7 +176,11 @@ class _ServerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    url = _url(required=True)
+    # http:// is allowed only with allow_insecure_http (checked below).
+    url = fields.String(required=True, validate=_http_url)
+    allow_insecure_http = fields.Boolean(load_default=False)
+    max_response_mib = fields.Integer(load_default=MAX_RESPONSE_MIB,
+                                      validate=validate.Range(min=1, max=64))
     username = fields.String(load_default="root", validate=validate.Length(min=1))
     password = fields.String(required=True, validate=validate.Length(min=1))
     edition = fields.String(load_default="lite", validate=validate.OneOf(EDITIONS))
@@ -118,23 +189,42 @@ class _ServerSchema(Schema):
     tls = fields.Nested(_TlsSchema, load_default=dict)
     timeout_s = fields.Float(load_default=60.0, validate=validate.Range(min=1, max=540))
 
+    @validates_schema
+    def _https_unless_allowed(self, data: dict[str, Any], **_: Any) -> None:
+        url = data.get("url", "")
+        if url.startswith("http://") and not data.get("allow_insecure_http"):
+            raise ValidationError("must be an https:// URL (set allow_insecure_http: true "
+                                  "for a panel on a private network)", "url")
+
 
 class _SchedulerSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    # One audience, or a list when each function is called with its own URL as audience
-    # (what Cloud Run expects of a private function).
+    # Each function accepts a token only for its own URL: an object {action: URL} (what
+    # `terraform output scheduler_audience` gives), or URLs that name their function.
     audience = fields.Raw(required=True)
     service_accounts = fields.List(fields.Email(), required=True, validate=validate.Length(min=1))
     certs_url = _url(load_default=GOOGLE_CERTS_URL)
+    actions = fields.List(fields.String(validate=validate.OneOf(ACTIONS)), load_default=list)
 
     @validates("audience")
     def _audience(self, value: Any, **_: Any) -> None:
-        values = [value] if isinstance(value, str) else value
-        if (not isinstance(values, list) or not values
-                or not all(isinstance(v, str) and v for v in values)):
-            raise ValidationError("a non-empty string or list of strings")
+        if isinstance(value, dict):
+            if not value or not all(k in ACTIONS and _urls(v) for k, v in value.items()):
+                raise ValidationError("an object of action name → URL (or list of URLs)")
+        elif not _urls(value):
+            raise ValidationError("a URL, a list of URLs, or an object of action → URL")
+
+
+def _urls(value: Any) -> tuple[str, ...]:
+    """A string or a non-empty list of non-empty strings as a tuple; () if it is neither."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values:
+        return ()
+    if not all(isinstance(v, str) and v for v in values):
+        return ()
+    return tuple(values)
 
 
 class _UsageCallbackSchema(Schema):
@@ -220,6 +310,8 @@ def parse_document(raw: str | bytes) -> Config:
                 verify=tls.get("verify", True),
             ),
             timeout_s=s["timeout_s"],
+            allow_insecure_http=s["allow_insecure_http"],
+            max_response_bytes=s["max_response_mib"] * 2**20,
         )
     sched = doc["scheduler"]
     callback = doc["usage_callback"]
@@ -229,14 +321,20 @@ def parse_document(raw: str | bytes) -> Config:
         webhook_keys=tuple(webhooks.decode_secret(s) for s in doc["webhook_secrets"]),
         servers=servers,
         scheduler=Scheduler(
-            audiences=tuple([sched["audience"]] if isinstance(sched["audience"], str)
-                            else sched["audience"]),
+            audiences=_audiences(sched["audience"]),
             service_accounts=tuple(sched["service_accounts"]),
             certs_url=sched["certs_url"],
+            actions=SCHEDULER_DEFAULT_ACTIONS | frozenset(sched["actions"]),
         ) if sched else None,
         usage_callback=UsageCallback(callback["url"], callback["secret"]) if callback else None,
         first_webhook_secret=doc["webhook_secrets"][0] if doc["webhook_secrets"] else "",
     )
+
+
+def _audiences(value: Any) -> dict[str, tuple[str, ...]]:
+    if isinstance(value, dict):
+        return {action: _urls(urls) for action, urls in value.items()}
+    return {"*": _urls(value)}
 
 
 # --- stores and cache -------------------------------------------------------------------
@@ -260,7 +358,9 @@ def _ttl() -> float:
 
 class ConfigCache:
     """Thread-safe TTL cache. Loading happens under the lock, so when many threads miss at
-    once one reads the store and the others wait for its result (no stampede)."""
+    once one reads the store and the others wait for its result (no stampede). A failed
+    read is remembered for `FAILED_READ_BACKOFF_S`: a failing store is not hammered, least
+    of all by unauthenticated requests, which need the config to be checked at all."""
 
     def __init__(self, location: Callable[[], str | None] = lambda: os.environ.get(ENV_STORE)):
         self._location = location
@@ -268,6 +368,7 @@ class ConfigCache:
         self._config: Config | None = None
         self._source: str | None = None
         self._expires = 0.0
+        self._failure: tuple[str | None, float, IsphooksError] | None = None
 
     def get(self) -> Config:
         with self._lock:
@@ -290,12 +391,20 @@ class ConfigCache:
     def clear(self) -> None:
         with self._lock:
             self._config = None
+            self._failure = None
 
     def _load(self, location: str | None) -> Config:
-        if not location:
-            raise ConfigInvalid(f"{ENV_STORE} is not set")
-        config = parse_document(read_document(location))
-        self._config, self._source = config, location
+        failure = self._failure
+        if failure is not None and failure[0] == location and time.monotonic() < failure[1]:
+            raise type(failure[2])(failure[2].message)
+        try:
+            if not location:
+                raise ConfigInvalid(f"{ENV_STORE} is not set")
+            config = parse_document(read_document(location))
+        except IsphooksError as exc:
+            self._failure = (location, time.monotonic() + FAILED_READ_BACKOFF_S, exc)
+            raise
+        self._config, self._source, self._failure = config, location, None
         self._expires = time.monotonic() + _ttl()
         return config
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from shared import ownership
 from shared.config import Config, Server
-from shared.errors import AccountNotFound, UnknownServer, Unsupported
+from shared.errors import AccountNotFound, UnknownServer, UnownedAccount, Unsupported
 from shared.panel import Account, Panel
 
 RESELLER_EDITIONS = frozenset({"host", "business"})
@@ -31,11 +31,12 @@ class ActionRequest:
     """One validated webhook on its way through an action, and the panels it has used."""
 
     def __init__(self, action: str, body: dict[str, Any], config: Config, webhook_id: str,
-                 deadline: float | None = None) -> None:
+                 deadline: float | None = None, signed: bool = True) -> None:
         self.action = action
         self.body = body
         self.config = config
-        self.webhook_id = webhook_id
+        self.webhook_id = webhook_id  # the signed message's id, or a generated one
+        self.signed = signed  # False for a scheduler's bearer token
         self.deadline = deadline
         self.panels: list[Panel] = []
 
@@ -66,13 +67,28 @@ class ActionRequest:
         return server, self.panel(server)
 
     def owned_account(self, panel: Panel) -> Account:
-        """Read the account: 404 when it is gone, 409 when another service owns it."""
+        """Read the account: 404 when it is gone, 409 when another service or login owns it."""
         name = self.body["username"]
         account = panel.get_account(name)
         if account is None:
             raise AccountNotFound(f"no account {name} on {panel.server.name}")
-        ownership.check_owner(account, self.body["service_id"])
+        ownership.check_owner(account, self.body["service_id"], panel.server.username)
         return account
+
+    def marked_account(self, panel: Panel) -> Account:
+        """`owned_account` for the actions that hand out a way in (sso, password): an
+        account without any marker is refused (409 `unowned_account`) unless the body says
+        `adopt: true`, which first writes this service's marker into its comment."""
+        account = self.owned_account(panel)
+        if ownership.owner_of(account.comment) is not None:
+            return account
+        if not self.body.get("adopt"):
+            raise UnownedAccount(
+                f"account {account.name} carries no isphooks marker (made by hand or by an "
+                "older module); send adopt: true to take it over for this service")
+        comment = ownership.with_marker(account.comment, self.body["service_id"])
+        panel.edit_account(account.name, {"comment": comment})
+        return account._replace(comment=comment)
 
     def result(self, status: str, server: Server, *, status_code: int = 200,
                **extra: Any) -> Result:

@@ -17,6 +17,7 @@ ALLOWED_FIELDS = frozenset(
     {
         "action",
         "webhook_id",
+        "offered_webhook_id",
         "server",
         "username",
         "service_id",

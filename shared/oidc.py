@@ -1,7 +1,8 @@
-"""Google-signed OIDC ID tokens, as Cloud Scheduler sends them (contract §2).
+"""Google-signed OIDC ID tokens, as Cloud Scheduler sends them (docs/interface.md §2).
 
 Checked with google-auth: RS256 signature against the issuer's certificates, `aud` equal to
-the configured audience, expiry, issuer, `email` in the allow-list and `email_verified`.
+the function's own configured audience, expiry, issuer, `email` in the allow-list and
+`email_verified`; and only for the actions a scheduler may call.
 The certificates are fetched once and kept as long as their Cache-Control allows
 (google-auth itself would fetch them on every call).
 """
@@ -60,10 +61,21 @@ def _header(token: str) -> dict[str, Any]:
     return header
 
 
-def verify(token: str, scheduler: Scheduler | None) -> str:
-    """Return the caller's e-mail, or raise Unauthenticated saying what was wrong."""
+def verify(token: str, scheduler: Scheduler | None, action: str) -> str:
+    """Return the caller's e-mail, or raise Unauthenticated saying what was wrong.
+
+    A token opens only the actions a scheduler is meant to call (`usage`, `check` and the
+    config's `scheduler.actions`), and only the function whose own URL is its audience:
+    a token minted for the `check` job cannot drive `terminate`."""
     if scheduler is None:
         raise Unauthenticated("bearer tokens are not accepted: no scheduler in the config")
+    if action not in scheduler.actions:
+        raise Unauthenticated(f"bearer tokens are not accepted by {action} (only by usage, "
+                              "check and the config's scheduler.actions)")
+    audiences = scheduler.audiences_for(action)
+    if not audiences:
+        raise Unauthenticated(f"no scheduler.audience in the config names the {action} "
+                              "function")
     if token.count(".") != 2:
         raise Unauthenticated("the bearer token is not a JWT")
     if _header(token).get("alg") != "RS256":
@@ -73,7 +85,7 @@ def verify(token: str, scheduler: Scheduler | None) -> str:
     certs = _fetch_certs(scheduler.certs_url)
     try:
         claims = jwt.decode(  # type: ignore[no-untyped-call]
-            token, certs=certs, audience=list(scheduler.audiences),
+            token, certs=certs, audience=list(audiences),
             clock_skew_in_seconds=CLOCK_SKEW_S)
     except Exception as exc:  # google-auth raises ValueError and its own errors
         reason = str(exc).split(".")[0][:120]

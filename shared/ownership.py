@@ -1,4 +1,4 @@
-"""The ownership marker: the correlation id that ISPmanager lacks (contract §4).
+"""The ownership marker: the correlation id that ISPmanager lacks (docs/interface.md §4).
 
 An account made by isphooks carries `isphooks:service=<service_id>` in its panel comment;
 other comment text is kept intact. A suspension reason travels the same way.
@@ -36,9 +36,26 @@ def with_reason(comment: str, reason: str | None) -> str:
     return "\n".join(lines)
 
 
-def check_owner(account: Account, service_id: str, *, terminating: bool = False,
+def owned_by(panel_owner: str, login: str) -> bool:
+    """Is an account with this panel `owner` under the configured login? A reseller's
+    customer never is, whatever its comment says. Editions without resellers (lite, pro)
+    show no owner: every account there is the admin's."""
+    return panel_owner in ("", login)
+
+
+def service_of(comment: str, panel_owner: str, login: str) -> str | None:
+    """The service an account belongs to: our marker AND the configured login's account."""
+    return owner_of(comment) if owned_by(panel_owner, login) else None
+
+
+def check_owner(account: Account, service_id: str, login: str, *, terminating: bool = False,
                 force: bool = False) -> None:
-    """Raise unless this service may act on the account."""
+    """Raise unless this service may act on the account: 409 when another login (a
+    reseller) owns it or another service's marker is on it; unmarked and terminating
+    without `force`: 409 `unowned_account`."""
+    if not owned_by(account.owner, login):
+        raise Conflict(f"account {account.name} belongs to {account.owner}, not to the "
+                       "configured login")
     owner = owner_of(account.comment)
     if owner is not None and owner != service_id:
         raise Conflict(f"account {account.name} belongs to another service")

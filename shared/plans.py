@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-import secrets
 import string
 from collections.abc import Mapping
 from typing import Any
 
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Panel
 
-PASSWORD_LENGTH = 24
+PASSWORD_LENGTH = 24  # a generated password: 24 characters (docs/interface.md §3)
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 USERNAME_MAX = 16
 USERNAME_TRIES = 10
@@ -32,13 +33,31 @@ def plan_params(panel: Panel, plan: Mapping[str, Any], *, kind: str = "user") ->
     return params
 
 
-def generate_password() -> str:
-    """24 characters from a CSPRNG, with a lower, an upper and a digit (panel policies)."""
+def delivery_password(key: bytes, service_id: str, webhook_id: str) -> str:
+    """The generated password of one delivery: HMAC-SHA256 of the `service_id` and the
+    `webhook-id` under a key from the config's secret, as 24 characters with a lower, an
+    upper and a digit. A duplicate or replay of the same signed message (same id) sets the
+    same password, so it can never rotate the credential the first delivery set and
+    returned; another message gets another password. Unpredictable without the secret."""
+    counter = 0
     while True:
-        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password)):
+        stream = b""
+        block = 0
+        while len(stream) < 4 * PASSWORD_LENGTH:  # rejection sampling: no modulo bias
+            msg = f"{counter}\x00{block}\x00{service_id}\x00{webhook_id}".encode()
+            stream += hmac.new(key, msg, hashlib.sha256).digest()
+            block += 1
+        limit = 256 - 256 % len(_PASSWORD_ALPHABET)
+        chars = [_PASSWORD_ALPHABET[b % len(_PASSWORD_ALPHABET)] for b in stream if b < limit]
+        password = "".join(chars[:PASSWORD_LENGTH])
+        if len(password) == PASSWORD_LENGTH and _strong(password):
             return password
+        counter += 1
+
+
+def _strong(password: str) -> bool:
+    return (any(c.islower() for c in password) and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password))
 
 
 def normalize_username(raw: str) -> str:

@@ -17,10 +17,10 @@ from tests.helpers import FULL_LIMITS, FULL_LIMITS_PANEL, LIMITS, OLD_SECRET, SE
 SID = "svc-4711"
 
 
-def _twice(served, action, body, statuses):
+def _twice(served, action, body, statuses, tag=""):
     """Deliver the same webhook twice (at-least-once delivery) and return both answers."""
-    first = served.post(action, body, msg_id=f"msg_{action}_{SID}")
-    second = served.post(action, body, msg_id=f"msg_{action}_{SID}")
+    first = served.post(action, body, msg_id=f"msg_{action}{tag}_{SID}")
+    second = served.post(action, body, msg_id=f"msg_{action}{tag}_{SID}")
     got = [(first.status_code, first.json().get("status")),
            (second.status_code, second.json().get("status"))]
     assert got == statuses, (action, first.json(), second.json())
@@ -70,12 +70,14 @@ def test_full_lifecycle_twice_each_with_clean_logs(served, sim, tmp_path):
     ca.write_text(sim.ca_pem)
     for who, body, login in [("user", account, "shop42"),
                              ("admin", {"server": "isp1", "as": "admin"}, "root")]:
-        first, second = _twice(served, "sso", body, [(200, "ok"), (200, "ok")])
-        for answer in (first, second):
-            key = parse_qs(urlparse(answer["url"]).query)["key"][0]
-            secrets_seen.add(key)
-            assert sim.sso_keys[key] == login, who
-            assert answer["expires_in"] == 3600
+        # One signed request, one login key: its duplicate is refused (409), not re-minted.
+        first, second = _twice(served, "sso", body, [(200, "ok"), (409, None)], who)
+        assert second["error"]["code"] == "conflict"
+        key = parse_qs(urlparse(first["url"]).query)["key"][0]
+        secrets_seen.add(key)
+        assert sim.sso_keys[key] == login, who
+        assert sum(1 for k in sim.sso_keys.values() if k == login) == 1, who
+        assert first["expires_in"] == 3600
         page = requests.get(first["url"], verify=str(ca), timeout=5).text
         assert f"logged in as {login}" in page
 

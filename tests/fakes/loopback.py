@@ -1,7 +1,15 @@
-"""A tiny threaded HTTP server on 127.0.0.1 for the fakes of outside services."""
+"""A tiny threaded HTTP(S) server on 127.0.0.1 for the fakes of outside services.
+
+With `tls=True` it serves HTTPS with one self-signed certificate for the whole test run;
+`trust_file()` writes it where `REQUESTS_CA_BUNDLE` can point (tests/conftest.py does), so
+the code under test verifies it like any public certificate (isphooks accepts only
+https:// for token certificates and usage callbacks)."""
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,8 +18,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
 
+@functools.cache
+def _bundle():  # type: ignore[no-untyped-def]
+    from tests.ispsim.certs import generate_self_signed
+
+    return generate_self_signed("loopback-fake")
+
+
+@functools.cache
+def trust_file() -> str:
+    """A PEM file holding the certificate every `tls=True` fake serves."""
+    fd, path = tempfile.mkstemp(prefix="isphooks-test-ca-", suffix=".pem")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(_bundle().cert_pem)
+    return path
+
+
 class LoopbackServer:
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, tls: bool = False) -> None:
         outer = self
         self.requests: list[tuple[str, str]] = []
 
@@ -38,7 +62,14 @@ class LoopbackServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        scheme = "http"
+        if tls:
+            from tests.ispsim.certs import server_context
+
+            self._server.socket = server_context(_bundle()).wrap_socket(
+                self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> LoopbackServer:

@@ -39,8 +39,9 @@ class Issuer:
     def __init__(self) -> None:
         self.kid = "test-kid-1"
         self.key_pem, self.cert_pem = _key_and_cert()
-        self.server = LoopbackServer(self._handle)
+        self.server = LoopbackServer(self._handle, tls=True)
         self.certs_url = self.server.url + "/oauth2/v1/certs"
+        self.audience = AUDIENCE  # what tokens carry unless told otherwise
 
     def start(self) -> Issuer:
         self.server.start()
@@ -60,7 +61,7 @@ class Issuer:
 
     def token(self, key_pem: str | None = None, **overrides: Any) -> str:
         now = int(time.time())
-        claims = {"iss": "https://accounts.google.com", "aud": AUDIENCE,
+        claims = {"iss": "https://accounts.google.com", "aud": self.audience,
                   "email": SCHEDULER_EMAIL, "email_verified": True, "sub": "1234",
                   "iat": now, "exp": now + 3600}
         claims.update(overrides)
@@ -74,9 +75,9 @@ class Issuer:
 
         now = int(time.time())
         return (part({"alg": "none", "typ": "JWT"}) + "." + part(
-            {"iss": "https://accounts.google.com", "aud": AUDIENCE, "email": SCHEDULER_EMAIL,
+            {"iss": "https://accounts.google.com", "aud": self.audience, "email": SCHEDULER_EMAIL,
              "email_verified": True, "iat": now, "exp": now + 3600}) + ".")
 
-    def scheduler_config(self) -> dict[str, Any]:
+    def scheduler_config(self, **extra: Any) -> dict[str, Any]:
         return {"audience": AUDIENCE, "service_accounts": [SCHEDULER_EMAIL],
-                "certs_url": self.certs_url}
+                "certs_url": self.certs_url, **extra}

@@ -10,17 +10,22 @@ import pytest
 
 from shared import oidc
 from shared.config import CACHE
-from tests.fakes.oidc_issuer import Issuer
+from tests.fakes.oidc_issuer import AUDIENCE, Issuer
 from tests.helpers import create_body, server_entry
 
 ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
+# Scheduled retries of suspend: the action is listed in scheduler.actions, and its function
+# has its own URL as the tokens' audience.
+SUSPEND_URL = "https://isphooks.example.net/suspend"
 
 
 @pytest.fixture
 def issuer(sim, config_path):
     issuer = Issuer().start()
+    issuer.audience = SUSPEND_URL
     doc = json.loads(config_path.read_text())
-    doc["scheduler"] = issuer.scheduler_config()
+    doc["scheduler"] = issuer.scheduler_config(audience=[AUDIENCE, SUSPEND_URL],
+                                               actions=["suspend"])
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
     oidc._certs.clear()
@@ -72,14 +77,18 @@ def test_refused_tokens_are_401_with_no_panel_call(call, sim, issuer, make_token
     assert sim.journal == []
 
 
-def test_any_of_several_audiences_is_accepted(call, sim, issuer, config_path):
+def test_each_function_accepts_only_its_own_audience(call, sim, issuer, config_path):
     doc = json.loads(config_path.read_text())
     doc["scheduler"]["audience"] = ["https://run.example/usage", "https://run.example/check"]
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
     call("create", create_body())
-    assert _bearer(call, issuer.token(aud="https://run.example/check")).status_code == 200
-    assert _bearer(call, issuer.token(aud="https://run.example/other")).status_code == 401
+    assert _bearer(call, issuer.token(aud="https://run.example/check"), {},
+                   "check").status_code == 200
+    assert _bearer(call, issuer.token(aud="https://run.example/usage"), {},
+                   "check").status_code == 401
+    assert _bearer(call, issuer.token(aud="https://run.example/other"), {},
+                   "check").status_code == 401
 
 
 def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
@@ -93,7 +102,8 @@ def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
 
 
 def test_scheduler_only_config_needs_no_webhook_secret(call, sim, config_path, issuer):
-    doc = {"scheduler": issuer.scheduler_config(), "servers": {"isp1": server_entry(sim)}}
+    doc = {"scheduler": issuer.scheduler_config(audience=SUSPEND_URL, actions=["suspend"]),
+           "servers": {"isp1": server_entry(sim)}}
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
     resp = _bearer(call, issuer.token(), body={**ACCOUNT, "username": "ghost"})

@@ -15,7 +15,7 @@ class Receiver:
     def __init__(self, statuses):
         self.statuses = list(statuses)
         self.deliveries = []
-        self.server = LoopbackServer(self._handle).start()
+        self.server = LoopbackServer(self._handle, tls=True).start()
         self.target = UsageCallback(self.server.url + "/usage", SECRET)
 
     def _handle(self, method, path, headers, body):

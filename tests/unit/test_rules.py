@@ -32,15 +32,26 @@ def test_reason_line_is_set_and_cleared():
 
 
 def test_owner_checks():
-    ownership.check_owner(_account("isphooks:service=1"), "1", terminating=True)
-    ownership.check_owner(_account("made by hand"), "1")
-    ownership.check_owner(_account(""), "1", terminating=True, force=True)
+    ownership.check_owner(_account("isphooks:service=1"), "1", "root", terminating=True)
+    ownership.check_owner(_account("made by hand"), "1", "root")
+    ownership.check_owner(_account(""), "1", "root", terminating=True, force=True)
     with pytest.raises(Conflict):
-        ownership.check_owner(_account("isphooks:service=2"), "1")
+        ownership.check_owner(_account("isphooks:service=2"), "1", "root")
     with pytest.raises(Conflict):
-        ownership.check_owner(_account("isphooks:service=2"), "1", terminating=True, force=True)
+        ownership.check_owner(_account("isphooks:service=2"), "1", "root", terminating=True,
+                              force=True)
     with pytest.raises(UnownedAccount):
-        ownership.check_owner(_account("made by hand"), "1", terminating=True)
+        ownership.check_owner(_account("made by hand"), "1", "root", terminating=True)
+
+
+def test_a_marker_counts_only_on_an_account_of_the_configured_login():
+    """Finding 4a: a reseller's customer is never ours, whatever its comment says."""
+    theirs = _account("isphooks:service=1")._replace(owner="reseller1")
+    with pytest.raises(Conflict, match="reseller1"):
+        ownership.check_owner(theirs, "1", "root")
+    assert ownership.service_of("isphooks:service=1", "reseller1", "root") is None
+    assert ownership.service_of("isphooks:service=1", "root", "root") == "1"
+    assert ownership.service_of("isphooks:service=1", "", "root") == "1"  # lite: no owner
 
 
 @pytest.mark.parametrize(
@@ -60,11 +71,21 @@ def test_username_candidates(template, service_id, domain, first):
     assert all(len(n) <= 16 and n[0].isalpha() and n.isalnum() and n.islower() for n in names)
 
 
-def test_generated_password_shape():
-    seen = {plans.generate_password() for _ in range(50)}
-    assert len(seen) == 50
+def test_generated_password_shape_and_derivation():
+    key = b"k" * 32
+    seen = {plans.delivery_password(key, "42", f"msg_{n}") for n in range(200)}
+    assert len(seen) == 200
     for pw in seen:
         assert len(pw) == 24 and set(pw) <= set(string.ascii_letters + string.digits)
+        assert any(c.islower() for c in pw) and any(c.isupper() for c in pw)
+        assert any(c.isdigit() for c in pw)
+    # One delivery, one password; another id, service or key gives another.
+    assert plans.delivery_password(key, "42", "msg_1") == plans.delivery_password(
+        key, "42", "msg_1")
+    assert plans.delivery_password(key, "42", "msg_1") != plans.delivery_password(
+        key, "43", "msg_1")
+    assert plans.delivery_password(key, "42", "msg_1") != plans.delivery_password(
+        b"j" * 32, "42", "msg_1")
 
 
 def _create(**overrides):
