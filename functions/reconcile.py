@@ -1,8 +1,9 @@
 """reconcile: the billing system's list of services for one server against the panel's
 accounts; differences reported, and on request repaired.
 
-Panel reads: the server's account list(s) only (`all_accounts`), never a read per account:
-the rows carry the name, the state and the comment (marker and order record). The template
+Panel reads: the server's account list(s) only (`all_accounts`), never a read per account
+while the rows carry the name, the state and the comment (marker and order record); on a
+panel whose list rows leave `comment` out, `all_accounts` reads each account once more. The template
 is compared with the list's `preset` column where the panel shows one, else with the
 template the order record names; when neither is known it is not compared. Writes: one per
 repair (suspend, resume, or the comment for an adoption). Nothing is ever deleted.
