@@ -289,7 +289,8 @@ class _Services(fields.Nested):
         template = item.get("template", "x")
         if (type(service_id) is not str or _SERVICE_ID.fullmatch(service_id) is None
                 or type(username) is not str or _USERNAME.fullmatch(username) is None
-                or kind not in self._KINDS or state not in self._STATES
+                or type(kind) is not str or kind not in self._KINDS
+                or type(state) is not str or state not in self._STATES
                 or type(template) is not str or _TEMPLATE.fullmatch(template) is None):
             return None
         return {**item, "kind": kind}
