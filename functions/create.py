@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ownership, plans
+from shared import ordering, ownership, plans, settle
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
 from shared.errors import Conflict, PanelExists, Unsupported
-from shared.panel import Panel
+from shared.panel import Account, Panel
 from shared.placement import place
 
 
@@ -26,7 +26,10 @@ def run(req: ActionRequest) -> Result:
     require_kind(server, req.kind)
     _require_ip_support(server, body)
     panel = req.panel(server)
-    password = body.get("password") or plans.generate_password()
+    # A generated password is derived from the delivery (see plans.delivery_password): every
+    # duplicate of one signed message sets the same password, never a fresh one.
+    password = body.get("password") or plans.delivery_password(
+        req.config.derivation_key(server), body["service_id"], req.webhook_id)
     generated = "password" not in body
     params = plans.plan_params(panel, body["plan"], kind=req.kind)
 
@@ -40,6 +43,9 @@ def run(req: ActionRequest) -> Result:
 
     for name in candidates:
         status = _ensure(req, panel, name, password, params)
+        if isinstance(status, Result):  # older than the account's record: nothing re-applied
+            status.body.update(username=name, panel_url=server.url)
+            return status
         if status is not None:
             ips = _ensure_ips(panel, name, body)
             extra: dict[str, Any] = {"username": name, "panel_url": server.url}
@@ -71,31 +77,70 @@ def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
 
 
 def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
-            plan: dict[str, str]) -> str | None:
-    """`created` or `exists` when the account is ours now; None when the name is not ours."""
+            plan: dict[str, str]) -> str | Result | None:
+    """`created` or `exists` when the account is ours now; None when the name is not ours;
+    the `superseded` answer when it is ours and records a newer event than this create."""
     service_id = req.body["service_id"]
     for _ in range(2):  # a second go only when the name was freed between create and read
         try:
             panel.create_account(_create_params(req, name, password, plan))
+            _settle(req, panel, name, password, plan)
             return "created"
         except PanelExists:
             account = panel.get_account(name)
         if account is None:
             continue
-        if ownership.owner_of(account.comment) != service_id:
+        if ownership.service_of(account.comment, account.owner,
+                                panel.server.username) != service_id:
             return None
-        panel.edit_account(name, {**plan, "passwd": password, "confirm": password})
+        superseded = settle.late(req, panel.server, panel, account)
+        if superseded is not None:
+            return superseded
+        _converge(req, panel, account, password, plan)
+        _settle(req, panel, name, password, plan)
         return "exists"
     # Taken twice yet not an account of this kind: the login belongs to another kind (a
     # user when creating a reseller, or the reverse) or to the panel itself. Not ours.
     return None
 
 
+def _converge(req: ActionRequest, panel: Panel, account: Account, password: str,
+              plan: dict[str, str]) -> None:
+    """Plan and password re-applied to our existing account, with the order record."""
+    params = {**plan, "passwd": password, "confirm": password}
+    comment = _with_record(req, account.comment)
+    if comment != account.comment:
+        params["comment"] = comment
+    panel.edit_account(account.name, params)
+
+
+def _settle(req: ActionRequest, panel: Panel, name: str, password: str,
+            plan: dict[str, str]) -> None:
+    """With `event_time`: re-read, and put back what an older concurrent delivery undid."""
+    def in_place(now: Account) -> bool:
+        current = {"preset": now.preset, **now.limits}
+        return all(current.get(k, "") == v for k, v in plan.items())
+
+    settle.settle(req, panel, name, lambda now: _converge(req, panel, now, password, plan),
+                  in_place)
+
+
+def _with_record(req: ActionRequest, comment: str) -> str:
+    """With `event_time`: the comment carrying this create's order record."""
+    event_time = req.body.get("event_time")
+    if event_time is None:
+        return comment
+    record = ordering.applied(ordering.parse(comment), "create", event_time,
+                              req.body["plan"]["template"])
+    return ordering.with_record(comment, record)
+
+
 def _create_params(req: ActionRequest, name: str, password: str,
                    plan: dict[str, str]) -> dict[str, str]:
     body = req.body
     params = {"name": name, "passwd": password, "confirm": password,
-              "comment": ownership.with_marker("", body["service_id"]), **plan}
+              "comment": _with_record(req, ownership.with_marker("", body["service_id"])),
+              **plan}
     if body.get("email"):
         params["email"] = body["email"]
     if body["plan"]["main_ip"] != "shared":

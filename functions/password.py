@@ -3,11 +3,30 @@ module, so the panel applies its own password rules)."""
 
 from __future__ import annotations
 
+from shared import ordering, settle
 from shared.context import ActionRequest, Result
+from shared.panel import Account, Panel
 
 
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
-    account = req.owned_account(panel)
-    panel.set_password(account.name, req.body["password"])
+    account = req.marked_account(panel)
+    superseded = settle.late(req, server, panel, account)
+    if superseded is not None:
+        return superseded
+    _set(req, panel, account)
+    settle.settle(req, panel, account.name, lambda now: _set(req, panel, now))
     return req.result("updated", server)
+
+
+def _set(req: ActionRequest, panel: Panel, account: Account) -> None:
+    """The password, then (with `event_time`) the order record: a record never claims a
+    password that was not set. Passwords cannot be read back, so a later delivery cannot
+    check one; the record orders them."""
+    panel.set_password(account.name, req.body["password"])
+    event_time = req.body.get("event_time")
+    if event_time is not None:
+        record = ordering.applied(ordering.parse(account.comment), "password", event_time)
+        comment = ordering.with_record(account.comment, record)
+        if comment != account.comment:
+            panel.edit_account(account.name, {"comment": comment})

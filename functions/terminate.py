@@ -1,5 +1,6 @@
-"""terminate: delete the account. Gone already: 200 `absent`. Another service's: 409.
-No marker (made by hand or by an older module): 409 `unowned_account` unless `force`.
+"""terminate: delete the account. Gone already: 200 `absent`. Another service's or another
+login's: 409. No marker (made by hand or by an older module): 409 `unowned_account` unless
+`force`.
 
 On business the panel may leave a deleted account's dedicated addresses assigned to the
 gone login; they are released after the delete, and again by any retry (`absent`), so a
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ownership
+from shared import ownership, settle
 from shared.context import IP_EDITIONS, ActionRequest, Result
 from shared.errors import PanelMissing
 from shared.panel import Panel
@@ -22,8 +23,11 @@ def run(req: ActionRequest) -> Result:
     account = panel.get_account(name)
     status = "absent"
     if account is not None:
-        ownership.check_owner(account, req.body["service_id"], terminating=True,
-                              force=req.body["force"])
+        ownership.check_owner(account, req.body["service_id"], server.username,
+                              terminating=True, force=req.body["force"])
+        superseded = settle.late(req, server, panel, account)
+        if superseded is not None:  # a newer event about the service: it stays
+            return superseded
         try:
             panel.delete(account.name)
             status = "terminated"
@@ -35,6 +39,12 @@ def run(req: ActionRequest) -> Result:
 
 
 def _release_orphan_ips(panel: Panel, login: str) -> list[str]:
+    """Release the addresses still assigned to `login`, but only when the login is no
+    account of any kind: a terminate sent with the wrong `kind` finds no account of its
+    kind, and must not strip the addresses of the user or reseller that does exist."""
+    other = "reseller" if panel.kind == "user" else "user"
+    if panel.get_account(login, kind=other) is not None:
+        return []
     orphans = [ip.address for ip in panel.list_ips() if ip.owner == login]
     for address in orphans:
         panel.release_ip(address)

@@ -19,15 +19,20 @@ from shared import log, oidc, schemas, webhooks
 from shared.config import CACHE, Config
 from shared.context import ActionRequest, Result
 from shared.errors import (
+    ConfigInvalid,
+    ConfigUnavailable,
     InvalidRequest,
     IsphooksError,
     MethodNotAllowed,
     PanelAuthRefused,
     PayloadTooLarge,
+    Unauthenticated,
     UnsupportedMediaType,
 )
 
 MAX_BODY = 64 * 1024
+# Actions that take more: reconcile carries a billing system's whole list for one server.
+MAX_BODIES = {"reconcile": 2 * 1024 * 1024}
 ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 60.0
 # Kept back from the function's timeout to build and send the answer.
@@ -52,12 +57,13 @@ def error_response(exc: IsphooksError) -> flask.Response:
     return response
 
 
-def _read_body(request: flask.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
-    body = request.stream.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise PayloadTooLarge(f"the body is over {MAX_BODY} bytes")
+def _read_body(request: flask.Request, action: str) -> bytes:
+    limit = MAX_BODIES.get(action, MAX_BODY)
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the body is over {limit} bytes")
     return body
 
 
@@ -68,25 +74,32 @@ def _bearer(request: flask.Request) -> str | None:
     return token.strip()
 
 
-def _correlation_id(request: flask.Request) -> str:
+def _offered_id(request: flask.Request) -> str | None:
+    """The `webhook-id` a request offers: its correlation id only once its signature holds;
+    until then it is logged as `offered_webhook_id`, so an unsigned caller cannot write
+    itself into the trail of a real delivery."""
     offered = request.headers.get("webhook-id", "")
-    if _bearer(request) is None and webhooks.valid_id(offered):
-        return offered
-    return "gen_" + uuid.uuid4().hex
+    return offered if webhooks.valid_id(offered) else None
 
 
 def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     started = time.monotonic()
     deadline = started + request_timeout() - ANSWER_MARGIN_S
-    webhook_id = _correlation_id(request)
-    fields: dict[str, Any] = {"action": action, "webhook_id": webhook_id}
+    fields: dict[str, Any] = {"action": action, "webhook_id": "gen_" + uuid.uuid4().hex,
+                              "offered_webhook_id": _offered_id(request)}
     try:
-        result = _dispatch(action, run, request, webhook_id, fields, deadline)
+        result = _dispatch(action, run, request, fields, deadline)
         response = flask.Response(json.dumps(result.body), status=result.status_code,
                                   mimetype="application/json")
         fields["outcome"] = result.body.get("status")
         fields["http_status"] = result.status_code
         severity = "INFO"
+    except _Anonymous as anonymous:
+        exc = anonymous.public
+        response = error_response(exc)
+        fields.update(outcome="error", code=exc.code, http_status=exc.status,
+                      error=anonymous.detail)
+        severity = "ERROR"
     except IsphooksError as exc:
         response = error_response(exc)
         fields.update(outcome="error", code=exc.code, http_status=exc.status)
@@ -103,42 +116,72 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     return response
 
 
-def _dispatch(action: str, run: Action, request: flask.Request, webhook_id: str,
-              fields: dict[str, Any], deadline: float) -> Result:
+def _config() -> Config:
+    """The config, for a caller not yet authenticated: it learns nothing of the store or the
+    document (no store name, path or key name); the details go to the log."""
+    try:
+        return CACHE.get()
+    except ConfigUnavailable as exc:
+        raise _Anonymous(ConfigUnavailable("the configuration is unavailable; retry later"),
+                         exc.message) from None
+    except ConfigInvalid as exc:
+        raise _Anonymous(IsphooksError("internal error; the details are in the function's "
+                                       "log"), exc.message) from None
+
+
+class _Anonymous(Exception):
+    """A config failure answered generically: `public` to the caller, `detail` to the log."""
+
+    def __init__(self, public: IsphooksError, detail: str) -> None:
+        super().__init__(detail)
+        self.public = public
+        self.detail = detail
+
+
+def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str, Any],
+              deadline: float) -> Result:
     if request.method != "POST":
         raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
-    config = CACHE.get()
+    config = _config()
     token = _bearer(request)
     if token is not None:
         # A scheduler call: the token is checked before a byte of the body is read.
         fields["auth"] = "oidc"
-        oidc.verify(token, config.scheduler)
-        body = _read_body(request)
+        oidc.verify(token, config.scheduler, action)
+        body = _read_body(request, action)
     else:
-        body = _read_body(request)
+        body = _read_body(request, action)
         webhooks.verify(config.webhook_keys, request.headers, body)
+        fields["webhook_id"] = fields.pop("offered_webhook_id", None) or fields["webhook_id"]
+    fields.pop("offered_webhook_id", None)
+    webhook_id = fields["webhook_id"]
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting included
         raise InvalidRequest("the body is not valid JSON",
                              fields={"_body": ["not valid JSON"]}) from None
     validated = schemas.load(action, data)
+    if token is not None and action == "sso" and validated.get("as_") == "admin":
+        raise Unauthenticated("an admin login URL is never minted for a bearer token")
     for key in ("server", "username", "service_id", "reason"):
         fields[key] = validated.get(key)
+    server = config.servers.get(str(validated.get("server")))
+    if server is not None and server.insecure:
+        fields["tls_warning"] = server.insecure
     try:
-        return _run(action, run, validated, config, webhook_id, deadline)
+        return _run(action, run, validated, config, webhook_id, deadline, token is None)
     except PanelAuthRefused:
         # The panel password may have been rotated: re-read the store once, then give up.
         fresh = CACHE.reload_if_stale(config)
-        return _run(action, run, validated, fresh, webhook_id, deadline)
+        return _run(action, run, validated, fresh, webhook_id, deadline, token is None)
 
 
 def _run(action: str, run: Action, body: dict[str, Any], config: Config,
-         webhook_id: str, deadline: float) -> Result:
+         webhook_id: str, deadline: float, signed: bool) -> Result:
     req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id,
-                        deadline=deadline)
+                        deadline=deadline, signed=signed)
     result = run(req)
     if req.dry_run:
         calls = [call for panel in req.panels for call in panel.calls]

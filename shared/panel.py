@@ -9,14 +9,17 @@ answered 503 so that the caller retries; actions converge by reading state first
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
+import socket
 import tempfile
 import threading
 import time
 from typing import Any, NamedTuple
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from shared import log
@@ -32,10 +35,11 @@ from shared.errors import (
 )
 
 CONNECT_TIMEOUT_S = 10.0
+CHUNK_BYTES = 64 * 1024
 MIN_CALL_S = 0.5  # less time left than this: answer 503 rather than start a call
 SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
 MASK = "***"
-# Request field (under plan.limits) → panel parameter: the allow-list of contract §3.
+# Request field (under plan.limits) → panel parameter: the allow-list of docs/interface.md §3.
 LIMIT_FIELDS = {
     "disk_mib": "limit_quota", "traffic_mib": "limit_traff", "databases": "limit_db",
     "database_users": "limit_db_users", "ftp_users": "limit_ftp_users",
@@ -72,6 +76,7 @@ class Account(NamedTuple):
     preset: str
     active: bool
     limits: dict[str, str]
+    owner: str = ""  # the login that owns it (admin or a reseller); "" when not shown
 
 
 def masked(params: dict[str, str]) -> dict[str, str]:
@@ -79,17 +84,96 @@ def masked(params: dict[str, str]) -> dict[str, str]:
 
 
 def text(node: Any) -> str:
-    """The text of a `doc` element: `{"$": "x"}` → "x"; absent → ""."""
+    """The text of a `doc` element: `{"$": "x"}` → "x", a plain value (as `bjson` and some
+    builds answer) → itself; a list → its first element; absent → ""."""
+    while isinstance(node, list):  # a loop: a hostile answer can nest lists 900 deep
+        node = node[0] if node else None
     if isinstance(node, dict):
         return str(node.get("$", ""))
-    if isinstance(node, list):
-        return text(node[0]) if node else ""
     return "" if node is None else str(node)
 
 
 # --- transport ------------------------------------------------------------------------------
 
-class _PinnedAdapter(HTTPAdapter):
+class _Deadline:
+    """The whole call's time limit. A socket timeout bounds each read, not the call: a
+    panel dripping a byte a second would hold a request for hours. At the deadline the
+    socket of the call is shut down, whatever is blocked on it (headers or body)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._done = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.fired = True
+                _shutdown(self._sock)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_current = threading.local()  # the _Deadline of the call this thread is making
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.attach(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """Connections whose socket the call's `_Deadline` can reach."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
+class _PinnedAdapter(_Adapter):
     """Checks the SHA-256 of the peer certificate during the handshake (urllib3's
     `assert_fingerprint`), before any byte of the request is sent."""
 
@@ -126,6 +210,8 @@ def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
         if found is None:
             session = requests.Session()
             session.trust_env = False  # a proxy from the environment must not see authinfo
+            session.mount("http://", _Adapter())
+            session.mount("https://", _Adapter())
             verify: str | bool = True
             if server.tls.pin_sha256:
                 session.mount(server.url, _PinnedAdapter(server.tls.pin_sha256))
@@ -169,31 +255,34 @@ class Panel:
     def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
         server = self.server
         session, verify = _session_for(server)
-        if server.tls.verify is False and not server.tls.pin_sha256 and not server.tls.ca_pem:
-            log.log("WARNING", "TLS verification is DISABLED for this panel (tls.verify=false)",
-                    server=server.name, panel_func=func, tls_warning="verify_disabled")
+        if server.insecure:
+            log.log("WARNING", _INSECURE[server.insecure], server=server.name, panel_func=func,
+                    tls_warning=server.insecure)
         form = {"func": func, "out": "json", "lang": "en",
                 "authinfo": f"{server.username}:{server.password}", **params}
-        read_timeout = server.timeout_s
+        budget = server.timeout_s
         if self.deadline is not None:
-            read_timeout = min(read_timeout, self.deadline - time.monotonic())
-            if read_timeout < MIN_CALL_S:
+            budget = min(budget, self.deadline - time.monotonic())
+            if budget < MIN_CALL_S:
                 raise PanelUnavailable(_lost(server.name, func, False, "ran out of time before"))
+        deadline = _current.deadline = _Deadline(budget)
         try:
-            resp = session.post(server.url, data=form, verify=verify,
-                                timeout=(min(CONNECT_TIMEOUT_S, read_timeout), read_timeout),
-                                allow_redirects=False)
+            raw = self._exchange(session, verify, form, func, write)
         except requests.exceptions.SSLError:
             raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None
         except requests.exceptions.Timeout:
             raise PanelUnavailable(_lost(server.name, func, write, "timed out")) from None
         except requests.exceptions.RequestException:
-            raise PanelUnavailable(_lost(server.name, func, write, "connection failed")) from None
-        if resp.status_code != 200:
-            raise PanelUnavailable(
-                f"panel {server.name} answered HTTP {resp.status_code} to {func}")
+            what = "timed out" if deadline.fired else "connection failed"
+            raise PanelUnavailable(_lost(server.name, func, write, what)) from None
+        finally:
+            deadline.cancel()
+            _current.deadline = None
         try:
-            body = resp.json()
+            body = json.loads(raw)
+        except RecursionError:
+            raise PanelError(f"panel {server.name} answered {func} with JSON nested too "
+                             "deeply") from None
         except ValueError:
             raise PanelUnavailable(f"panel {server.name} answered {func} with non-JSON") from None
         doc = body.get("doc") if isinstance(body, dict) else None
@@ -201,21 +290,47 @@ class Panel:
             raise PanelUnavailable(f"panel {server.name} answered {func} without a doc object")
         return doc
 
+    def _exchange(self, session: requests.Session, verify: str | bool, form: dict[str, str],
+                  func: str, write: bool) -> bytes:
+        """POST the form and read the answer, at most `max_response_bytes` of it."""
+        server = self.server
+        limit = server.max_response_bytes
+        timeout = server.timeout_s
+        with session.post(server.url, data=form, verify=verify, stream=True,
+                          timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
+                          allow_redirects=False) as resp:
+            if resp.status_code != 200:
+                raise PanelUnavailable(
+                    f"panel {server.name} answered HTTP {resp.status_code} to {func}")
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise PanelError(_too_large(server.name, func, limit))
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in resp.iter_content(CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:
+                    raise PanelError(_too_large(server.name, func, limit))
+                chunks.append(chunk)
+        return b"".join(chunks)
+
     # -- accounts: `kind` "user" uses user.*, "reseller" uses reseller.* --
 
-    def get_account(self, name: str) -> Account | None:
+    def get_account(self, name: str, kind: str | None = None) -> Account | None:
+        """The account `name` of this panel's kind (or of `kind`), None when there is none."""
         try:
-            doc = self.call(f"{self.kind}.edit", {"elid": name}, write=False)
+            doc = self.call(f"{kind or self.kind}.edit", {"elid": name}, write=False)
         except PanelMissing:
             return None
-        if text(doc.get("name")) != name:
-            return None
+        if (text(doc.get("name")) or text(doc.get("elid"))) != name:
+            return None  # an empty form: no such account
         return Account(
             name=name,
             comment=text(doc.get("comment")),
             preset=text(doc.get("preset")),
             active=text(doc.get("active")) != "off",
             limits={k: text(v) for k, v in doc.items() if k.startswith("limit_")},
+            owner=text(doc.get("owner")),
         )
 
     def list_accounts(self, kind: str) -> list[Row]:
@@ -275,16 +390,64 @@ class Panel:
 
     # -- server checks --
 
-    def whoami(self) -> tuple[str, str]:
-        doc = self.call("whoami", {}, write=False)
-        return text(doc.get("name")), text(doc.get("level"))
+    def whoami(self) -> Whoami:
+        return read_whoami(self.call("whoami", {}, write=False))
+
+
+class Whoami(NamedTuple):
+    """The calling login as `whoami` tells it. `level` is None when the answer carries no
+    readable access level; `seen` then says what it did carry."""
+
+    name: str
+    level: int | None
+    seen: str
+
+
+def read_whoami(doc: dict[str, Any]) -> Whoami:
+    """COREmanager answers with a `user` element whose attributes are the login's
+    properties (`{"user": {"$name": "root", "$level": "30", "$": "root"}}`); other builds
+    and formats give plain `name` / `level` fields. Both are read, attributes first."""
+    user = doc.get("user")
+    while isinstance(user, list):
+        user = user[0] if user else None
+    element = user if isinstance(user, dict) else {}
+    name = (text(element.get("$name")) or text(element.get("name")) or text(user)
+            or text(doc.get("name")))
+    raw = (text(element.get("$level")) or text(element.get("level"))
+           or text(doc.get("level"))).strip()
+    if raw.isascii() and raw.isdigit():
+        return Whoami(name, int(raw), "")
+    if raw:
+        seen = f"level {raw[:40]!r}"
+    else:
+        keys = sorted(doc)[:10]
+        if element:
+            keys += [f"user.{k}" for k in sorted(element)[:10]]
+        seen = "no level among " + (", ".join(keys) or "an empty answer")
+    return Whoami(name, None, seen)
 
 
 def _elems(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    elems = doc.get("elem", [])
-    if isinstance(elems, dict):  # a single row may come as an object, not a list
-        elems = [elems]
+    """The rows of a list answer: `elem` is a list of rows, a single row may come as an
+    object instead of a list of one, and an empty list may have no `elem` at all."""
+    elems = doc.get("elem")
+    if isinstance(elems, dict):
+        return [elems]
+    if not isinstance(elems, list):
+        return []
     return [e for e in elems if isinstance(e, dict)]
+
+
+_INSECURE = {
+    "plain_http": "this panel is reached over plain HTTP (allow_insecure_http): its "
+                  "credentials cross the network unencrypted",
+    "verify_disabled": "TLS verification is DISABLED for this panel (tls.verify=false)",
+}
+
+
+def _too_large(server: str, func: str, limit: int) -> str:
+    return (f"panel {server} answered {func} with more than {limit // 2**20} MiB "
+            "(max_response_mib)")
 
 
 def _lost(server: str, func: str, write: bool, what: str) -> str:
@@ -299,9 +462,21 @@ _FIELD_NAMES = {
 }
 
 
+def _error_object(error: dict[str, Any]) -> str:
+    """What an error is about: `$object`, else the `object` entry of `param[]` (the same
+    value in the captured v6 answers), else "" — some answers carry neither."""
+    if "$object" in error:
+        return text(error["$object"])
+    params = error.get("param")
+    for param in params if isinstance(params, list) else [params]:
+        if isinstance(param, dict) and text(param.get("$name")) == "object":
+            return text(param)
+    return ""
+
+
 def _map_error(func: str, error: dict[str, Any]) -> Exception:
-    err_type = str(error.get("$type", ""))
-    err_object = str(error.get("$object", ""))
+    err_type = text(error.get("$type"))
+    err_object = _error_object(error)
     if err_type == "exists":
         return PanelExists(f"{func}: {err_object} already exists",
                            err_type=err_type, err_object=err_object)

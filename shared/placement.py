@@ -1,4 +1,4 @@
-"""Choosing a server: `server_group` placement (contract §6) and fan-out over servers.
+"""Choosing a server: `server_group` placement (docs/interface.md §6) and fan-out over servers.
 
 Placement reads every server of the group at once: a server that already holds an account
 with this service's marker wins (a retry converges there); otherwise the answering server
@@ -15,10 +15,11 @@ from shared import log, ownership
 from shared.config import Server
 from shared.context import RESELLER_EDITIONS, ActionRequest
 from shared.errors import IsphooksError, NoCapacity, PanelUnavailable, UnknownServer
-from shared.panel import Panel, Row
+from shared.panel import Account, Panel, Row
 
 T = TypeVar("T")
 UNLIMITED = 10**9
+DETAIL_READERS = 4  # reads in flight per server when list rows lack `comment`
 
 
 def fan_out(servers: list[Server], work: Callable[[Server], T]) -> dict[str, T | IsphooksError]:
@@ -44,10 +45,42 @@ def servers_of(req: ActionRequest) -> list[Server]:
 
 
 def all_accounts(panel: Panel) -> list[Row]:
+    """Every user (and, on an edition with resellers, every reseller) of the server, each
+    row with its `comment` (and `owner` where the panel shows one): one list call per kind.
+    A panel whose list rows leave `comment` out gets each such account read one by one
+    (`<kind>.edit` without `sok`, a few at a time), so every caller still gets exact
+    answers; `check` reports that dialect so an operator knows the cost."""
     rows = panel.list_accounts("user")
     if panel.server.edition in RESELLER_EDITIONS:
         rows += panel.list_accounts("reseller")
-    return rows
+    return with_comments(panel, rows)
+
+
+def with_comments(panel: Panel, rows: list[Row]) -> list[Row]:
+    """`rows` with `comment` (and a missing `owner`) read from each account's form where
+    the list left it out. An account gone since the list was read is dropped."""
+    bare = [i for i, row in enumerate(rows) if "comment" not in row.columns and row.get("name")]
+    if not bare:
+        return rows
+
+    def read(i: int) -> Account | None:
+        return panel.get_account(rows[i].get("name"), kind=rows[i].kind)
+
+    with ThreadPoolExecutor(max_workers=min(len(bare), DETAIL_READERS)) as pool:
+        accounts = dict(zip(bare, pool.map(read, bare), strict=True))
+    complete: list[Row] = []
+    for i, row in enumerate(rows):
+        if i not in accounts:
+            complete.append(row)
+            continue
+        account = accounts[i]
+        if account is None:
+            continue
+        extra = {"comment": account.comment}
+        if account.owner and not row.get("owner"):
+            extra["owner"] = account.owner
+        complete.append(Row(row.kind, {**row.columns, **extra}))
+    return complete
 
 
 class Placement(NamedTuple):
@@ -72,7 +105,8 @@ def place(req: ActionRequest, group: str) -> Placement:
             continue
         answered += 1
         for row in rows:
-            if row.kind == req.kind and ownership.owner_of(row.get("comment")) == service_id:
+            if row.kind == req.kind and ownership.service_of(
+                    row.get("comment"), row.get("owner"), server.username) == service_id:
                 return Placement(server, row.get("name"))
         limit = server.max_accounts if server.max_accounts is not None else UNLIMITED
         room = limit - len(rows)

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from shared.config import CACHE
 from tests import hygiene
+from tests.fakes.loopback import trust_file
 from tests.helpers import OLD_SECRET, SECRET, start_sim, write_config
 from tests.ispsim import Simulator
 
 hygiene.remember(SECRET, OLD_SECRET, SECRET[6:], OLD_SECRET[6:])
+# The https fakes of outside services (token certificates, usage callback) are trusted the
+# way a deployment trusts a private CA: through requests' CA bundle setting. Subprocesses
+# started by the tests inherit it.
+os.environ["REQUESTS_CA_BUNDLE"] = trust_file()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
