@@ -2,7 +2,11 @@
 `functions-framework --target suspend` of ours (config from each secret store) and for a
 bare functions-framework function that only returns 200 (and, to show what the prescribed
 libraries cost by themselves, the same function importing requests and marshmallow:
-`bare+libs`). Runs are interleaved so machine drift hits every variant alike; medians are
+`bare+libs`). The `deployed` variant is what infra/ deploys: the bundle of `make bundle`
+(infra/bundle.py) unpacked into its own folder and byte-compiled there, its `main.py` served
+with the config read from a file path, as the Secret Manager volume of infra/main.tf
+provides it (`ISPHOOKS_SECRETS=file:/etc/secrets/isphooks.json`), and the environment
+Terraform sets. Runs are interleaved so machine drift hits every variant alike; medians are
 reported, and beside them the median of the per-round ratios (each round runs every variant
 back to back, so a slow spell of the machine hits both sides of a ratio alike).
 
@@ -21,7 +25,11 @@ from __future__ import annotations
 
 import compileall
 import json
+import subprocess
+import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +43,15 @@ BARE_LIBS = ROOT / "tests" / "bench" / "bare" / "libs.py"
 OURS = ROOT / "functions" / "main.py"
 
 
-def _one(env: dict[str, str], source: Path, target: str, body: dict[str, Any] | None) -> float:
+def _one(env: dict[str, str], source: Path, target: str, body: dict[str, Any] | None,
+         cwd: Path = ROOT) -> float:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     raw, headers = signed(body) if body is not None else (b"{}", {"Content-Type":
                                                                      "application/json"})
     started = time.perf_counter()
     proc = spawn([str(BIN / "functions-framework"), "--source", str(source), "--target",
-                  target, "--host", "127.0.0.1", "--port", str(port)], env)
+                  target, "--host", "127.0.0.1", "--port", str(port)], env, cwd=cwd)
     try:
         with requests.Session() as session:
             while True:
@@ -85,22 +94,49 @@ def _cloud_envs(stack: Stack) -> tuple[dict[str, dict[str, str]], list[Any]]:
     return envs, [moto, gcp]
 
 
+def _deployed(stack: Stack) -> tuple[dict[str, str], Path]:
+    """The bundle unpacked and byte-compiled (`python3 -m compileall -f -q .`, as the
+    buildpack does), the config at a path of its own as the secret volume mounts it, and
+    the environment infra/main.tf sets. PYTHONPATH puts the bundle's packages ahead of
+    the editable install of this checkout, so the bundle's own modules are the ones run."""
+    from infra.bundle import build
+
+    work = Path(tempfile.mkdtemp(prefix="isphooks-deployed-"))
+    src = work / "src"
+    zipfile.ZipFile(build(work / "isphooks-src.zip")).extractall(src)
+    compileall.compile_dir(src, quiet=1, force=True)
+    volume = work / "etc-secrets"  # stands for the mount path, /etc/secrets
+    volume.mkdir()
+    (volume / "isphooks.json").write_bytes(stack.config.read_bytes())
+    env = {k: v for k, v in stack.env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PYTHONPATH=str(src), ISPHOOKS_SECRETS=f"file:{volume / 'isphooks.json'}",
+               ISPHOOKS_SECRETS_TTL="300", ISPHOOKS_REQUEST_TIMEOUT_S="120")
+    where = subprocess.run([sys.executable, "-c", "import shared.config as c; print(c.__file__)"],
+                           env=env, cwd=src, capture_output=True, text=True, check=True)
+    if not Path(where.stdout.strip()).is_relative_to(src):
+        raise RuntimeError(f"deployed variant imports {where.stdout.strip()}, not the bundle")
+    return env, src
+
+
 def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     for package in ("shared", "functions", "tests/bench/bare"):
         compileall.compile_dir(ROOT / package, quiet=1)
     envs, fakes = _cloud_envs(stack)
-    variants = {
-        "bare": (stack.env(), BARE, "hello", None),
-        "bare+libs": (stack.env(), BARE_LIBS, "hello", None),
-        "file": (stack.env(), OURS, "suspend", BODIES["suspend"]),
-        "aws": (envs["aws"], OURS, "suspend", BODIES["suspend"]),
-        "gcp": (envs["gcp"], OURS, "suspend", BODIES["suspend"]),
+    deployed_env, bundle = _deployed(stack)
+    suspend = BODIES["suspend"]
+    variants: dict[str, tuple[dict[str, str], Path, str, dict[str, Any] | None, Path]] = {
+        "bare": (stack.env(), BARE, "hello", None, ROOT),
+        "bare+libs": (stack.env(), BARE_LIBS, "hello", None, ROOT),
+        "file": (stack.env(), OURS, "suspend", suspend, ROOT),
+        "deployed": (deployed_env, bundle / "main.py", "suspend", suspend, bundle),
+        "aws": (envs["aws"], OURS, "suspend", suspend, ROOT),
+        "gcp": (envs["gcp"], OURS, "suspend", suspend, ROOT),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     try:
         for _ in range(runs):
-            for name, (env, source, target, body) in variants.items():
-                times[name].append(_one(env, source, target, body))
+            for name, (env, source, target, body, cwd) in variants.items():
+                times[name].append(_one(env, source, target, body, cwd))
         store_runs = min(runs, 7)
         costs = _store_costs(envs, runs=store_runs)
     finally:
@@ -159,10 +195,14 @@ def report(result: dict[str, Any]) -> list[str]:
     lines = [f"### Cold start (median of {result['runs']} interleaved runs)", "",
              "| variant | process start → first answer (ms) | vs bare | median of per-round "
              "ratios | vs file store |", "|---|---|---|---|---|"]
-    for name in ("bare", "bare+libs", "file", "aws", "gcp"):
-        extra = f"{m[name] - m['file']:+.0f}" if name in costs else "-"
+    for name in ("bare", "bare+libs", "file", "deployed", "aws", "gcp"):
+        extra = f"{m[name] - m['file']:+.0f}" if name in (*costs, "deployed") else "-"
         lines.append(f"| {name} | {m[name]:.0f} | {m[name] / m['bare']:.2f}x | "
                      f"{paired[name]:.2f}x | {extra} |")
+    lines += ["", "`deployed` is what infra/ deploys by default: the bundle's `main.py`, "
+              "byte-compiled, reading the config from the file the Secret Manager volume "
+              "mounts; `gcp` is the same code reading it through the Secret Manager API "
+              "(`config_source = \"api\"`)."]
     lines += ["", "What a store adds to the first request, timed inside a process that has "
               f"loaded everything else (median of {result['store_runs']} processes; less noisy "
               "than the difference of two cold starts):", "",
