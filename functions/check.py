@@ -1,8 +1,14 @@
-"""check: for each server, are the credentials accepted, does the panel have what the
-configured edition promises, and how fast does it answer. At most three read calls per
-server: `whoami` (credentials, level, latency), `preset` (templates readable), and on host
-`reseller` / on business `ipaddr` (the edition's own functions). One failing server never
-hides the others: each is reported with `ok` and `error`."""
+"""check: for each server, are the credentials accepted with admin rights, does the panel
+have what the configured edition promises, which answer shape it speaks, and how fast it
+answers. Read calls per server: `whoami` (credentials, access level, latency), `preset`
+(templates readable), `user` (does the list show `comment`?), and on host `reseller` / on
+business `ipaddr` (the edition's own functions). One failing server never hides the
+others: each is reported with `ok` and `error`.
+
+Access levels (docs/interface.md §5): user 16, reseller 24, panel administrator 29, server
+administrator ("super") 30; admin rights are 29 and above. A level the panel does not tell
+is reported as unknown (`level: null` and a `warning` saying what `whoami` held), never
+as "not an administrator"."""
 
 from __future__ import annotations
 
@@ -14,19 +20,29 @@ from shared.context import ActionRequest, Result
 from shared.errors import IsphooksError, PanelError, PanelMissing
 from shared.placement import fan_out, servers_of
 
-ADMIN_LEVEL = "29"
+ADMIN_LEVEL = 29  # "admin+": the panel administrator (29) and the server administrator (30)
+LEVEL_NAMES = {16: "user", 24: "reseller", 29: "panel administrator",
+               30: "server administrator"}
 EDITION_PROBE = {"host": "reseller", "business": "ipaddr"}
 
 
 def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
     panel = req.panel(server)
     started = time.monotonic()
-    _login, level = panel.whoami()
+    me = panel.whoami()
     latency_ms = round((time.monotonic() - started) * 1000, 1)
-    if level != ADMIN_LEVEL:
-        raise PanelError(f"login {server.username} is not an administrator (level {level}): "
-                         "SSO and resellers need admin rights")
+    warning = None
+    if me.level is None:
+        warning = (f"access level of login {server.username} unknown ({me.seen}): admin "
+                   "rights (level 29 or above) could not be confirmed")
+    elif me.level < ADMIN_LEVEL:
+        rights = LEVEL_NAMES.get(me.level, "non-administrator")
+        raise PanelError(
+            f"login {server.username} has {rights} rights (level {me.level}); isphooks "
+            "needs an administrator login (level 29 or above): SSO as admin, the reseller "
+            "kind and the accounts of every owner need admin rights")
     panel.call("preset", {}, write=False)
+    rows = panel.list_accounts("user")
     probe = EDITION_PROBE.get(server.edition)
     if probe:
         try:
@@ -35,7 +51,10 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
             raise PanelError(f"the config says {server.edition}, but the panel has no "
                              f"{probe} function") from None
     return {"server": server.name, "ok": True, "edition": server.edition,
-            "latency_ms": latency_ms, "error": None}
+            "latency_ms": latency_ms, "error": None, "level": me.level,
+            # null until the server holds an account: an empty list shows no columns
+            "list_has_comment": ("comment" in rows[0].columns) if rows else None,
+            "warning": warning}
 
 
 def run(req: ActionRequest) -> Result:
@@ -53,7 +72,8 @@ def fan_out_checks(req: ActionRequest, servers: list[Server]) -> list[dict[str, 
         outcome = outcomes[server.name]
         if isinstance(outcome, IsphooksError):
             report.append({"server": server.name, "ok": False, "edition": server.edition,
-                           "latency_ms": None, "error": outcome.message})
+                           "latency_ms": None, "error": outcome.message, "level": None,
+                           "list_has_comment": None, "warning": None})
         else:
             report.append(outcome)
     return report

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 from tests.bench import __main__ as bench
 from tests.bench import round_trips
+from tests.ispsim import DIALECTS
 
 
-def test_round_trips_equal_the_minimum(tmp_path):
+def test_round_trips_equal_the_minimum_in_every_dialect(tmp_path):
     rows = round_trips.run(tmp_path)
-    assert len(rows) == len(round_trips.CASES)
-    over = [(r["case"], r["calls"], r["minimum"], r["funcs"]) for r in rows
+    assert len(rows) == len(round_trips.CASES) * len(DIALECTS)
+    over = [(r["dialect"], r["case"], r["calls"], r["minimum"], r["funcs"]) for r in rows
             if r["calls"] != r["minimum"]]
     assert over == []
+    by_case = {(r["dialect"], r["case"]): r["funcs"] for r in rows}
+    assert by_case["no_list_comment", "usage (1 lite server)"] == ["user", "user.edit"]
+    assert by_case["coremanager", "usage (1 lite server)"] == ["user"]
 
 
 def test_quick_bench_run_produces_every_table():

@@ -1,5 +1,6 @@
 """Everything the WHMCS ispmanager modules did: resellers, dedicated IPs, server groups,
-username templates, usage, check and dry runs — against simulators of each edition."""
+username templates, usage, check and dry runs — against simulators of each edition. The
+tests marked `EVERY_DIALECT` run in each answer shape of `tests.ispsim.DIALECTS`."""
 
 from __future__ import annotations
 
@@ -9,18 +10,21 @@ import pytest
 
 from shared.config import CACHE
 from tests.helpers import LIMITS, SECRET, create_body, server_entry, start_sim, writes
+from tests.ispsim import DIALECTS
 
 RESELLER_LIMITS = {**LIMITS, "limit_users": "10", "limit_ipv4addrs": "2", "limit_ipv6addrs": "4"}
+EVERY_DIALECT = pytest.mark.parametrize("dialect", list(DIALECTS))
 
 
 @pytest.fixture
-def fleet(config_path):
-    """Simulators by name; `use(**servers)` writes them into the config."""
+def fleet(config_path, dialect):
+    """Simulators by name (in the test's dialect); `use(**servers)` writes them into the
+    config."""
     sims = {}
 
     def make(name, edition="lite", **kwargs):
-        sim = start_sim(edition=edition, **kwargs)
-        sim.add_preset("reseller-basic", RESELLER_LIMITS, level="25")
+        sim = start_sim(edition=edition, **{"dialect": dialect, **kwargs})
+        sim.add_preset("reseller-basic", RESELLER_LIMITS, level="24")
         sims[name] = sim
         return sim
 
@@ -39,6 +43,7 @@ def fleet(config_path):
 
 # --- resellers -----------------------------------------------------------------------------
 
+@EVERY_DIALECT
 def test_reseller_lifecycle_on_host(call, fleet):
     host = fleet("isp1", "host")
     fleet.use(isp1={})
@@ -93,6 +98,7 @@ def test_reseller_limits_are_refused_for_users(call, fleet):
 
 # --- dedicated IP addresses ------------------------------------------------------------------
 
+@EVERY_DIALECT
 def test_ips_are_assigned_at_creation_and_released_on_terminate(call, fleet):
     biz = fleet("isp1", "business")
     fleet.use(isp1={})
@@ -178,6 +184,7 @@ def _fill(sim, count, prefix):
         sim.add_user(f"{prefix}{n}", "Filler-Pass-1", preset="basic")
 
 
+@EVERY_DIALECT
 def test_placement_picks_the_most_free_room_and_converges_there(call, fleet):
     a, b, c = fleet("a"), fleet("b"), fleet("c")
     _fill(a, 3, "x")
@@ -264,6 +271,7 @@ def test_domain_template_is_normalised(call, fleet):
 
 # --- usage and check -----------------------------------------------------------------------
 
+@EVERY_DIALECT
 def test_usage_reports_every_account_with_its_service(call, fleet):
     biz, lite = fleet("biz", "business"), fleet("lite")
     fleet.use(biz={}, lite={})
@@ -300,7 +308,8 @@ def test_usage_of_one_server_and_a_failing_server_does_not_hide_others(call, fle
     assert [s["server"] for s in resp.json["servers"]] == ["a"]
 
 
-def test_check_reports_each_server(call, fleet):
+@EVERY_DIALECT
+def test_check_reports_each_server(call, fleet, dialect):
     good, _mismatch, down = fleet("good", "business"), fleet("mismatch", "lite"), fleet("down")
     fleet("wrong", "host")
     fleet.use(good={}, mismatch={"edition": "host"}, down={}, wrong={"password": "nope-nope"})
@@ -314,7 +323,15 @@ def test_check_reports_each_server(call, fleet):
     assert report["down"]["ok"] is False
     assert report["wrong"]["ok"] is False and "credentials" in report["wrong"]["error"]
     assert resp.json["status"] == "failed"
-    assert len(good.journal) <= 3 and writes(good) == []
+    assert report["good"]["level"] == 30 and report["good"]["warning"] is None
+    assert report["good"]["list_has_comment"] is None  # no account yet: cannot tell
+    assert [e["func"] for e in good.journal] == ["whoami", "preset", "user", "ipaddr"]
+    assert writes(good) == []
+    good.add_user("bob", "Bob-Pass-123", preset="basic")
+    resp = call("check", {"server": "good"})
+    [entry] = resp.json["servers"]
+    assert entry["ok"] is True
+    assert entry["list_has_comment"] is (dialect != "no_list_comment")
 
 
 # --- dry runs --------------------------------------------------------------------------------
