@@ -202,7 +202,7 @@ final class Client
         return $lines;
     }
 
-    /** The answer as data, or an IsphooksError carrying the contract's code and retryability. */
+    /** The answer as data, or an IsphooksError carrying its code and retryability (docs/interface.md §5). */
     public static function result(Exchange $exchange): array
     {
         if ($exchange->transportError !== '') {
