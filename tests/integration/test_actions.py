@@ -131,7 +131,6 @@ def test_actions_proceed_on_an_unmarked_account_except_terminate(call, sim):
     body = {"service_id": "5", "server": "isp1", "username": "legacy"}
     assert call("suspend", body).json["status"] == "suspended"
     assert call("unsuspend", body).json["status"] == "active"
-    assert call("password", {**body, "password": "Another-Pass-9"}).status_code == 200
     resp = call("terminate", body)
     assert resp.status_code == 409 and resp.json["error"]["code"] == "unowned_account"
     assert sim.user("legacy") is not None
