@@ -112,7 +112,7 @@ class Stack:
 
     def __init__(self, tmp_path) -> None:
         self.sim = start_sim(edition="business")
-        self.sim.add_preset("rbasic", dict(LIMITS), level="25")
+        self.sim.add_preset("rbasic", dict(LIMITS), level="24")
         self.config = write_config(tmp_path / "isphooks.json", self.sim)
         self.served = Served(self.config, tmp_path / "serve.log")
         self.sent_text: set[str] = set()
@@ -204,6 +204,21 @@ def _aim(action: str, body: Any, rng: random.Random) -> Any:
         # The reseller template is level 25; a user template for a reseller is a 422.
         templates = ["rbasic"] if body.get("kind") == "reseller" else ["basic", "pro"]
         body["plan"] = {**plan, "template": rng.choice(templates)}
+    if "event_time" in body and rng.random() < 0.7:
+        # A time in the accepted range (the last 30 days), so the order rules run too.
+        body["event_time"] = int(time.time() * 1000) - rng.randrange(30 * 86_400_000)
+    services = body.get("services")
+    if action == "reconcile" and isinstance(services, list):
+        # Point the rows at the simulator's accounts; keep what is not a row as it came.
+        aimed = []
+        for row in services:
+            if isinstance(row, dict) and rng.random() < 0.8:
+                service_id, username, kind = rng.choice(ACCOUNTS)
+                row = {**row, "username": username, "kind": kind}
+                if rng.random() < 0.5:
+                    row["service_id"] = service_id
+            aimed.append(row)
+        body["services"] = aimed
     return body
 
 
