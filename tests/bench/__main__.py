@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench import cold_start, own_time, round_trips, throughput, warm
+from tests.bench import cold_start, own_time, reconcile, round_trips, throughput, warm
 from tests.bench.common import Stack
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -68,6 +68,9 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
         "round_trips": lambda stack: round_trips.report(
             round_trips.run(Path(tempfile.mkdtemp()))),
         "throughput": lambda stack: throughput.report(throughput.run(stack, seconds=seconds)),
+        "reconcile": lambda stack: reconcile.report(  # its own simulators: 5,000 accounts
+            reconcile.run_reconcile(accounts=200 if quick else 5000, rounds=1 if quick else 5),
+            reconcile.run_event_time_cost(calls=calls)),
     }
 
 

@@ -23,7 +23,7 @@ def test_round_trips_equal_the_minimum_in_every_dialect(tmp_path):
 def test_quick_bench_run_produces_every_table():
     text = bench.main(quick=True)
     for title in ("### Cold start", "### Warm latency", "### Own time per request",
-                  "### Panel round trips", "### Throughput"):
+                  "### Panel round trips", "### Throughput", "### reconcile at scale"):
         assert title in text
     assert "| file |" in text and "| aws |" in text and "| gcp |" in text
     assert "**≠**" not in text
