@@ -69,11 +69,11 @@ def _difference(issue: str, service: dict[str, Any] | None, row: Row | None,
 
 def _state_repair(row: Row, record: ordering.Record, wanted: str, as_of: int,
                   difference: dict[str, Any]) -> Repair | None:
-    """Suspend or resume to `wanted`, unless the account's record holds a newer decision
-    about its state (that newer event stands; the row says so)."""
-    stamp = record.state
-    if stamp is not None and stamp.at > as_of:
-        difference["superseded_by"] = stamp.at
+    """Suspend or resume to `wanted`, unless the account's recorded event is newer than the
+    reconcile (that newer event stands; the row says so)."""
+    newest = record.newest
+    if newest is not None and newest > as_of:
+        difference["superseded_by"] = newest
         return None
     func = "suspend" if wanted == ordering.SUSPENDED else "resume"
     return Repair(f"{row.kind}.{func}", row.get("name"), {"elid": row.get("name")}, difference)

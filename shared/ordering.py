@@ -6,18 +6,21 @@ It lives in the account's panel comment, on its own line beside the ownership ma
     isphooks:order=state:suspended@1764540000000;password@1764540000100;template:pro@1764540000200
 
 Up to three parts, each the `event_time` (ms since the Unix epoch) of the newest applied
-delivery that decided one aspect of the account, and what it decided:
+delivery that decided one aspect of the account, and what it decided (so that any later
+touch can see, and repair, a state an older delivery overwrote):
 
 - `state:<active|suspended>@<ms>`: suspend, unsuspend, create (active);
 - `password@<ms>`: password, create;
 - `template:<name>@<ms>`: upgrade, create. Always last: a template name may hold any
   printable character, so the name runs to the last `@` of the line.
 
-Each aspect is ordered on its own: a late `unsuspend` is not lost because a newer `upgrade`
-came first, but a late `suspend` is superseded by a newer `unsuspend`. `create` and
-`terminate` decide everything, so they are compared with the newest part. A line that does
-not parse (edited by hand) is ignored as a whole, as if the account carried only the v1
-marker; the next delivery with an `event_time` writes a fresh one.
+The record's event time is the newest of its parts. A delivery older than it is
+superseded, whatever it decides (docs/interface.md §4): a late `suspend` after a newer
+`unsuspend`, and equally a late `unsuspend` after a newer `upgrade` (the billing system
+must then send the state again with a new `event_time`; `reconcile` finds the
+difference). A line that does not parse (edited by hand) is ignored as a whole, as if the
+account carried only the v1 marker; the next delivery with an `event_time` writes a fresh
+one.
 """
 
 from __future__ import annotations
@@ -132,10 +135,10 @@ def with_record(comment: str, record: Record) -> str:
 
 
 def superseded_by(record: Record, action: str, event_time: int) -> int | None:
-    """The recorded event_time that makes a delivery of `action` at `event_time` late, or
-    None when it is to be applied (no record, or an older or equal one)."""
-    newest = max((s.at for a in DECIDES[action] if (s := record.stamp(a)) is not None),
-                 default=None)
+    """The recorded event_time that makes a delivery at `event_time` late, or None when it
+    is to be applied (no record, or an older or equal one). Every action is compared with
+    the account's newest recorded event, whatever it decides."""
+    newest = record.newest
     return newest if newest is not None and newest > event_time else None
 
 

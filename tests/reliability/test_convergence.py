@@ -9,7 +9,8 @@ must equal the intended state exactly. `make soak` runs a larger version.
 The second test reorders: every delivery carries `event_time`, and a share of them is held
 back and retried after a random delay while the service's later events go through (the
 retry lands after newer decisions, or at the same moment as one). The panel must end in
-the newest intent of every aspect of every service."""
+what the applied deliveries decided, in event order: one answered `superseded` must have
+changed nothing."""
 
 from __future__ import annotations
 
@@ -90,24 +91,27 @@ def _script(rng: random.Random, sid: str) -> tuple[list[tuple[str, dict]], Model
     return ops, model
 
 
-def _deliver(call: Caller, action: str, body: dict, msg_id: str, counts: Counts) -> None:
+def _deliver(call: Caller, action: str, body: dict, msg_id: str, counts: Counts) -> str | None:
+    """Deliver until a final answer; its `status` (None for an error answer), prefixed with
+    "retried " when an earlier attempt failed (the panel may have acted on it)."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         resp = call(action, body, msg_id=msg_id)
         with counts.lock:
             counts.requests += 1
             counts.retries += attempt > 1
         if resp.status_code < 300:
-            return
+            return ("retried " if attempt > 1 else "") + str(resp.json.get("status"))
         if action == "sso" and resp.status_code == 409 and "already answered" in str(resp.json):
-            return  # a duplicate of an answered sso: one request mints one key
+            return None  # a duplicate of an answered sso: one request mints one key
         if resp.status_code < 500:
             with counts.lock:
                 counts.unexpected.append(f"{action} {body.get('service_id')}: "
                                          f"{resp.status_code} {resp.get_json()}")
-            return
+            return None
     with counts.lock:
         counts.unexpected.append(f"{action} {body.get('service_id')}: no success in "
                                  f"{MAX_ATTEMPTS} attempts")
+    return None
 
 
 def _run_service(call: Caller, rng: random.Random, ops, counts: Counts) -> None:
@@ -204,36 +208,61 @@ DELAY_RATE = 0.3
 MAX_DELAY_S = 0.6
 
 
-def _ordered_script(rng: random.Random, sid: str, start_ms: int
-                    ) -> tuple[list[tuple[str, dict]], Model]:
+def _ordered_script(rng: random.Random, sid: str, start_ms: int) -> list[tuple[str, dict]]:
     """A script whose n-th event was decided at start_ms + n s (no sso: a delayed sso may
     rightly meet a suspended account); a terminate, when drawn, comes after all others."""
     name = f"o{sid}"
     account = {"service_id": sid, "server": "isp1", "username": name}
-    model = Model(exists=True, password=f"Pass-{sid}-0-{rng.randrange(10**6)}")
-    ops: list[tuple[str, dict]] = [("create", {**account, "password": model.password,
+    ops: list[tuple[str, dict]] = [("create", {**account, "password": f"Pass-{sid}-0",
                                                "plan": {"template": "basic"}})]
     for step in range(rng.randint(6, 10)):
         action = rng.choice(["suspend", "unsuspend", "upgrade", "password"])
         if action in ("suspend", "unsuspend"):
-            model.active = action == "unsuspend"
             ops.append((action, dict(account)))
         elif action == "upgrade":
             template = rng.choice(["basic", "pro"])
-            disk = rng.randrange(100, 9000)
-            model.preset = template
-            model.limits = {**(PRO if template == "pro" else LIMITS), "limit_quota": str(disk)}
-            ops.append((action, {**account, "plan": {"template": template,
-                                                     "limits": {"disk_mib": disk}}}))
+            ops.append((action, {**account, "plan": {"template": template, "limits": {
+                "disk_mib": rng.randrange(100, 9000)}}}))
         else:
-            model.password = f"Pass-{sid}-{step + 1}-{rng.randrange(10**6)}"
-            ops.append((action, {**account, "password": model.password}))
+            ops.append((action, {**account, "password": f"Pass-{sid}-{step + 1}"}))
     if rng.random() < 0.2:
-        model.exists = False
         ops.append(("terminate", dict(account)))
     for n, (_action, body) in enumerate(ops):
         body["event_time"] = start_ms + n * 1000
-    return ops, model
+    return ops
+
+
+def _intents(ops: list[tuple[str, dict]], applied: set[int], maybe: set[int]) -> list[Model]:
+    """What the panel may hold: every applied delivery's decision, in event order. A
+    delivery answered `superseded` came later than a newer one and must change nothing,
+    unless an earlier attempt of it failed after the panel had acted (`maybe`): then its
+    decision may stand too. One model per combination of those."""
+    models = []
+    for mask in range(2 ** len(maybe)):
+        chosen = {n for i, n in enumerate(sorted(maybe)) if mask >> i & 1}
+        models.append(_intent(ops, applied | chosen))
+    return models
+
+
+def _intent(ops: list[tuple[str, dict]], applied: set[int]) -> Model:
+    model = Model()
+    for n, (action, body) in enumerate(ops):
+        if n not in applied:
+            continue
+        if action == "create":
+            model = Model(exists=True, password=body["password"])
+        elif action in ("suspend", "unsuspend"):
+            model.active = action == "unsuspend"
+        elif action == "upgrade":
+            template = body["plan"]["template"]
+            model.preset = template
+            model.limits = {**(PRO if template == "pro" else LIMITS),
+                            "limit_quota": str(body["plan"]["limits"]["disk_mib"])}
+        elif action == "password":
+            model.password = body["password"]
+        else:
+            model.exists = False
+    return model
 
 
 @dataclass
@@ -244,17 +273,25 @@ class Reorders:
 
 
 def _run_ordered(call: Caller, rng: random.Random, ops, counts: Counts,
-                 reorders: Reorders) -> None:
+                 reorders: Reorders) -> tuple[set[int], set[int]]:
+    """Deliver the script with some events held back; the indexes of those applied, and of
+    those superseded after a failed attempt (which may have acted)."""
     done = -1  # the highest index of an event of this service delivered so far
     done_lock = threading.Lock()
+    applied: set[int] = set()
+    maybe: set[int] = set()
 
     def deliver(n: int, action: str, body: dict, late: bool) -> None:
         nonlocal done
         with done_lock:
             after_newer = late and done > n
-        _deliver(call, action, body, f"msg_{body['service_id']}_{n}", counts)
+        status = _deliver(call, action, body, f"msg_{body['service_id']}_{n}", counts)
         with done_lock:
             done = max(done, n)
+            if status == "retried superseded":
+                maybe.add(n)
+            elif status is not None and not status.endswith("superseded"):
+                applied.add(n)
         with counts.lock:
             counts.deliveries += 1
         if after_newer:
@@ -279,6 +316,7 @@ def _run_ordered(call: Caller, rng: random.Random, ops, counts: Counts,
         deliver(n, action, body, False)
     for timer in timers:
         timer.join()
+    return applied, maybe
 
 
 def test_reordered_deliveries_end_in_the_newest_intent(faulty, config_path, capsys):
@@ -292,30 +330,32 @@ def test_reordered_deliveries_end_in_the_newest_intent(faulty, config_path, caps
     sim.random_faults(FAULT_RATE, seed=SEED + 1)
     seeds = {sid: rng.randrange(2**32) for sid in scripts}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda sid: _run_ordered(call, random.Random(seeds[sid]),
-                                               scripts[sid][0], counts, reorders), scripts))
+        applied = dict(zip(scripts, pool.map(
+            lambda sid: _run_ordered(call, random.Random(seeds[sid]), scripts[sid], counts,
+                                     reorders), scripts), strict=True))
     sim.clear_faults()
     faults = sim.faults.random_injected
 
     divergences = list(counts.unexpected)
     users = sim.users
-    for sid, (_ops, model) in scripts.items():
+    superseded = sum(len(ops) - len(done[0]) for sid, ops in scripts.items()
+                     for done in [applied[sid]])
+    for sid, ops in scripts.items():
         user = users.get(f"o{sid}")
-        if not model.exists or user is None:
-            if model.exists or user is not None:
-                divergences.append(f"o{sid}: exists {user is not None}, want {model.exists}")
-            continue
-        want = {"service_id": sid, "active": model.active, "preset": model.preset,
-                "password": model.password, "limits": model.limits}
-        got = {"service_id": ownership.owner_of(user["comment"]), "active": user["active"],
-               "preset": user["preset"], "password": user["password"],
-               "limits": {k: user["limits"][k] for k in LIMITS}}
-        if got != want:
-            divergences.append(f"o{sid}: want {want} got {got}")
+        got = None if user is None else {
+            "service_id": ownership.owner_of(user["comment"]), "active": user["active"],
+            "preset": user["preset"], "password": user["password"],
+            "limits": {k: user["limits"][k] for k in LIMITS}}
+        wants = [None if not m.exists else {
+            "service_id": sid, "active": m.active, "preset": m.preset,
+            "password": m.password, "limits": m.limits} for m in _intents(ops, *applied[sid])]
+        if got not in wants:
+            divergences.append(f"o{sid}: want {wants[0]} got {got}")
 
     summary = (f"reordering: {SERVICES} services, {counts.deliveries} deliveries with "
                f"event_time, {reorders.held_back} held back and retried after a random delay "
-               f"({reorders.landed_after_newer} landed after a newer event), "
+               f"({reorders.landed_after_newer} landed after a newer event, "
+               f"{superseded} answered superseded), "
                f"{counts.requests} requests, {counts.retries} retries, {faults} panel faults "
                f"injected, {len(divergences)} divergences")
     with capsys.disabled():

@@ -48,11 +48,13 @@ def test_any_comment_parses_without_raising(comment):
 
 
 @pytest.mark.parametrize(("action", "event_time", "expected"), [
-    ("suspend", T - 1, T), ("suspend", T, None), ("suspend", T + 1, None),
-    ("unsuspend", T - 1, T), ("upgrade", T - 1, None), ("password", T - 1, T + 10),
-    ("create", T + 5, T + 10), ("terminate", T + 10, None), ("terminate", T + 9, T + 10),
+    ("suspend", T - 1, T + 10), ("suspend", T + 5, T + 10), ("suspend", T + 10, None),
+    ("suspend", T + 11, None), ("unsuspend", T - 1, T + 10), ("upgrade", T + 9, T + 10),
+    ("password", T - 1, T + 10), ("create", T + 5, T + 10), ("terminate", T + 10, None),
+    ("terminate", T + 9, T + 10),
 ])
-def test_each_action_is_compared_with_what_it_decides(action, event_time, expected):
+def test_every_action_is_compared_with_the_newest_recorded_event(action, event_time,
+                                                                 expected):
     record = Record(state=Stamp(T, "active"), password=Stamp(T + 10))
     assert ordering.superseded_by(record, action, event_time) == expected
 
