@@ -97,8 +97,10 @@ def _cloud_envs(stack: Stack) -> tuple[dict[str, dict[str, str]], list[Any]]:
 def _deployed(stack: Stack) -> tuple[dict[str, str], Path]:
     """The bundle unpacked and byte-compiled (`python3 -m compileall -f -q .`, as the
     buildpack does), the config at a path of its own as the secret volume mounts it, and
-    the environment infra/main.tf sets. PYTHONPATH puts the bundle's packages ahead of
-    the editable install of this checkout, so the bundle's own modules are the ones run."""
+    the environment infra/main.tf sets. No PYTHONPATH: functions-framework appends the
+    source folder to sys.path, as on the platform, and that folder is searched before the
+    editable install of this checkout (a finder appended to sys.meta_path), so the
+    bundle's own modules are the ones run; the probe below checks it."""
     from infra.bundle import build
 
     work = Path(tempfile.mkdtemp(prefix="isphooks-deployed-"))
@@ -109,10 +111,12 @@ def _deployed(stack: Stack) -> tuple[dict[str, str], Path]:
     volume.mkdir()
     (volume / "isphooks.json").write_bytes(stack.config.read_bytes())
     env = {k: v for k, v in stack.env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(PYTHONPATH=str(src), ISPHOOKS_SECRETS=f"file:{volume / 'isphooks.json'}",
+    env.update(ISPHOOKS_SECRETS=f"file:{volume / 'isphooks.json'}",
                ISPHOOKS_SECRETS_TTL="300", ISPHOOKS_REQUEST_TIMEOUT_S="120")
-    where = subprocess.run([sys.executable, "-c", "import shared.config as c; print(c.__file__)"],
-                           env=env, cwd=src, capture_output=True, text=True, check=True)
+    probe = f"import sys; sys.path.append({str(src)!r}); import shared.config as c; " \
+            "print(c.__file__)"
+    where = subprocess.run([sys.executable, "-c", probe], env=env, cwd=src,
+                           capture_output=True, text=True, check=True)
     if not Path(where.stdout.strip()).is_relative_to(src):
         raise RuntimeError(f"deployed variant imports {where.stdout.strip()}, not the bundle")
     return env, src
