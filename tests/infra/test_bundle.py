@@ -38,8 +38,11 @@ def test_the_unpacked_bundle_serves_a_create(tmp_path, sim, config_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
+    # tests/conftest.py points REQUESTS_CA_BUNDLE at the loopback fakes' CA; pip honours it
+    # and would then distrust the package index.
+    pip_env = {k: v for k, v in os.environ.items() if k != "REQUESTS_CA_BUNDLE"}
     subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", src / "requirements.txt"], check=True, timeout=600)
+                    "-r", src / "requirements.txt"], check=True, timeout=600, env=pip_env)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
