@@ -69,7 +69,7 @@ variable "concurrency" {
 variable "billing_actions" {
   description = "Actions the billing system calls. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication."
   type        = list(string)
-  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso"]
+  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "reconcile"]
 }
 
 variable "private" {
