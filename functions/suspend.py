@@ -6,7 +6,7 @@ both the reason and the suspension in place.
 
 from __future__ import annotations
 
-from shared import ordering, ownership, settle
+from shared import ownership, settle
 from shared.context import ActionRequest, Result
 from shared.panel import Account, Panel
 
@@ -31,15 +31,6 @@ def run(req: ActionRequest) -> Result:
 
 def _write_comment(req: ActionRequest, panel: Panel, account: Account) -> bool:
     """The reason and, with `event_time`, the order record; True if the comment changed."""
-    comment = account.comment
     reason = req.body.get("reason")
-    if reason:
-        comment = ownership.with_reason(comment, reason)
-    event_time = req.body.get("event_time")
-    if event_time is not None:
-        record = ordering.applied(ordering.parse(comment), "suspend", event_time)
-        comment = ordering.with_record(comment, record)
-    if comment == account.comment:
-        return False
-    panel.edit_account(account.name, {"comment": comment})
-    return True
+    comment = ownership.with_reason(account.comment, reason) if reason else account.comment
+    return settle.write_comment(req, panel, account, comment)

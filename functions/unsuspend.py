@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared import ordering, ownership, settle
+from shared import ownership, settle
 from shared.context import ActionRequest, Result
 from shared.panel import Account, Panel
 
@@ -28,14 +28,6 @@ def run(req: ActionRequest) -> Result:
 def _write_comment(req: ActionRequest, panel: Panel, account: Account) -> bool:
     """Without the suspension reason and, with `event_time`, with the order record; True if
     the comment changed."""
-    comment = account.comment
-    if not account.active:
-        comment = ownership.with_reason(comment, None)
-    event_time = req.body.get("event_time")
-    if event_time is not None:
-        record = ordering.applied(ordering.parse(comment), "unsuspend", event_time)
-        comment = ordering.with_record(comment, record)
-    if comment == account.comment:
-        return False
-    panel.edit_account(account.name, {"comment": comment})
-    return True
+    comment = account.comment if account.active else ownership.with_reason(account.comment,
+                                                                           None)
+    return settle.write_comment(req, panel, account, comment)

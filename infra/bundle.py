@@ -39,9 +39,14 @@ def entries() -> dict[str, bytes]:
 
 
 def build(target: Path) -> Path:
+    return write_zip(target, entries())
+
+
+def write_zip(target: Path, files: dict[str, bytes]) -> Path:
+    """`files` as a zip whose bytes depend on nothing else (also used for the WHMCS zip)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, data in sorted(entries().items()):
+        for name, data in sorted(files.items()):
             info = zipfile.ZipInfo(name, date_time=EPOCH)
             info.external_attr = 0o100644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -41,6 +41,19 @@ def repair_state(panel: Panel, account: Account, record: ordering.Record) -> boo
     return True
 
 
+def write_comment(req: ActionRequest, panel: Panel, account: Account, comment: str) -> bool:
+    """Write `comment` with, when the delivery has `event_time`, its action's order record;
+    True if that changed the account's comment (else nothing is written)."""
+    event_time = req.body.get("event_time")
+    if event_time is not None:
+        record = ordering.applied(ordering.parse(comment), req.action, event_time)
+        comment = ordering.with_record(comment, record)
+    if comment == account.comment:
+        return False
+    panel.edit_account(account.name, {"comment": comment})
+    return True
+
+
 def late(req: ActionRequest, server: Server, panel: Panel, account: Account) -> Result | None:
     """The `superseded` answer when this delivery is older than the account's record for
     what it decides; None when it is to be applied (or carries no event_time)."""

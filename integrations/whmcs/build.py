@@ -4,11 +4,9 @@ into the WHMCS root. Same inputs, same bytes: entries sorted, dated 1980-01-01, 
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def entries(root: Path = HERE) -> dict[str, bytes]:
@@ -21,14 +19,10 @@ def entries(root: Path = HERE) -> dict[str, bytes]:
 
 
 def build(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, data in sorted(entries().items()):
-            info = zipfile.ZipInfo(name, date_time=EPOCH)
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data, compresslevel=9)
-    return target
+    sys.path.insert(0, str(HERE.parents[1] / "infra"))
+    from bundle import write_zip  # the function source archive's deterministic writer
+
+    return write_zip(target, entries())
 
 
 if __name__ == "__main__":
