@@ -267,7 +267,16 @@ class Panel:
                 raise PanelUnavailable(_lost(server.name, func, False, "ran out of time before"))
         deadline = _current.deadline = _Deadline(budget)
         try:
-            raw = self._exchange(session, verify, form, func, write)
+            try:
+                raw = self._exchange(session, verify, form, func, write)
+            except requests.exceptions.ConnectionError:
+                # A kept-alive connection the panel closed meanwhile fails at once (as a
+                # reset or a TLS EOF); a read is safe to send again on a fresh one, a write
+                # is not (it may have been received). A real certificate problem fails
+                # the second time alike.
+                if write or deadline.fired:
+                    raise
+                raw = self._exchange(session, verify, form, func, write)
         except requests.exceptions.SSLError:
             raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None
         except requests.exceptions.Timeout:

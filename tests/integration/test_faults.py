@@ -51,10 +51,23 @@ def test_suspend_fault_on_the_write_then_retry_converges(call, sim, short_timeou
 @pytest.mark.parametrize("kind", FAULTS)
 def test_terminate_fault_on_the_read_then_retry(call, sim, short_timeouts, kind):
     call("create", create_body())
-    sim.inject(kind, func="user.edit")
+    # a read that fails on its connection is sent once more
+    sim.inject(kind, func="user.edit", count=2 if kind == "reset" else 1)
     _unavailable(call("terminate", ACCOUNT))
     assert sim.user("bob") is not None
     assert call("terminate", ACCOUNT).json["status"] == "terminated"
+
+
+def test_a_read_on_a_connection_the_panel_dropped_is_sent_again(call, sim, short_timeouts):
+    """A kept-alive connection that the panel closed fails at once: a read (never a
+    write) goes again on a fresh connection instead of failing the delivery."""
+    call("create", create_body())
+    sim.inject("reset", func="user.edit")
+    resp = call("terminate", ACCOUNT)
+    assert resp.status_code == 200 and resp.json["status"] == "terminated"
+    sim.inject("reset", func="user.suspend")
+    assert call("create", create_body()).status_code == 201
+    assert call("suspend", ACCOUNT).status_code == 503  # a write is never sent twice
 
 
 def test_a_hanging_panel_is_answered_within_the_timeout(call, sim, short_timeouts):
