@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ordering, ownership, plans, settle
+from shared import ownership, plans, settle
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
 from shared.errors import Conflict, PanelExists, Unsupported
@@ -108,7 +108,7 @@ def _converge(req: ActionRequest, panel: Panel, account: Account, password: str,
               plan: dict[str, str]) -> None:
     """Plan and password re-applied to our existing account, with the order record."""
     params = {**plan, "passwd": password, "confirm": password}
-    comment = _with_record(req, account.comment)
+    comment = settle.recorded(req, account.comment)
     if comment != account.comment:
         params["comment"] = comment
     panel.edit_account(account.name, params)
@@ -117,29 +117,15 @@ def _converge(req: ActionRequest, panel: Panel, account: Account, password: str,
 def _settle(req: ActionRequest, panel: Panel, name: str, password: str,
             plan: dict[str, str]) -> None:
     """With `event_time`: re-read, and put back what an older concurrent delivery undid."""
-    def in_place(now: Account) -> bool:
-        current = {"preset": now.preset, **now.limits}
-        return all(current.get(k, "") == v for k, v in plan.items())
-
     settle.settle(req, panel, name, lambda now: _converge(req, panel, now, password, plan),
-                  in_place)
-
-
-def _with_record(req: ActionRequest, comment: str) -> str:
-    """With `event_time`: the comment carrying this create's order record."""
-    event_time = req.body.get("event_time")
-    if event_time is None:
-        return comment
-    record = ordering.applied(ordering.parse(comment), "create", event_time,
-                              req.body["plan"]["template"])
-    return ordering.with_record(comment, record)
+                  lambda now: not plans.differing(now, plan))
 
 
 def _create_params(req: ActionRequest, name: str, password: str,
                    plan: dict[str, str]) -> dict[str, str]:
     body = req.body
     params = {"name": name, "passwd": password, "confirm": password,
-              "comment": _with_record(req, ownership.with_marker("", body["service_id"])),
+              "comment": settle.recorded(req, ownership.with_marker("", body["service_id"])),
               **plan}
     if body.get("email"):
         params["email"] = body["email"]

@@ -3,7 +3,7 @@ module, so the panel applies its own password rules)."""
 
 from __future__ import annotations
 
-from shared import ordering, settle
+from shared import settle
 from shared.context import ActionRequest, Result
 from shared.panel import Account, Panel
 
@@ -24,9 +24,4 @@ def _set(req: ActionRequest, panel: Panel, account: Account) -> None:
     password that was not set. Passwords cannot be read back, so a later delivery cannot
     check one; the record orders them."""
     panel.set_password(account.name, req.body["password"])
-    event_time = req.body.get("event_time")
-    if event_time is not None:
-        record = ordering.applied(ordering.parse(account.comment), "password", event_time)
-        comment = ordering.with_record(account.comment, record)
-        if comment != account.comment:
-            panel.edit_account(account.name, {"comment": comment})
+    settle.write_comment(req, panel, account, account.comment)

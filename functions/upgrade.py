@@ -16,29 +16,19 @@ def run(req: ActionRequest) -> Result:
     if superseded is not None:
         return superseded
     desired = plans.plan_params(panel, req.body["plan"], kind=req.kind)
-    changed = _changed(account, desired)
+    changed = plans.differing(account, desired)
     params = {**(desired if changed else {}), **_record(req, account)}
     if params:
         panel.edit_account(account.name, params)
         settle.settle(req, panel, account.name,
                       lambda now: panel.edit_account(now.name, {**desired, **_record(req, now)}),
-                      lambda now: not _changed(now, desired))
+                      lambda now: not plans.differing(now, desired))
     elif "event_time" in req.body:
         settle.repair_state(panel, account, ordering.parse(account.comment))
     return req.result("updated", server, changed=changed)
 
 
-def _changed(account: Account, desired: dict[str, str]) -> list[str]:
-    current = {"preset": account.preset, **account.limits}
-    return sorted(k for k, v in desired.items() if current.get(k, "") != v)
-
-
 def _record(req: ActionRequest, account: Account) -> dict[str, str]:
     """With `event_time`: the comment carrying the new order record, when it differs."""
-    event_time = req.body.get("event_time")
-    if event_time is None:
-        return {}
-    record = ordering.applied(ordering.parse(account.comment), "upgrade", event_time,
-                              req.body["plan"]["template"])
-    comment = ordering.with_record(account.comment, record)
+    comment = settle.recorded(req, account.comment)
     return {} if comment == account.comment else {"comment": comment}

@@ -9,7 +9,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Panel
+from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Account, Panel
 
 PASSWORD_LENGTH = 24  # a generated password: 24 characters (docs/interface.md §3)
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -31,6 +31,12 @@ def plan_params(panel: Panel, plan: Mapping[str, Any], *, kind: str = "user") ->
     for name, param in fields.items():
         params[param] = str(limits[name]) if name in limits else template.get(param, "")
     return params
+
+
+def differing(account: Account, desired: Mapping[str, str]) -> list[str]:
+    """The panel parameters of `desired` (preset and limits) the account does not hold."""
+    current = {"preset": account.preset, **account.limits}
+    return sorted(k for k, v in desired.items() if current.get(k, "") != v)
 
 
 def delivery_password(key: bytes, service_id: str, webhook_id: str) -> str:

@@ -41,13 +41,21 @@ def repair_state(panel: Panel, account: Account, record: ordering.Record) -> boo
     return True
 
 
+def recorded(req: ActionRequest, comment: str) -> str:
+    """`comment` with this delivery's order record, when it carries `event_time` (create and
+    upgrade record their template too); unchanged without one."""
+    event_time = req.body.get("event_time")
+    if event_time is None:
+        return comment
+    template = (req.body.get("plan") or {}).get("template")
+    record = ordering.applied(ordering.parse(comment), req.action, event_time, template)
+    return ordering.with_record(comment, record)
+
+
 def write_comment(req: ActionRequest, panel: Panel, account: Account, comment: str) -> bool:
     """Write `comment` with, when the delivery has `event_time`, its action's order record;
     True if that changed the account's comment (else nothing is written)."""
-    event_time = req.body.get("event_time")
-    if event_time is not None:
-        record = ordering.applied(ordering.parse(comment), req.action, event_time)
-        comment = ordering.with_record(comment, record)
+    comment = recorded(req, comment)
     if comment == account.comment:
         return False
     panel.edit_account(account.name, {"comment": comment})
