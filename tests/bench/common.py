@@ -85,6 +85,43 @@ def secrets_env(config: Path) -> Iterator[None]:
             os.environ["ISPHOOKS_SECRETS"] = old
 
 
+@contextlib.contextmanager
+def replayed_panel() -> Iterator[None]:
+    """Within the block, each panel answer is fetched once from the simulator and then
+    replayed from memory, so that nothing but isphooks' own code is on the clock."""
+    import shared.panel as panel
+
+    recorded: dict[tuple[str, str | None], dict[str, Any]] = {}
+    real_post = panel.Panel._post
+
+    def replay(self: panel.Panel, func: str, params: dict[str, str],
+               write: bool) -> dict[str, Any]:
+        key = (func, params.get("elid"))
+        if key not in recorded:
+            recorded[key] = real_post(self, func, params, write)
+        return recorded[key]
+
+    panel.Panel._post = replay  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        panel.Panel._post = real_post  # type: ignore[method-assign]
+
+
+def own_time(app: Any, action: str, body: dict[str, Any]) -> tuple[Any, float]:
+    """One signed request through the deployed handler, in process: (response, ms)."""
+    import flask
+
+    from functions.main import run_of
+    from shared.http import handle
+
+    raw, headers = signed(body)
+    with app.test_request_context("/", method="POST", data=raw, headers=headers):
+        started = time.perf_counter()
+        response = handle(action, run_of(action), flask.request)
+        return response, (time.perf_counter() - started) * 1000
+
+
 def spawn(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     return subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

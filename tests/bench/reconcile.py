@@ -27,7 +27,9 @@ import requests
 from tests.bench.common import (
     free_port,
     median,
+    own_time,
     percentile,
+    replayed_panel,
     secrets_env,
     spawn,
     stop,
@@ -91,10 +93,7 @@ def run_reconcile(accounts: int = ACCOUNTS, rounds: int = 5) -> dict[str, Any]:
 
 def run_event_time_cost(calls: int = 2000) -> dict[str, Any]:
     """Own time of `suspend` on a suspended account, with and without `event_time`."""
-    import shared.panel as panel
-    from functions.main import run_of
     from shared import ordering
-    from shared.http import handle
 
     sim = start_sim()
     record = ordering.Record(state=ordering.Stamp(EVENT_TIME, "suspended"))
@@ -105,35 +104,18 @@ def run_event_time_cost(calls: int = 2000) -> dict[str, Any]:
                                   "servers": {"isp1": server_entry(sim)}}))
     plain = {"service_id": "bench", "server": "isp1", "username": "bencho"}
     bodies = {"without": plain, "with": {**plain, "event_time": EVENT_TIME}}
-    recorded: dict[tuple[str, str | None], dict[str, Any]] = {}
-    real_post = panel.Panel._post
-
-    def replay(self: panel.Panel, func: str, params: dict[str, str],
-               write: bool) -> dict[str, Any]:
-        key = (func, params.get("elid"))
-        if key not in recorded:
-            recorded[key] = real_post(self, func, params, write)
-        return recorded[key]
-
     app = flask.Flask("event-time")
     times: dict[str, list[float]] = {"without": [], "with": []}
-    panel.Panel._post = replay  # type: ignore[method-assign]
     try:
-        with secrets_env(config), contextlib.redirect_stdout(io.StringIO()):
+        with replayed_panel(), secrets_env(config), contextlib.redirect_stdout(io.StringIO()):
             for n in range(calls + 200):  # interleaved; the first 200 warm up, uncounted
                 for label, body in bodies.items():
-                    raw, headers = signed(body)
-                    with app.test_request_context("/", method="POST", data=raw,
-                                                  headers=headers):
-                        started = time.perf_counter()
-                        response = handle("suspend", run_of("suspend"), flask.request)
-                        elapsed = time.perf_counter() - started
+                    response, elapsed_ms = own_time(app, "suspend", body)
                     status = json.loads(response.get_data())["status"]
                     assert status == "already_suspended", (label, status)
                     if n >= 200:
-                        times[label].append(elapsed * 1000)
+                        times[label].append(elapsed_ms)
     finally:
-        panel.Panel._post = real_post  # type: ignore[method-assign]
         sim.stop()
     p50 = {label: percentile(values, 50) for label, values in times.items()}
     return {"calls": calls, "p50": p50, "added_ms": p50["with"] - p50["without"],

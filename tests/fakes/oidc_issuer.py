@@ -5,9 +5,12 @@ minted with google-auth's own signer."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -81,3 +84,31 @@ class Issuer:
     def scheduler_config(self, **extra: Any) -> dict[str, Any]:
         return {"audience": AUDIENCE, "service_accounts": [SCHEDULER_EMAIL],
                 "certs_url": self.certs_url, **extra}
+
+
+@contextlib.contextmanager
+def scheduler_in(config_path: Path, token_audience: str, **scheduler: Any) -> Iterator[Issuer]:
+    """An issuer whose tokens carry `token_audience`, written into the config document at
+    `config_path` as its `scheduler` (`scheduler_config(**scheduler)`), with every cache
+    that would remember another one cleared."""
+    from shared import oidc
+    from shared.config import CACHE
+
+    issuer = Issuer().start()
+    issuer.audience = token_audience
+    doc = json.loads(config_path.read_text())
+    doc["scheduler"] = issuer.scheduler_config(**scheduler)
+    config_path.write_text(json.dumps(doc))
+    CACHE.clear()
+    oidc._certs.clear()
+    try:
+        yield issuer
+    finally:
+        issuer.stop()
+        oidc._certs.clear()
+
+
+def with_token(call: Any, action: str, token: str, body: Any) -> Any:
+    """POST `body` to `action` through the integration tier's caller, with a bearer token."""
+    return call.raw(action, data=json.dumps(body), content_type="application/json",
+                    headers={"Authorization": f"Bearer {token}"})

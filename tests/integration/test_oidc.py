@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from shared import oidc
 from shared.config import CACHE
-from tests.fakes.oidc_issuer import AUDIENCE, Issuer
+from tests.fakes.oidc_issuer import AUDIENCE, Issuer, scheduler_in, with_token
 from tests.helpers import create_body, server_entry
 
 ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
@@ -21,22 +20,13 @@ SUSPEND_URL = "https://isphooks.example.net/suspend"
 
 @pytest.fixture
 def issuer(sim, config_path):
-    issuer = Issuer().start()
-    issuer.audience = SUSPEND_URL
-    doc = json.loads(config_path.read_text())
-    doc["scheduler"] = issuer.scheduler_config(audience=[AUDIENCE, SUSPEND_URL],
-                                               actions=["suspend"])
-    config_path.write_text(json.dumps(doc))
-    CACHE.clear()
-    oidc._certs.clear()
-    yield issuer
-    issuer.stop()
-    oidc._certs.clear()
+    with scheduler_in(config_path, SUSPEND_URL, audience=[AUDIENCE, SUSPEND_URL],
+                      actions=["suspend"]) as issuer:
+        yield issuer
 
 
 def _bearer(call, token, body=ACCOUNT, action="suspend"):
-    return call.raw(action, data=json.dumps(body), content_type="application/json",
-                    headers={"Authorization": f"Bearer {token}"})
+    return with_token(call, action, token, body)
 
 
 def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, sim, issuer,

@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared import oidc, stores
+from shared import stores
 from shared.config import CACHE, parse_document
 from tests.fakes import loopback
-from tests.fakes.oidc_issuer import Issuer
+from tests.fakes.oidc_issuer import scheduler_in, with_token
 from tests.helpers import SECRET, create_body, server_entry, signed, start_sim, writes
 
 ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
@@ -49,26 +49,18 @@ def test_f1_terminate_with_the_wrong_kind_keeps_the_other_accounts_addresses(cal
 
 # --- 2 (MEDIUM): a scheduler token authorized every action ---------------------------------
 
+CHECK_URL = "https://isphooks-check-abc123-ew.a.run.app"
+
+
 @pytest.fixture
 def check_token(sim, config_path):
-    issuer = Issuer().start()
-    issuer.audience = "https://isphooks-check-abc123-ew.a.run.app"
-    doc = json.loads(config_path.read_text())
-    doc["scheduler"] = issuer.scheduler_config(
-        audience={"check": issuer.audience, "usage": "https://isphooks-usage-abc123-ew.a.run.app",
-                  "sso": "https://isphooks-sso-abc123-ew.a.run.app"},
-        actions=["sso"])
-    config_path.write_text(json.dumps(doc))
-    CACHE.clear()
-    oidc._certs.clear()
-    yield issuer
-    issuer.stop()
-    oidc._certs.clear()
+    with scheduler_in(config_path, CHECK_URL, audience={
+            "check": CHECK_URL, "usage": "https://isphooks-usage-abc123-ew.a.run.app",
+            "sso": "https://isphooks-sso-abc123-ew.a.run.app"}, actions=["sso"]) as issuer:
+        yield issuer
 
 
-def _bearer(call, action, token, body):
-    return call.raw(action, data=json.dumps(body), content_type="application/json",
-                    headers={"Authorization": f"Bearer {token}"})
+_bearer = with_token
 
 
 def test_f2_a_scheduler_token_opens_only_its_own_function(call, sim, check_token):
