@@ -38,9 +38,14 @@ def _state(row: Row) -> str:
     return ordering.SUSPENDED if row.get("active") == "off" else ordering.ACTIVE
 
 
+def _template(row: Row, record: ordering.Record) -> str:
+    """The list's `preset` column where the panel shows one, else what the record names."""
+    return row.get("preset") or (record.template.value if record.template else "")
+
+
 def _panel_view(row: Row, record: ordering.Record) -> dict[str, Any]:
     view: dict[str, Any] = {"kind": row.kind, "state": _state(row)}
-    template = row.get("preset") or (record.template.value if record.template else "")
+    template = _template(row, record)
     if template:
         view["template"] = template
     marker = ownership.owner_of(row.get("comment"))
@@ -123,7 +128,7 @@ def run(req: ActionRequest) -> Result:
                 repair = _state_repair(row, record, service["state"], as_of, difference)
                 if repair is not None:
                     repairs.append(repair)
-        panel_template = _panel_view(row, record).get("template")
+        panel_template = _template(row, record)
         if "template" in service and panel_template and panel_template != service["template"]:
             found = True
             differences.append(_difference("template", service, row, record))

@@ -154,8 +154,10 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
     else:
         body = _read_body(request, action)
         webhooks.verify(config.webhook_keys, request.headers, body)
-        fields["webhook_id"] = fields.pop("offered_webhook_id", None) or fields["webhook_id"]
-    fields.pop("offered_webhook_id", None)
+    # Authenticated: a signed message's own id is the correlation id from here on.
+    offered = fields.pop("offered_webhook_id", None)
+    if token is None and offered:
+        fields["webhook_id"] = offered
     webhook_id = fields["webhook_id"]
     try:
         data = json.loads(body)
