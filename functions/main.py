@@ -21,14 +21,16 @@ from collections.abc import Callable
 
 import flask
 
+from shared import config
 from shared.context import ActionRequest, Result
 from shared.http import handle
 
 gc.freeze()
 gc.enable()
 
-ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
-           "usage", "check", "reconcile")
+# The actions, named once in shared/config.py (the config validates `scheduler.actions`
+# against them); each has an entry point below and a module functions/<action>.py.
+ACTIONS = config.ACTIONS
 
 
 def run_of(action: str) -> Callable[[ActionRequest], Result]:

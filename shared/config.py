@@ -39,6 +39,7 @@ DEFAULT_TTL_S = 300.0
 FAILED_READ_BACKOFF_S = 5.0
 EDITIONS = ("lite", "pro", "host", "business")
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+# Every action; each is a function (functions/main.py) and a module functions/<action>.py.
 ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
            "usage", "check", "reconcile")
 # What a scheduler's bearer token may call without being listed in `scheduler.actions`.
