@@ -2,7 +2,9 @@
 `functions-framework --target suspend` of ours (config from each secret store) and for a
 bare functions-framework function that only returns 200 (and, to show what the prescribed
 libraries cost by themselves, the same function importing requests and marshmallow:
-`bare+libs`). The `deployed` variant is what infra/ deploys: the bundle of `make bundle`
+`bare+libs`; and the floor under any function doing what the brief prescribes: those
+libraries plus one HTTPS read from the panel in the first request, nothing of isphooks' own:
+`floor`). The `deployed` variant is what infra/ deploys: the bundle of `make bundle`
 (infra/bundle.py) unpacked into its own folder and byte-compiled there, its `main.py` served
 with the config read from a file path, as the Secret Manager volume of infra/main.tf
 provides it (`ISPHOOKS_SECRETS=file:/etc/secrets/isphooks.json`), and the environment
@@ -40,6 +42,7 @@ from tests.helpers import SECRET, server_entry, signed
 
 BARE = ROOT / "tests" / "bench" / "bare" / "main.py"
 BARE_LIBS = ROOT / "tests" / "bench" / "bare" / "libs.py"
+FLOOR = ROOT / "tests" / "bench" / "bare" / "floor.py"
 OURS = ROOT / "functions" / "main.py"
 
 
@@ -128,9 +131,12 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     envs, fakes = _cloud_envs(stack)
     deployed_env, bundle = _deployed(stack)
     suspend = BODIES["suspend"]
+    floor_env = stack.env(FLOOR_URL=stack.sim.url, FLOOR_CA=str(stack.ca_file),
+                          FLOOR_AUTH=f"{stack.sim.admin_login}:{stack.sim.admin_password}")
     variants: dict[str, tuple[dict[str, str], Path, str, dict[str, Any] | None, Path]] = {
         "bare": (stack.env(), BARE, "hello", None, ROOT),
         "bare+libs": (stack.env(), BARE_LIBS, "hello", None, ROOT),
+        "floor": (floor_env, FLOOR, "hello", None, ROOT),
         "file": (stack.env(), OURS, "suspend", suspend, ROOT),
         "deployed": (deployed_env, bundle / "main.py", "suspend", suspend, bundle),
         "aws": (envs["aws"], OURS, "suspend", suspend, ROOT),
@@ -149,8 +155,10 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     medians = {name: median(values) for name, values in times.items()}
     paired = {name: median([ours / bare for ours, bare in zip(values, times["bare"])])
               for name, values in times.items()}
+    over_floor = median([ours / floor for ours, floor in zip(times["deployed"],
+                                                             times["floor"])])
     return {"runs": runs, "median_ms": medians, "paired_ratio": paired,
-            "store_costs": costs, "store_runs": store_runs}
+            "over_floor": over_floor, "store_costs": costs, "store_runs": store_runs}
 
 
 # What a function of ours has imported when its store is read: the SDK's import is timed on
@@ -199,14 +207,19 @@ def report(result: dict[str, Any]) -> list[str]:
     lines = [f"### Cold start (median of {result['runs']} interleaved runs)", "",
              "| variant | process start → first answer (ms) | vs bare | median of per-round "
              "ratios | vs file store |", "|---|---|---|---|---|"]
-    for name in ("bare", "bare+libs", "file", "deployed", "aws", "gcp"):
+    for name in ("bare", "bare+libs", "floor", "file", "deployed", "aws", "gcp"):
         extra = f"{m[name] - m['file']:+.0f}" if name in (*costs, "deployed") else "-"
         lines.append(f"| {name} | {m[name]:.0f} | {m[name] / m['bare']:.2f}x | "
                      f"{paired[name]:.2f}x | {extra} |")
     lines += ["", "`deployed` is what infra/ deploys by default: the bundle's `main.py`, "
               "byte-compiled, reading the config from the file the Secret Manager volume "
               "mounts; `gcp` is the same code reading it through the Secret Manager API "
-              "(`config_source = \"api\"`)."]
+              "(`config_source = \"api\"`). `floor` is the bare function plus what the "
+              "brief prescribes and every first request does: requests and marshmallow "
+              "imported, one HTTPS read from the panel (tests/bench/bare/floor.py). "
+              f"isphooks' own cost over the floor: file {m['file'] - m['floor']:+.0f} ms, "
+              f"deployed {m['deployed'] - m['floor']:+.0f} ms (per-round ratio of deployed "
+              f"to floor {result['over_floor']:.2f}x)."]
     lines += ["", "What a store adds to the first request, timed inside a process that has "
               f"loaded everything else (median of {result['store_runs']} processes; less noisy "
               "than the difference of two cold starts):", "",

@@ -26,4 +26,5 @@ def test_quick_bench_run_produces_every_table():
                   "### Panel round trips", "### Throughput", "### reconcile at scale"):
         assert title in text
     assert "| file |" in text and "| aws |" in text and "| gcp |" in text
+    assert "| floor |" in text and "| deployed |" in text
     assert "**≠**" not in text
