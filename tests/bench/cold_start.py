@@ -125,6 +125,11 @@ def _deployed(stack: Stack) -> tuple[dict[str, str], Path]:
     return env, src
 
 
+def per_round(times: list[float], base: list[float]) -> float:
+    """The median of the round-by-round ratios of `times` to `base` (one pair per round)."""
+    return median([ours / other for ours, other in zip(times, base)])
+
+
 def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     for package in ("shared", "functions", "tests/bench/bare"):
         compileall.compile_dir(ROOT / package, quiet=1)
@@ -153,10 +158,8 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
         for fake in fakes:
             fake.stop()
     medians = {name: median(values) for name, values in times.items()}
-    paired = {name: median([ours / bare for ours, bare in zip(values, times["bare"])])
-              for name, values in times.items()}
-    over_floor = median([ours / floor for ours, floor in zip(times["deployed"],
-                                                             times["floor"])])
+    paired = {name: per_round(values, times["bare"]) for name, values in times.items()}
+    over_floor = per_round(times["deployed"], times["floor"])
     return {"runs": runs, "median_ms": medians, "paired_ratio": paired,
             "over_floor": over_floor, "store_costs": costs, "store_runs": store_runs}
 
