@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ownership, plans, settle
+from shared import ordering, ownership, plans
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
+from shared.decisions import Change, Decision, apply, recorded, settle
 from shared.errors import Conflict, PanelExists, Unsupported
-from shared.panel import Account, Panel
+from shared.panel import Panel
 from shared.placement import place
 
 
@@ -79,12 +80,13 @@ def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
 def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
             plan: dict[str, str]) -> str | Result | None:
     """`created` or `exists` when the account is ours now; None when the name is not ours;
-    the `superseded` answer when it is ours and records a newer event than this create."""
+    the `superseded` answer when it is ours and records newer decisions than this create."""
     service_id = req.body["service_id"]
+    decision = _decision(plan, password)
     for _ in range(2):  # a second go only when the name was freed between create and read
         try:
-            panel.create_account(_create_params(req, name, password, plan))
-            _settle(req, panel, name, password, plan)
+            panel.create_account(_create_params(req, name, password, decision, plan))
+            settle(req, panel, name, decision)
             return "created"
         except PanelExists:
             account = panel.get_account(name)
@@ -93,39 +95,31 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
         if ownership.service_of(account.comment, account.owner,
                                 panel.server.username) != service_id:
             return None
-        superseded = settle.late(req, panel.server, panel, account)
-        if superseded is not None:
-            return superseded
-        _converge(req, panel, account, password, plan)
-        _settle(req, panel, name, password, plan)
+        done = apply(req, panel, account, decision)
+        if done.superseded is not None:
+            return done.answer(req, panel.server, "superseded")
         return "exists"
     # Taken twice yet not an account of this kind: the login belongs to another kind (a
     # user when creating a reseller, or the reverse) or to the panel itself. Not ours.
     return None
 
 
-def _converge(req: ActionRequest, panel: Panel, account: Account, password: str,
-              plan: dict[str, str]) -> None:
-    """Plan and password re-applied to our existing account, with the order record."""
-    params = {**plan, "passwd": password, "confirm": password}
-    comment = settle.recorded(req, account.comment)
-    if comment != account.comment:
-        params["comment"] = comment
-    panel.edit_account(account.name, params)
+def _decision(plan: dict[str, str], password: str) -> Decision:
+    """What a create decides: the account active (held by the record and the repair of the
+    state), its plan and its password (re-applied to our existing account in one edit)."""
+    return Decision((
+        Change("state", ordering.ACTIVE),
+        Change("template", plan["preset"], edit=plan,
+               held=lambda now: not plans.differing(now, plan)),
+        Change("password", edit={"passwd": password, "confirm": password}),
+    ))
 
 
-def _settle(req: ActionRequest, panel: Panel, name: str, password: str,
-            plan: dict[str, str]) -> None:
-    """With `event_time`: re-read, and put back what an older concurrent delivery undid."""
-    settle.settle(req, panel, name, lambda now: _converge(req, panel, now, password, plan),
-                  lambda now: not plans.differing(now, plan))
-
-
-def _create_params(req: ActionRequest, name: str, password: str,
+def _create_params(req: ActionRequest, name: str, password: str, decision: Decision,
                    plan: dict[str, str]) -> dict[str, str]:
     body = req.body
     params = {"name": name, "passwd": password, "confirm": password,
-              "comment": settle.recorded(req, ownership.with_marker("", body["service_id"])),
+              "comment": recorded(req, decision, ownership.with_marker("", body["service_id"])),
               **plan}
     if body.get("email"):
         params["email"] = body["email"]

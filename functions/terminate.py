@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ownership, settle
+from shared import decisions, ownership
 from shared.context import IP_EDITIONS, ActionRequest, Result
 from shared.errors import PanelMissing
 from shared.panel import Panel
@@ -25,9 +25,9 @@ def run(req: ActionRequest) -> Result:
     if account is not None:
         ownership.check_owner(account, req.body["service_id"], server.username,
                               terminating=True, force=req.body["force"])
-        superseded = settle.late(req, server, panel, account)
-        if superseded is not None:  # a newer event about the service: it stays
-            return superseded
+        superseded = decisions.superseded(req, panel, account)
+        if superseded is not None:  # a newer decision about the service: it stays
+            return req.result("superseded", server, recorded_event_time=superseded)
         try:
             panel.delete(account.name)
             status = "terminated"

@@ -1,34 +1,24 @@
 """upgrade: apply a new template and limits; `changed` lists the panel parameters that
 differed. Nothing differs: no write. Something differs: the template and every limit are
-sent, because the panel keeps an old value for any limit left out of an edit."""
+sent, because the panel keeps an old value for any limit left out of an edit. The template
+is read only once the delivery is not superseded."""
 
 from __future__ import annotations
 
-from shared import ordering, plans, settle
+from shared import plans
 from shared.context import ActionRequest, Result
-from shared.panel import Account
+from shared.decisions import Change, Decision, apply
 
 
 def run(req: ActionRequest) -> Result:
     server, panel = req.account_panel()
     account = req.owned_account(panel)
-    superseded = settle.late(req, server, panel, account)
-    if superseded is not None:
-        return superseded
-    desired = plans.plan_params(panel, req.body["plan"], kind=req.kind)
-    changed = plans.differing(account, desired)
-    params = {**(desired if changed else {}), **_record(req, account)}
-    if params:
-        panel.edit_account(account.name, params)
-        settle.settle(req, panel, account.name,
-                      lambda now: panel.edit_account(now.name, {**desired, **_record(req, now)}),
-                      lambda now: not plans.differing(now, desired))
-    elif "event_time" in req.body:
-        settle.repair_state(panel, account, ordering.parse(account.comment))
-    return req.result("updated", server, changed=changed)
+    desired: dict[str, str] = {}
 
+    def decision() -> Decision:
+        desired.update(plans.plan_params(panel, req.body["plan"], kind=req.kind))
+        return Decision((Change("template", desired["preset"], edit=desired,
+                                held=lambda now: not plans.differing(now, desired)),))
 
-def _record(req: ActionRequest, account: Account) -> dict[str, str]:
-    """With `event_time`: the comment carrying the new order record, when it differs."""
-    comment = settle.recorded(req, account.comment)
-    return {} if comment == account.comment else {"comment": comment}
+    done = apply(req, panel, account, decision)
+    return done.answer(req, server, "updated", changed=plans.differing(account, desired))

@@ -25,6 +25,7 @@ one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 PREFIX = "isphooks:order="
@@ -107,12 +108,18 @@ def _parse_line(body: str) -> Record | None:
 
 def parse(comment: str) -> Record:
     """The record in a panel comment; EMPTY when there is none or it does not parse."""
+    return read(comment)[0]
+
+
+def read(comment: str) -> tuple[Record, str | None]:
+    """The record in a panel comment, and why a line that is there was not honoured (None
+    when it was, or when there is none)."""
     if PREFIX not in comment:  # the common v1 case, without splitting lines
-        return EMPTY
+        return EMPTY, None
     lines = [line for line in comment.splitlines() if line.startswith(PREFIX)]
     if len(lines) != 1:
-        return EMPTY
-    return _parse_line(lines[0][len(PREFIX):].rstrip()) or EMPTY
+        return EMPTY, None
+    return _parse_line(lines[0][len(PREFIX):].rstrip()) or EMPTY, None
 
 
 def format_line(record: Record) -> str:
@@ -142,24 +149,22 @@ def superseded_by(record: Record, action: str, event_time: int) -> int | None:
     return newest if newest is not None and newest > event_time else None
 
 
-def applied(record: Record, action: str, event_time: int, template: str | None = None) -> Record:
-    """The record once `action` at `event_time` is applied (call only when not superseded)."""
-    if action in ("suspend", "unsuspend"):
-        return record._replace(state=Stamp(event_time, SUSPENDED if action == "suspend"
-                                           else ACTIVE))
-    if action == "password":
-        return record._replace(password=Stamp(event_time))
-    if action == "upgrade" and template is not None:
-        return record._replace(template=Stamp(event_time, template))
-    if action == "create" and template is not None:
-        return Record(Stamp(event_time, ACTIVE), Stamp(event_time), Stamp(event_time, template))
-    return record
+def live(record: Record, action: str, event_time: int) -> tuple[str, ...]:
+    """The aspects `action` at `event_time` decides and is to apply: all of them unless it
+    is superseded."""
+    return () if superseded_by(record, action, event_time) is not None else DECIDES[action]
 
 
-def lost(record: Record, action: str, event_time: int) -> bool:
+def stamped(record: Record, stamps: dict[str, str], event_time: int) -> Record:
+    """The record with each aspect of `stamps` decided at `event_time` (to the value)."""
+    return record._replace(**{aspect: Stamp(event_time, value)
+                              for aspect, value in stamps.items()})
+
+
+def lost(record: Record, aspects: Iterable[str], event_time: int) -> bool:
     """True when an aspect this delivery wrote is recorded older than it (or not at all):
     an older concurrent delivery that read the account before our write wrote after it."""
-    for aspect in DECIDES[action]:
+    for aspect in aspects:
         stamp = record.stamp(aspect)
         if stamp is None or stamp.at < event_time:
             return True

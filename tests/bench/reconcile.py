@@ -146,6 +146,6 @@ def report(result: dict[str, Any], cost: dict[str, Any]) -> list[str]:
              f"| **added** | **{cost['added_ms']:.3f}** | target <= 0.1 ms p50 |",
              "",
              "A delivery with `event_time` that writes also re-reads the account after its "
-             "writes, and once more after a 100 ms pause (shared/settle.py): one to two panel "
+             "writes, and once more after a 100 ms pause (shared/decisions.py): one to two panel "
              "reads and 100 ms of wall time, no CPU."]
     return lines

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shared import ordering, settle
+from shared import decisions, ordering
 from tests.helpers import create_body, writes
 
 ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
@@ -21,7 +21,7 @@ ACTIONS = ("create", "suspend", "unsuspend", "upgrade", "password", "terminate")
 def _short_pause(monkeypatch):
     """Deliveries here are sequential: the confirming re-read after a pause (for a
     concurrent older delivery, tests/reliability/test_ordering_races.py) need not wait."""
-    monkeypatch.setattr(settle, "PAUSE_S", 0.0)
+    monkeypatch.setattr(decisions, "PAUSE_S", 0.0)
 
 
 def _body(action: str, event_time: int, *, newer: bool) -> dict:

@@ -2,7 +2,7 @@
 with different `event_time`s: the account must end in the newer one's state every time.
 
 The panel has no compare-and-set; each delivery re-reads after its writes and puts back
-what the other undid (shared/settle.py). 100 trials of suspend(T1) ∥ unsuspend(T2), 100 with
+what the other undid (shared/decisions.py). 100 trials of suspend(T1) ∥ unsuspend(T2), 100 with
 the roles swapped, 100 of two upgrades to different templates; the figures are printed."""
 
 from __future__ import annotations

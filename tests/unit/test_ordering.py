@@ -61,11 +61,11 @@ def test_every_action_is_compared_with_the_newest_recorded_event(action, event_t
 
 def test_no_record_never_supersedes_and_applied_stamps_each_aspect():
     assert ordering.superseded_by(EMPTY, "create", T) is None
-    created = ordering.applied(EMPTY, "create", T, "basic")
+    created = ordering.stamped(EMPTY, {"state": "active", "password": "", "template": "basic"}, T)
     assert created == Record(Stamp(T, "active"), Stamp(T), Stamp(T, "basic"))
-    suspended = ordering.applied(created, "suspend", T + 1)
+    suspended = ordering.stamped(created, {"state": "suspended"}, T + 1)
     assert suspended.state == Stamp(T + 1, "suspended") and suspended.template == created.template
-    assert ordering.applied(suspended, "upgrade", T + 2, "pro").template == Stamp(T + 2, "pro")
-    assert ordering.lost(suspended, "suspend", T + 1) is False
-    assert ordering.lost(created, "suspend", T + 1) is True
-    assert ordering.lost(EMPTY, "password", T) is True
+    assert ordering.stamped(suspended, {"template": "pro"}, T + 2).template == Stamp(T + 2, "pro")
+    assert ordering.lost(suspended, ["state"], T + 1) is False
+    assert ordering.lost(created, ["state"], T + 1) is True
+    assert ordering.lost(EMPTY, ["password"], T) is True
