@@ -37,7 +37,7 @@ bench: install
 	$(PY) -m tests.bench
 
 soak: install
-	ISPHOOKS_SOAK=1 $(PY) -m pytest -s tests/reliability
+	ISPHOOKS_SOAK=1 $(PY) -m pytest -s tests/reliability tests/integration/test_order_permutations.py
 
 bundle: install
 	$(PY) infra/bundle.py $(BUNDLE)

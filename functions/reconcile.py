@@ -15,10 +15,9 @@ suspend a whole server.
 
 from __future__ import annotations
 
-import time
 from typing import Any, NamedTuple
 
-from shared import ordering, ownership
+from shared import decisions, ordering, ownership
 from shared.context import ActionRequest, Result
 from shared.errors import TooManyChanges
 from shared.panel import Panel, Row
@@ -28,9 +27,9 @@ ISSUES = ("missing", "orphaned", "state", "template", "foreign", "unmarked")
 
 
 class Repair(NamedTuple):
-    func: str  # "<kind>.suspend" | "<kind>.resume" | "<kind>.edit"
-    name: str
-    params: dict[str, str]
+    row: Row
+    service_id: str  # whose account it is (the listed service, or the orphan's marker)
+    state: str | None  # the state to put it in; None: adopt it (write the marker)
     difference: dict[str, Any]
 
 
@@ -72,23 +71,29 @@ def _difference(issue: str, service: dict[str, Any] | None, row: Row | None,
     }
 
 
-def _state_repair(row: Row, record: ordering.Record, wanted: str, as_of: int,
-                  difference: dict[str, Any]) -> Repair | None:
-    """Suspend or resume to `wanted`, unless the account's recorded event is newer than the
-    reconcile (that newer event stands; the row says so)."""
-    newest = record.newest
-    if newest is not None and newest > as_of:
-        difference["superseded_by"] = newest
+def _state_repair(row: Row, service_id: str, record: ordering.Record, wanted: str,
+                  as_of: int, difference: dict[str, Any]) -> Repair | None:
+    """Suspend or resume to `wanted`, unless the account records a newer state decision
+    than the reconcile (that decision stands; the row says so). A newer decision about
+    another aspect (a plan, a password) does not stop it."""
+    if _newer_state(record, as_of, difference):
         return None
-    func = "suspend" if wanted == ordering.SUSPENDED else "resume"
-    return Repair(f"{row.kind}.{func}", row.get("name"), {"elid": row.get("name")}, difference)
+    return Repair(row, service_id, wanted, difference)
+
+
+def _newer_state(record: ordering.Record, as_of: int, difference: dict[str, Any]) -> bool:
+    if record.state is not None and record.state.at > as_of:
+        difference["superseded_by"] = record.state.at
+        return True
+    return False
 
 
 def run(req: ActionRequest) -> Result:
     body = req.body
     server = req.server()
     panel = req.panel(server)
-    as_of = body.get("event_time") or int(time.time() * 1000)
+    # A repair is a state decision, recorded at this time (docs/interface.md §8).
+    as_of = body.get("event_time") or req.sent_at_ms
     rows = all_accounts(panel)
     login = server.username
     by_name: dict[tuple[str, str], Row] = {(row.kind, row.get("name")): row for row in rows}
@@ -111,10 +116,7 @@ def run(req: ActionRequest) -> Result:
             difference = _difference("unmarked", service, row, record)
             differences.append(difference)
             if body["adopt_unmarked"]:
-                comment = ownership.with_marker(row.get("comment"), service["service_id"])
-                repairs.append(Repair(f"{row.kind}.edit", row.get("name"),
-                                      {"sok": "ok", "elid": row.get("name"),
-                                       "comment": comment}, difference))
+                repairs.append(Repair(row, service["service_id"], None, difference))
             continue
         if marker != service["service_id"]:
             differences.append(_difference("foreign", service, row, record))
@@ -125,7 +127,8 @@ def run(req: ActionRequest) -> Result:
             difference = _difference("state", service, row, record)
             differences.append(difference)
             if body["apply"]:
-                repair = _state_repair(row, record, service["state"], as_of, difference)
+                repair = _state_repair(row, marker, record, service["state"], as_of,
+                                       difference)
                 if repair is not None:
                     repairs.append(repair)
         panel_template = _template(row, record)
@@ -144,7 +147,8 @@ def run(req: ActionRequest) -> Result:
         difference = _difference("orphaned", None, row, record)
         differences.append(difference)
         if body["suspend_orphans"] and _state(row) == ordering.ACTIVE:
-            repair = _state_repair(row, record, ordering.SUSPENDED, as_of, difference)
+            repair = _state_repair(row, marker, record, ordering.SUSPENDED, as_of,
+                                   difference)
             if repair is not None:
                 repairs.append(repair)
 
@@ -158,13 +162,44 @@ def run(req: ActionRequest) -> Result:
             f"reconcile would make {len(repairs)} repairs, over max_repairs "
             f"{body['max_repairs']}: nothing was changed; check the list, or raise "
             "max_repairs for an intended repair", report=report)
-    _repair(panel, repairs)
-    if repairs and not req.dry_run:
+    for repair in repairs:
+        if repair.state is None:
+            _adopt(panel, repair)
+        else:
+            _set_state(panel, repair, repair.state, as_of)
+    if any(difference["repaired"] for difference in differences):
         report["status"] = "repaired"
     return Result(200, report)
 
 
-def _repair(panel: Panel, repairs: list[Repair]) -> None:
-    for repair in repairs:
-        panel.call(repair.func, repair.params, write=True)
-        repair.difference["repaired"] = not panel.dry_run
+def _adopt(panel: Panel, repair: Repair) -> None:
+    row = repair.row
+    comment = ownership.with_marker(row.get("comment"), repair.service_id)
+    panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": row.get("name"), "comment": comment},
+               write=True)
+    repair.difference["repaired"] = not panel.dry_run
+
+
+def _set_state(panel: Panel, repair: Repair, wanted: str, as_of: int) -> None:
+    """Suspend or resume the account, and record the repair as its state decision: the
+    account is read again first (the list may be minutes old and a delivery may have
+    touched it since), and the record goes into the comment right after the suspend or
+    resume (the panel's suspend and resume carry no comment)."""
+    row, difference = repair.row, repair.difference
+    account = panel.get_account(row.get("name"), kind=row.kind)
+    if account is None or ownership.service_of(account.comment, account.owner,
+                                               panel.server.username) != repair.service_id:
+        difference["changed_meanwhile"] = True  # gone, or no longer this service's
+        return
+    record = decisions.record_of(panel, account)
+    if _newer_state(record, as_of, difference):
+        return
+    if account.active != (wanted == ordering.ACTIVE):
+        func = "suspend" if wanted == ordering.SUSPENDED else "resume"
+        panel.call(f"{row.kind}.{func}", {"elid": account.name}, write=True)
+    comment = ordering.with_record(account.comment,
+                                   ordering.stamped(record, {"state": wanted}, as_of))
+    if comment != account.comment:
+        panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment},
+                   write=True)
+    difference["repaired"] = not panel.dry_run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from shared import ownership
@@ -31,12 +32,16 @@ class ActionRequest:
     """One validated webhook on its way through an action, and the panels it has used."""
 
     def __init__(self, action: str, body: dict[str, Any], config: Config, webhook_id: str,
-                 deadline: float | None = None, signed: bool = True) -> None:
+                 deadline: float | None = None, signed: bool = True,
+                 sent_at_ms: int | None = None) -> None:
         self.action = action
         self.body = body
         self.config = config
         self.webhook_id = webhook_id  # the signed message's id, or a generated one
         self.signed = signed  # False for a scheduler's bearer token
+        # When the request was sent: its signed webhook-timestamp in ms (a token's
+        # request: when it arrived).
+        self.sent_at_ms = sent_at_ms if sent_at_ms is not None else int(time.time() * 1000)
         self.deadline = deadline
         self.panels: list[Panel] = []
 

@@ -153,8 +153,8 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision) -> N
         if _undone(live, record, account, event_time):
             _write(req, panel, account, decision, live, event_time)
         elif not repair_state(panel, account, record):
-            if paused or not _time_for_pause(req):
-                return
+            if paused or PAUSE_S <= 0 or not _time_for_pause(req):
+                return  # confirmed (or no pause configured: nothing more to confirm)
             time.sleep(PAUSE_S)
             paused = True
 

@@ -151,9 +151,13 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
         fields["auth"] = "oidc"
         oidc.verify(token, config.scheduler, action)
         body = _read_body(request, action)
+        sent_at_ms = int(time.time() * 1000)
     else:
         body = _read_body(request, action)
         webhooks.verify(config.webhook_keys, request.headers, body)
+        # The signed send time (verified within ±300 s of now): a reconcile without
+        # event_time records its repairs at it.
+        sent_at_ms = int(request.headers["webhook-timestamp"]) * 1000
     # Authenticated: a signed message's own id is the correlation id from here on.
     offered = fields.pop("offered_webhook_id", None)
     if token is None and offered:
@@ -173,17 +177,19 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
     if server is not None and server.insecure:
         fields["tls_warning"] = server.insecure
     try:
-        return _run(action, run, validated, config, webhook_id, deadline, token is None)
+        return _run(action, run, validated, config, webhook_id, deadline, token is None,
+                    sent_at_ms)
     except PanelAuthRefused:
         # The panel password may have been rotated: re-read the store once, then give up.
         fresh = CACHE.reload_if_stale(config)
-        return _run(action, run, validated, fresh, webhook_id, deadline, token is None)
+        return _run(action, run, validated, fresh, webhook_id, deadline, token is None,
+                    sent_at_ms)
 
 
 def _run(action: str, run: Action, body: dict[str, Any], config: Config,
-         webhook_id: str, deadline: float, signed: bool) -> Result:
+         webhook_id: str, deadline: float, signed: bool, sent_at_ms: int) -> Result:
     req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id,
-                        deadline=deadline, signed=signed)
+                        deadline=deadline, signed=signed, sent_at_ms=sent_at_ms)
     result = run(req)
     if req.dry_run:
         calls = [call for panel in req.panels for call in panel.calls]

@@ -1,30 +1,39 @@
-"""The ordering record: which billing decision about an account is the newest (`event_time`),
-so that a late delivery never undoes a newer one.
+"""The order record: the newest billing decision about each aspect of an account
+(`event_time`), so that a late delivery never undoes a newer decision about the same thing.
 
 It lives in the account's panel comment, on its own line beside the ownership marker:
 
     isphooks:order=state:suspended@1764540000000;password@1764540000100;template:pro@1764540000200
 
 Up to three parts, each the `event_time` (ms since the Unix epoch) of the newest applied
-delivery that decided one aspect of the account, and what it decided (so that any later
-touch can see, and repair, a state an older delivery overwrote):
+decision about one aspect of the account, and what it decided (so that any later touch can
+see, and repair, a state an older delivery overwrote):
 
-- `state:<active|suspended>@<ms>`: suspend, unsuspend, create (active);
+- `state:<active|suspended>@<ms>`: suspend, unsuspend, create (active), a reconcile repair;
 - `password@<ms>`: password, create;
-- `template:<name>@<ms>`: upgrade, create. Always last: a template name may hold any
-  printable character, so the name runs to the last `@` of the line.
+- `template:<name>@<ms>`: upgrade, create (the plan: template and limits). Always last: a
+  template name may hold any printable character, so the name runs to the last `@`.
 
-The record's event time is the newest of its parts. A delivery older than it is
-superseded, whatever it decides (docs/interface.md §4): a late `suspend` after a newer
-`unsuspend`, and equally a late `unsuspend` after a newer `upgrade` (the billing system
-must then send the state again with a new `event_time`; `reconcile` finds the
-difference). A line that does not parse (edited by hand) is ignored as a whole, as if the
-account carried only the v1 marker; the next delivery with an `event_time` writes a fresh
-one.
+The rule (docs/interface.md §4, v1.2): a delivery is compared only with the recorded
+decisions about the aspects it decides (`DECIDES`). `suspend`, `unsuspend`, `upgrade` and
+`password` are superseded by a newer decision about their own aspect, and by nothing else:
+the customer pays at 10:00 (`unsuspend`, fails and is retried), changes plan at 10:01
+(`upgrade`, applied); the unsuspend retried at 10:05 resumes the account. A `create` that
+finds its own account applies the aspects not recorded newer and is superseded only when
+all three are; a `terminate` is superseded by a newer decision about any aspect (the
+billing system still wants the service). Equal times are applied. `recorded_event_time` is
+the newest recorded decision about an aspect the delivery decides.
+
+A line that does not parse (edited by hand) is ignored as a whole, as if the account
+carried only the v1 marker, and so is a line with a time later than now + 300 s (the
+signature's clock allowance): isphooks never wrote it, and honoured it would make the
+account immune to every later suspend, terminate and reconcile. The next delivery with an
+`event_time` writes a fresh line.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -33,8 +42,10 @@ ACTIVE, SUSPENDED = "active", "suspended"
 STATES = (ACTIVE, SUSPENDED)
 ASPECTS = ("state", "password", "template")
 _MAX_DIGITS = 15  # ms until the year 33658: anything longer is not a time we wrote
+FUTURE_ALLOWANCE_MS = 300_000  # a signed event_time may lie this far ahead of our clock
 
-# What each account action decides (and so is compared with).
+# What each account action decides (and so is compared with). A terminate decides the
+# account's existence, and any newer decision about it supersedes the terminate.
 DECIDES: dict[str, tuple[str, ...]] = {
     "create": ASPECTS,
     "terminate": ASPECTS,
@@ -106,12 +117,13 @@ def _parse_line(body: str) -> Record | None:
     return Record(state, password, template)
 
 
-def parse(comment: str) -> Record:
-    """The record in a panel comment; EMPTY when there is none or it does not parse."""
-    return read(comment)[0]
+def parse(comment: str, now_ms: int | None = None) -> Record:
+    """The record in a panel comment; EMPTY when there is none, it does not parse, or it
+    names a time that cannot be true."""
+    return read(comment, now_ms)[0]
 
 
-def read(comment: str) -> tuple[Record, str | None]:
+def read(comment: str, now_ms: int | None = None) -> tuple[Record, str | None]:
     """The record in a panel comment, and why a line that is there was not honoured (None
     when it was, or when there is none)."""
     if PREFIX not in comment:  # the common v1 case, without splitting lines
@@ -119,7 +131,13 @@ def read(comment: str) -> tuple[Record, str | None]:
     lines = [line for line in comment.splitlines() if line.startswith(PREFIX)]
     if len(lines) != 1:
         return EMPTY, None
-    return _parse_line(lines[0][len(PREFIX):].rstrip()) or EMPTY, None
+    record = _parse_line(lines[0][len(PREFIX):].rstrip())
+    if record is None:
+        return EMPTY, None
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    if record.newest is not None and record.newest > now_ms + FUTURE_ALLOWANCE_MS:
+        return EMPTY, "it names a time more than 300 s in the future"
+    return record, None
 
 
 def format_line(record: Record) -> str:
@@ -142,17 +160,23 @@ def with_record(comment: str, record: Record) -> str:
 
 
 def superseded_by(record: Record, action: str, event_time: int) -> int | None:
-    """The recorded event_time that makes a delivery at `event_time` late, or None when it
-    is to be applied (no record, or an older or equal one). Every action is compared with
-    the account's newest recorded event, whatever it decides."""
-    newest = record.newest
-    return newest if newest is not None and newest > event_time else None
+    """The recorded event_time that supersedes `action` at `event_time`: the newest
+    recorded decision about an aspect it decides, when one of them is newer than it (a
+    `create`: when all three are); None when it is to be applied."""
+    stamps = [stamp for aspect in DECIDES[action] if (stamp := record.stamp(aspect))]
+    newer = [stamp for stamp in stamps if stamp.at > event_time]
+    if not newer or (action == "create" and len(newer) < len(ASPECTS)):
+        return None
+    return max(stamp.at for stamp in stamps)
 
 
 def live(record: Record, action: str, event_time: int) -> tuple[str, ...]:
-    """The aspects `action` at `event_time` decides and is to apply: all of them unless it
-    is superseded."""
-    return () if superseded_by(record, action, event_time) is not None else DECIDES[action]
+    """The aspects `action` at `event_time` decides and is to apply: those not recorded
+    newer (none when it is superseded)."""
+    if superseded_by(record, action, event_time) is not None:
+        return ()
+    return tuple(aspect for aspect in DECIDES[action]
+                 if (stamp := record.stamp(aspect)) is None or stamp.at <= event_time)
 
 
 def stamped(record: Record, stamps: dict[str, str], event_time: int) -> Record:

@@ -47,9 +47,21 @@ def _record(sim) -> ordering.Record:
     return ordering.parse(sim.user("bob")["comment"])
 
 
+# docs/interface.md §4 (v1.2), in this test's words: the aspects each action decides.
+DECIDED = {"suspend": {"state"}, "unsuspend": {"state"}, "upgrade": {"plan"},
+           "password": {"password"}, "create": {"state", "plan", "password"},
+           "terminate": {"state", "plan", "password"}}
+
+
+def _view(user: dict) -> dict:
+    """The account, aspect by aspect."""
+    return {"state": user["active"], "plan": (user["preset"], user["limits"]["limit_quota"]),
+            "password": user["password"]}
+
+
 @pytest.mark.parametrize(("older", "newer"), list(itertools.product(ACTIONS, ACTIONS)))
-def test_an_older_delivery_after_a_newer_one_leaves_the_newer_decision(call, sim, older,
-                                                                       newer):
+def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_decided(
+        call, sim, older, newer):
     if newer != "create":
         assert call("create", _body("create", T0, newer=True)).status_code == 201
     if newer == "unsuspend":
@@ -62,7 +74,7 @@ def test_an_older_delivery_after_a_newer_one_leaves_the_newer_decision(call, sim
     resp = call(older, _body(older, T1, newer=False))
     user = sim.user("bob")
     if newer == "terminate":  # the account is gone, and with it the record
-        if older == "create":  # the one limit, by nature: it is made again
+        if older == "create":  # not covered, by nature: it is made again
             assert resp.status_code == 201 and user is not None
         else:
             assert resp.status_code in (200, 404) and user is None, resp.json
@@ -70,13 +82,35 @@ def test_an_older_delivery_after_a_newer_one_leaves_the_newer_decision(call, sim
             if older == "terminate":
                 assert resp.json["status"] == "absent"
         return
-    # Whatever the two decide: the older one changes nothing (docs/interface.md §4).
+    # Which aspects the account records newer than T1: all three after a newer create
+    # (it decides them all), else the newer delivery's own.
+    recorded_newer = DECIDED["create"] if newer == "create" else DECIDED[newer]
+    if older == "create":
+        superseded = recorded_newer >= DECIDED["create"]
+    elif older == "terminate":  # by a newer decision about any aspect
+        superseded = bool(recorded_newer)
+    else:
+        superseded = bool(DECIDED[older] & recorded_newer)
     assert resp.status_code == 200, resp.json
-    assert resp.json["status"] == "superseded"
-    assert resp.json["recorded_event_time"] == T2
-    assert resp.json["username"] == "bob"
-    assert _changes(sim) == []
-    assert user == after_newer
+    if superseded:
+        assert resp.json["status"] == "superseded"
+        assert resp.json["recorded_event_time"] == T2
+        assert _changes(sim) == []
+        assert user == after_newer
+        return
+    assert resp.json["status"] != "superseded", resp.json
+    if older == "terminate":
+        raise AssertionError("unreachable: a terminate is superseded by any newer decision")
+    before, now = _view(after_newer), _view(user)
+    for aspect in recorded_newer:  # what the newer delivery decided stands
+        assert now[aspect] == before[aspect], aspect
+    own = {"suspend": {"state": False}, "unsuspend": {"state": True},
+           "upgrade": {"plan": ("basic", "111")}, "password": {"password": "Older-Pass-11"},
+           "create": {"state": True, "plan": ("basic", "1000"),
+                      "password": "Late-Create-Pass"}}[older]
+    for aspect, value in own.items():  # and the older one's other aspects are applied
+        if aspect not in recorded_newer:
+            assert now[aspect] == value, aspect
 
 
 def test_the_record_sits_beside_the_marker_and_follows_each_aspect(call, sim):
@@ -108,33 +142,76 @@ def test_equal_times_are_applied_and_a_duplicate_writes_nothing(call, sim):
     assert _record(sim).state == ordering.Stamp(T1, "active")
 
 
-def test_a_late_create_retry_does_not_reapply_its_old_plan_or_password(call, sim):
+def test_a_late_create_retry_reapplies_only_what_nothing_newer_decided(call, sim):
     first = create_body(event_time=T0)
     assert call("create", first).status_code == 201
     assert call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "pro"}}).json[
         "status"] == "updated"
     assert call("password", {**ACCOUNT, "event_time": T2,
                              "password": "Changed-Pass-9"}).status_code == 200
+    with sim.panel.lock:  # the create's own aspect, the state, drifted by hand
+        sim.panel.users["bob"]["active"] = False
     sim.clear_journal()
     resp = call("create", first)
-    assert resp.status_code == 200 and resp.json["status"] == "superseded"
-    assert resp.json["recorded_event_time"] == T2
-    assert _changes(sim) == []
+    assert resp.status_code == 200 and resp.json["status"] == "exists"
     user = sim.user("bob")
     assert user["preset"] == "pro" and user["password"] == "Changed-Pass-9"
+    assert user["active"] is True
+    assert _record(sim) == ordering.Record(ordering.Stamp(T0, "active"), ordering.Stamp(T2),
+                                           ordering.Stamp(T1, "pro"))
+    # once every aspect it decides is recorded newer, it is superseded
+    assert call("suspend", {**ACCOUNT, "event_time": T2 + 1}).json["status"] == "suspended"
+    sim.clear_journal()
+    resp = call("create", first)
+    assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == T2 + 1
+    assert _changes(sim) == []
 
 
-def test_the_retried_suspend_of_the_issue_leaves_the_paying_customer_active(call, sim):
+def test_the_paying_customer_is_resumed_though_a_newer_upgrade_came_first(call, sim):
+    """10:00 the customer pays: the unsuspend meets a panel fault and is retried; 10:01 the
+    plan changes; 10:05 the retried unsuspend arrives, and resumes the account."""
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T_PRE}).json["status"] == "suspended"
-    # 10:02 the customer pays; the upgrade of 10:03 goes through; the suspend of 10:00,
-    # retried at 10:05, comes last
-    assert call("unsuspend", {**ACCOUNT, "event_time": T2}).json["status"] == "active"
-    assert call("upgrade", {**ACCOUNT, "event_time": T2 + 1000,
-                            "plan": {"template": "pro"}}).status_code == 200
+    paid = {**ACCOUNT, "event_time": T1}
+    sim.inject("http500", func="user.edit", when="before")  # the read fails
+    resp = call("unsuspend", paid)
+    assert resp.status_code == 503 and resp.json["error"]["retryable"] is True
+    sim.clear_faults()
+    assert call("upgrade", {**ACCOUNT, "event_time": T2,
+                            "plan": {"template": "pro"}}).json["status"] == "updated"
+    resp = call("unsuspend", paid)
+    assert resp.status_code == 200 and resp.json["status"] == "active"
+    user = sim.user("bob")
+    assert user["active"] is True and user["preset"] == "pro"
+    assert _record(sim).state == ordering.Stamp(T1, "active")
+    assert _record(sim).template == ordering.Stamp(T2, "pro")
+
+
+def test_recorded_event_time_names_the_decision_that_superseded(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("unsuspend", {**ACCOUNT, "event_time": T1}).status_code == 200
+    assert call("password", {**ACCOUNT, "event_time": T2,
+                             "password": "Newest-Pass-1"}).status_code == 200
+    resp = call("suspend", {**ACCOUNT, "event_time": T0 + 1})
+    assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == T1
+
+
+def test_a_far_future_record_does_not_stop_a_suspend(call, sim, capsys):
+    forged = "isphooks:order=state:active@999999999999999"
+    sim.add_user("bob", "Some-Pass-123", preset="basic",
+                 comment=f"isphooks:service=1001\n{forged}")
+    capsys.readouterr()
     resp = call("suspend", {**ACCOUNT, "event_time": T1})
-    assert resp.json["status"] == "superseded"
-    assert sim.user("bob")["active"] is True
+    assert resp.status_code == 200 and resp.json["status"] == "suspended"
+    assert sim.user("bob")["active"] is False
+    assert _record(sim) == ordering.Record(state=ordering.Stamp(T1, "suspended"))
+    warnings = [line for line in capsys.readouterr().out.splitlines()
+                if '"WARNING"' in line and "order record" in line]
+    assert warnings and '"server":"isp1"' in warnings[0] and '"username":"bob"' in warnings[0]
+    assert "999999999999999" not in warnings[0]  # the comment is never logged
+    # and a terminate is not stopped either
+    resp = call("terminate", {**ACCOUNT, "event_time": T2})
+    assert resp.json["status"] == "terminated"
 
 
 def test_without_event_time_v1_behaviour_and_the_record_untouched(call, sim):

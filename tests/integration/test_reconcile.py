@@ -77,16 +77,19 @@ def test_report_only_finds_every_kind_of_difference_with_one_list_read(call, ser
     assert writes(server) == []
 
 
-def test_apply_repairs_the_state_one_write_each_and_nothing_else(call, server):
+def test_apply_repairs_the_state_and_records_it_and_nothing_else(call, server):
     resp = call("reconcile", {"server": "isp1", "services": SERVICES, "apply": True})
     assert resp.status_code == 200 and resp.json["status"] == "repaired"
     assert server.user("bob")["active"] is False and server.user("carol")["active"] is True
-    assert sorted((w["func"], w["params"]["elid"]) for w in writes(server)) == [
-        ("user.resume", "carol"), ("user.suspend", "bob")]
+    # each repair: the account read again, the suspend or resume, the record written
+    assert [(e["func"], e["params"]["elid"], e["write"]) for e in server.journal[1:]] == [
+        ("user.edit", "bob", False), ("user.suspend", "bob", True), ("user.edit", "bob", True),
+        ("user.edit", "carol", False), ("user.resume", "carol", True),
+        ("user.edit", "carol", True)]
     assert all(r["repaired"] for r in _by_issue(resp)["state"])
     # orphans, templates, foreign and unmarked accounts are reported only
     assert server.user("erin")["active"] is True and server.user("gina")["comment"] == "made by hand"
-    assert len([e for e in server.journal if not e["write"]]) == 1
+    assert server.journal[0]["func"] == "user" and not server.journal[0]["write"]
     # a second run finds them in sync
     again = call("reconcile", {"server": "isp1", "services": SERVICES, "apply": True})
     assert again.json["summary"]["state"] == 0 and again.json["status"] == "ok"
@@ -107,12 +110,48 @@ def test_a_newer_recorded_event_stands_against_an_older_reconcile(call, sim):
     assert sim.user("bob")["active"] is False
 
 
+def test_a_repair_is_recorded_and_survives_the_next_ordered_delivery(call, sim):
+    """v1.2: a repair is a state decision like any other. The customer's next password
+    change must not 'repair' the account back to the intent the reconcile corrected."""
+    _marked(sim, "carol", "s3", active=False,
+            extra=f"isphooks:order=state:suspended@{EARLIER - 1000}")
+    resp = call("reconcile", {"server": "isp1", "services": [_service("s3", "carol")],
+                              "apply": True, "event_time": EARLIER})
+    assert resp.json["differences"][0]["repaired"] is True
+    assert "isphooks:order=state:active@" + str(EARLIER) in sim.user("carol")["comment"]
+    resp = call("password", {"service_id": "s3", "server": "isp1", "username": "carol",
+                             "password": "After-Repair-1", "event_time": EARLIER + 1000})
+    assert resp.status_code == 200
+    assert sim.user("carol")["active"] is True
+
+
+def test_a_repair_without_event_time_is_recorded_at_the_signed_timestamp(call, sim):
+    _marked(sim, "bob", "s2")
+    before = int(time.time()) * 1000
+    call("reconcile", {"server": "isp1", "services": [_service("s2", "bob", "suspended")],
+                       "apply": True})
+    comment = sim.user("bob")["comment"]
+    at = int(comment.rpartition("isphooks:order=state:suspended@")[2])
+    assert before - 1000 <= at <= int(time.time() * 1000) and at % 1000 == 0
+
+
+def test_only_a_newer_state_decision_stops_a_repair(call, sim):
+    """A newer decision about another aspect (here the plan) is no reason to leave the
+    state as it is."""
+    _marked(sim, "bob", "s2", extra=f"isphooks:order=state:active@{EARLIER - 1000};"
+                                    f"template:basic@{NOW - 1000}")
+    resp = call("reconcile", {"server": "isp1", "services": [_service("s2", "bob", "suspended")],
+                              "apply": True, "event_time": EARLIER})
+    assert resp.json["differences"][0]["repaired"] is True
+    assert sim.user("bob")["active"] is False
+
+
 def test_suspend_orphans_suspends_and_never_deletes(call, server):
     resp = call("reconcile", {"server": "isp1", "services": SERVICES, "suspend_orphans": True})
     assert resp.status_code == 200 and resp.json["status"] == "repaired"
     assert server.user("erin")["active"] is False
     assert [(w["func"], w["params"]["elid"]) for w in writes(server)] == [
-        ("user.suspend", "erin")]
+        ("user.suspend", "erin"), ("user.edit", "erin")]
     assert _by_issue(resp)["orphaned"][0]["repaired"] is True
     assert server.user("bob")["active"] is True  # apply was not asked
     assert len(server.users) == 8
@@ -135,10 +174,16 @@ def test_dry_run_lists_the_repair_calls_and_makes_none(call, server):
                               "suspend_orphans": True, "adopt_unmarked": True,
                               "dry_run": True})
     assert resp.status_code == 200 and resp.json["status"] == "dry_run"
-    calls = [(c["func"], c["params"].get("elid")) for c in resp.json["calls"]]
-    assert calls[0] == ("user", None)
-    assert sorted(calls[1:]) == [("user.edit", "gina"), ("user.resume", "carol"),
-                                 ("user.suspend", "bob"), ("user.suspend", "erin")]
+    calls = [(c["func"], c["params"].get("elid"), c["params"].get("sok", ""))
+             for c in resp.json["calls"]]
+    assert calls[0] == ("user", None, "")
+    # a state repair reads the account again, then suspends or resumes, then records
+    assert sorted(calls[1:]) == sorted(
+        [("user.edit", "gina", "ok")]
+        + [call for name, func in (("bob", "user.suspend"), ("carol", "user.resume"),
+                                   ("erin", "user.suspend"))
+           for call in ((("user.edit", name, ""), (func, name, ""),
+                         ("user.edit", name, "ok")))])
     assert writes(server) == []
     assert not any(r["repaired"] for r in resp.json["differences"])
 
@@ -189,8 +234,9 @@ def test_resellers_and_their_customers_with_two_list_reads(call, sim, config_pat
     assert resp.json["summary"] == {"in_sync": 1, "missing": 0, "orphaned": 0, "state": 1,
                                     "template": 0, "foreign": 1, "unmarked": 0}
     assert sim.reseller("rick")["active"] is True
-    assert [w["func"] for w in writes(sim)] == ["reseller.resume"]
-    assert sorted(e["func"] for e in sim.journal if not e["write"]) == ["reseller", "user"]
+    assert [w["func"] for w in writes(sim)] == ["reseller.resume", "reseller.edit"]
+    assert sorted(e["func"] for e in sim.journal if not e["write"]) == [
+        "reseller", "reseller.edit", "user"]
     # unlisted, the customer with a marker is still not an orphan of ours
     resp = call("reconcile", {"server": "isp1", "services": services[:2],
                               "suspend_orphans": True})

@@ -26,7 +26,9 @@ from .state import SECRET_PARAMS, Panel, is_write, mask_params
 from .wire import Dialect, Params, Reply
 
 FAULT_KINDS = frozenset({"reset", "hang", "http500", "html", "badjson"})
-FAULT_WHEN = frozenset({"before", "after"})
+# "before": the panel does not act; "after": it acts, then the answer is lost; "applied":
+# like "after", but only on a write the panel carried out (reads and refused writes go by).
+FAULT_WHEN = frozenset({"before", "after", "applied"})
 LOGIN_PAGE = (
     b"<!DOCTYPE html><html><head><title>ISPmanager</title></head><body>"
     b'<form method="post" action="/ispmgr"><input name="username"/>'
@@ -69,10 +71,11 @@ class FaultQueue:
             self._faults.append(Fault(kind, count, func or None, when))
 
     def take(self, func: str) -> Fault | None:
-        """Consume one use of the first fault matching this call, if any."""
+        """Consume one use of the first fault matching this call, if any ("applied" faults
+        wait for `take_applied`)."""
         with self._lock:
             for fault in self._faults:
-                if fault.func is None or fault.func == func:
+                if fault.when != "applied" and (fault.func is None or fault.func == func):
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -80,7 +83,18 @@ class FaultQueue:
             if self._rate and self._rng.random() < self._rate:
                 self.random_injected += 1
                 kind = self._rng.choice(sorted(FAULT_KINDS))
-                return Fault(kind, 1, None, self._rng.choice(sorted(FAULT_WHEN)))
+                return Fault(kind, 1, None, self._rng.choice(("after", "before")))
+        return None
+
+    def take_applied(self, func: str) -> Fault | None:
+        """After a write the panel carried out: consume one use of an "applied" fault."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.when == "applied" and (fault.func is None or fault.func == func):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    return Fault(fault.kind, 1, fault.func, fault.when)
         return None
 
     def clear(self) -> None:
@@ -189,6 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply: Reply | None = None
         if fault is None or fault.when == "after":
             reply = sim.panel.dispatch(params)
+            if fault is None and reply.result == "ok" and is_write(func, params):
+                fault = sim.faults.take_applied(func)
         if fault is not None:
             result = f"fault:{fault.kind}"
         else:

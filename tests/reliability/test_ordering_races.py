@@ -3,7 +3,9 @@ with different `event_time`s: the account must end in the newer one's state ever
 
 The panel has no compare-and-set; each delivery re-reads after its writes and puts back
 what the other undid (shared/decisions.py). 100 trials of suspend(T1) ∥ unsuspend(T2), 100 with
-the roles swapped, 100 of two upgrades to different templates; the figures are printed."""
+the roles swapped, 100 of two upgrades to different templates, and 100 of a suspend and an
+upgrade (different aspects: both must stand, whichever is older); the figures are
+printed."""
 
 from __future__ import annotations
 
@@ -145,6 +147,29 @@ def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
 
         lines.append(_run(sim, sender, "upgrade(T1, basic) || upgrade(T2, pro)", TRIALS,
                           upgrade_setup, upgraded))
+
+        # v1.2: decisions about different aspects at the same moment both stand, whichever
+        # is older (the older one is superseded by nothing)
+        def aspects_setup(trial: int):
+            name = f"rd{trial}"
+            account = _account(sim, name, active=True, template="basic")
+            state_at, plan_at = (t1, t2) if trial % 2 else (t2, t1)
+            suspend = ("suspend", {**account, "event_time": state_at})
+            upgrade = ("upgrade", {**account, "event_time": plan_at,
+                                   "plan": {"template": "pro"}})
+            return (suspend, upgrade, name) if trial % 4 < 2 else (upgrade, suspend, name)
+
+        def both(user: dict) -> str | None:
+            record = ordering.parse(user["comment"])
+            if user["active"] or user["preset"] != "pro":
+                return f"active={user['active']}, preset {user['preset']}, record {record}"
+            if record.state is None or record.state.value != "suspended" or (
+                    record.template is None or record.template.value != "pro"):
+                return f"record {record}"
+            return None
+
+        lines.append(_run(sim, sender, "suspend || upgrade (either older)", TRIALS,
+                          aspects_setup, both))
     finally:
         sender.close()
         with capsys.disabled():
