@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import PanelExists, PanelMissing, PanelObjectError
-from shared.panel import _elems, _map_error, read_whoami, text
+from shared.panel import elems, map_error, read_whoami, text
 
 
 @pytest.mark.parametrize("doc, name, level", [
@@ -39,20 +39,20 @@ def test_text_and_rows_in_every_shape():
     assert text({"$": "x"}) == "x" and text("x") == "x" and text(7) == "7"
     assert text([{"$": "a"}, {"$": "b"}]) == "a" and text(None) == "" and text({}) == ""
     row = {"name": {"$": "bob"}}
-    assert _elems({"elem": [row]}) == [row] and _elems({"elem": row}) == [row]
-    assert _elems({}) == [] and _elems({"elem": None}) == [] and _elems({"elem": "x"}) == []
+    assert elems({"elem": [row]}) == [row] and elems({"elem": row}) == [row]
+    assert elems({}) == [] and elems({"elem": None}) == [] and elems({"elem": "x"}) == []
 
 
 def test_errors_match_on_type_with_or_without_object():
     captured = {"$type": "exists", "$object": "user", "msg": {"$": "exists"}}
-    error = _map_error("user.add.finish", captured)
+    error = map_error("user.add.finish", captured)
     assert isinstance(error, PanelExists) and error.err_object == "user"
     in_param = {"$type": "value", "param": [{"$name": "object", "$type": "msg",
                                              "$": "limit_quota"}]}
-    error = _map_error("user.edit", in_param)
+    error = map_error("user.edit", in_param)
     assert isinstance(error, PanelObjectError) and error.err_object == "limit_quota"
     assert "plan.limits.disk_mib" in str(error)
-    bare = _map_error("user.edit", {"$type": "missed", "msg": "User 'x' not found"})
+    bare = map_error("user.edit", {"$type": "missed", "msg": "User 'x' not found"})
     assert isinstance(bare, PanelMissing) and bare.err_object == ""
-    plain = _map_error("user.edit", {"$type": "value", "$object": "passwd"})
+    plain = map_error("user.edit", {"$type": "value", "$object": "passwd"})
     assert isinstance(plain, PanelObjectError) and "password" in str(plain)

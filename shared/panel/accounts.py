@@ -1,0 +1,159 @@
+"""The account operations the functions call, on one server's panel: read, list, create,
+edit, suspend, resume, delete, the password, the one-time login key, dedicated addresses
+and `whoami`. `kind` "user" uses the `user.*` functions, "reseller" the `reseller.*` ones.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, NamedTuple
+
+from shared.config import Server
+from shared.errors import PanelMissing, PanelRejected
+from shared.panel import transport
+from shared.panel.answers import Whoami, document, elems, raise_for_error, read_whoami, text
+
+SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
+MASK = "***"
+
+
+class Row(NamedTuple):
+    """One row of a `user` / `reseller` list: its columns as plain strings."""
+
+    kind: str
+    columns: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.columns.get(column, "")
+
+
+class IpAddress(NamedTuple):
+    address: str
+    family: str
+    owner: str
+
+
+class Account(NamedTuple):
+    name: str
+    comment: str
+    preset: str
+    active: bool
+    limits: dict[str, str]
+    owner: str = ""  # the login that owns it (admin or a reseller); "" when not shown
+
+
+def masked(params: dict[str, str]) -> dict[str, str]:
+    return {k: (MASK if k in SECRET_PARAMS else v) for k, v in params.items()}
+
+
+class Panel:
+    """One server's API. With `dry_run`, reads go to the panel and writes are only recorded."""
+
+    def __init__(self, server: Server, *, kind: str = "user", dry_run: bool = False,
+                 deadline: float | None = None) -> None:
+        self.server = server
+        self.kind = kind
+        self.dry_run = dry_run
+        self.deadline = deadline  # time.monotonic() by which the whole request must answer
+        self.calls: list[dict[str, Any]] = []
+
+    # -- raw call --
+
+    def call(self, func: str, params: dict[str, str] | None = None, *,
+             write: bool) -> dict[str, Any]:
+        params = params or {}
+        if self.dry_run:
+            self.calls.append({"func": func, "params": masked(params)})
+            if write:
+                return {"ok": {}}
+        else:
+            self.calls.append({"func": func})
+        doc = self._post(func, params, write)
+        raise_for_error(func, doc)
+        return doc
+
+    def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
+        raw = transport.exchange(self.server, func, params, write=write,
+                                 deadline=self.deadline)
+        return document(raw, self.server.name, func)
+
+    # -- accounts: `kind` "user" uses user.*, "reseller" uses reseller.* --
+
+    def get_account(self, name: str, kind: str | None = None) -> Account | None:
+        """The account `name` of this panel's kind (or of `kind`), None when there is none."""
+        try:
+            doc = self.call(f"{kind or self.kind}.edit", {"elid": name}, write=False)
+        except PanelMissing:
+            return None
+        if (text(doc.get("name")) or text(doc.get("elid"))) != name:
+            return None  # an empty form: no such account
+        return Account(
+            name=name,
+            comment=text(doc.get("comment")),
+            preset=text(doc.get("preset")),
+            active=text(doc.get("active")) != "off",
+            limits={k: text(v) for k, v in doc.items() if k.startswith("limit_")},
+            owner=text(doc.get("owner")),
+        )
+
+    def list_accounts(self, kind: str) -> list[Row]:
+        """Every account of a kind, as list rows (one call)."""
+        doc = self.call(kind, {}, write=False)
+        return [Row(kind, {k: text(v) for k, v in elem.items()}) for elem in elems(doc)]
+
+    def template_limits(self, template: str) -> dict[str, str]:
+        try:
+            doc = self.call("preset.edit", {"elid": template}, write=False)
+        except PanelMissing:
+            raise PanelRejected(f"plan.template: the panel has no template {template!r}") from None
+        return {k: text(v) for k, v in doc.items() if k.startswith("limit_")}
+
+    def create_account(self, params: dict[str, str]) -> None:
+        func = "reseller.edit" if self.kind == "reseller" else "user.add.finish"
+        self.call(func, {"sok": "ok", **params}, write=True)
+
+    def edit_account(self, name: str, params: dict[str, str]) -> None:
+        self.call(f"{self.kind}.edit", {"sok": "ok", "elid": name, **params}, write=True)
+
+    def suspend(self, name: str) -> None:
+        self.call(f"{self.kind}.suspend", {"elid": name}, write=True)
+
+    def resume(self, name: str) -> None:
+        self.call(f"{self.kind}.resume", {"elid": name}, write=True)
+
+    def delete(self, name: str) -> None:
+        self.call(f"{self.kind}.delete", {"elid": name}, write=True)
+
+    def set_password(self, name: str, password: str) -> None:
+        self.call("usrparam", {"su": name, "sok": "ok", "passwd": password, "confirm": password},
+                  write=True)
+
+    def new_login_key(self, login: str) -> str:
+        key = secrets.token_urlsafe(24)
+        self.call("session.newkey", {"username": login, "key": key}, write=True)
+        return key
+
+    # -- dedicated IP addresses (business) --
+
+    def list_ips(self) -> list[IpAddress]:
+        doc = self.call("ipaddr", {}, write=False)
+        return [IpAddress(text(e.get("name")), text(e.get("family")), text(e.get("owner")))
+                for e in elems(doc) if text(e.get("iprole")) == "assigned"]
+
+    def assign_ip(self, owner: str, family: str) -> str:
+        doc = self.call("ipaddr.edit", {"sok": "ok", "name": "", "iprole": "assigned",
+                                        "iptype": family, "owner": owner}, write=True)
+        return text(doc.get("id")) or "(dry run)"
+
+    def release_ip(self, address: str) -> None:
+        try:
+            self.call("ipaddr.delete", {"elid": address}, write=True)
+        except PanelMissing:
+            pass  # released already (by the panel or a concurrent delivery)
+
+    # -- server checks --
+
+    def whoami(self) -> Whoami:
+        return read_whoami(self.call("whoami", {}, write=False))
+
+

@@ -1,0 +1,276 @@
+"""The panel's wire: sessions, TLS, the deadline watchdog and the byte cap.
+
+Every call is a form-encoded POST with `out=json` and the credentials as `authinfo` in the
+body, never in a URL. This module knows nothing of what an answer means: it returns the
+raw bytes of an HTTP 200 answer (at most `max_response_bytes`), and turns every other
+outcome (a refused connection, a TLS failure, a timeout, another HTTP status) into
+`PanelUnavailable`, answered 503 so that the caller retries. A read that fails on its
+connection (a kept-alive connection the panel closed) is sent once more on a fresh one; a
+write never is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import os
+import socket
+import tempfile
+import threading
+import time
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from shared import log
+from shared.config import Server
+from shared.errors import PanelError, PanelUnavailable
+
+CONNECT_TIMEOUT_S = 10.0
+CHUNK_BYTES = 64 * 1024
+MIN_CALL_S = 0.5  # less time left than this: answer 503 rather than start a call
+
+
+class _Deadline:
+    """The whole call's time limit. A socket timeout bounds each read, not the call: a
+    panel dripping a byte a second would hold a request for hours. At the deadline the
+    socket of the call is shut down, whatever is blocked on it (headers or body)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.fired = False
+        self.done = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        _WATCHDOG.watch(self)
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired:
+                _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if not self.done:
+                self.fired = True
+                _shutdown(self._sock)
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.done = True
+
+
+class _Watchdog:
+    """One thread fires every call's deadline: a timer thread per call would cost a thread
+    start (~0.25 ms) on every panel call. Finished calls leave the queue when they reach
+    its head. Started on first use, and again in a forked worker."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()
+        self._pid = 0
+
+    def watch(self, deadline: _Deadline) -> None:
+        with self._cond:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="isphooks-panel-deadlines",
+                                 daemon=True).start()
+            heapq.heappush(self._queue, (deadline.at, next(self._order), deadline))
+            if self._queue[0][2] is deadline:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._queue and (self._queue[0][2].done or self._queue[0][0] <= now):
+                    heapq.heappop(self._queue)[2].fire()
+                self._cond.wait(self._queue[0][0] - now if self._queue else None)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _shutdown(sock: socket.socket | None) -> None:
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_current = threading.local()  # the _Deadline of the call this thread is making
+
+
+def _watch(sock: socket.socket | None) -> None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.attach(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        _watch(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _Adapter(HTTPAdapter):
+    """Connections whose socket the call's `_Deadline` can reach."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
+                                                   "https": _WatchedHTTPSPool}
+
+
+class _PinnedAdapter(_Adapter):
+    """Checks the SHA-256 of the peer certificate during the handshake (urllib3's
+    `assert_fingerprint`), before any byte of the request is sent."""
+
+    def __init__(self, pin_sha256: str) -> None:
+        self._pin = pin_sha256
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self._pin
+        super().init_poolmanager(*args, **kwargs)
+
+
+_sessions: dict[tuple[Any, ...], tuple[requests.Session, str | bool]] = {}
+_ca_files: dict[str, str] = {}
+_sessions_lock = threading.Lock()
+
+
+def _ca_file(ca_pem: str) -> str:
+    digest = hashlib.sha256(ca_pem.encode()).hexdigest()
+    path = _ca_files.get(digest)
+    if path is None or not os.path.exists(path):
+        fd, path = tempfile.mkstemp(prefix="isphooks-ca-", suffix=".pem")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(ca_pem)
+        _ca_files[digest] = path
+    return path
+
+
+def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
+    """One keep-alive session per panel per instance, rebuilt when its TLS settings change."""
+    key = (server.name, server.url, server.tls)
+    with _sessions_lock:
+        found = _sessions.get(key)
+        if found is None:
+            session = requests.Session()
+            session.trust_env = False  # a proxy from the environment must not see authinfo
+            session.mount("http://", _Adapter())
+            session.mount("https://", _Adapter())
+            verify: str | bool = True
+            if server.tls.pin_sha256:
+                session.mount(server.url, _PinnedAdapter(server.tls.pin_sha256))
+                verify = False  # the pin is the identity; urllib3 still checks it
+            elif server.tls.ca_pem:
+                verify = _ca_file(server.tls.ca_pem)
+            elif not server.tls.verify:
+                verify = False
+            found = _sessions[key] = (session, verify)
+        return found
+
+
+
+def exchange(server: Server, func: str, params: dict[str, str], *, write: bool,
+             deadline: float | None) -> bytes:
+    """POST `func` with `params` to the panel and return the answer's bytes. `deadline` is
+    the `time.monotonic()` by which the whole request must be answered."""
+    session, verify = _session_for(server)
+    if server.insecure:
+        log.log("WARNING", _INSECURE[server.insecure], server=server.name, panel_func=func,
+                tls_warning=server.insecure)
+    form = {"func": func, "out": "json", "lang": "en",
+            "authinfo": f"{server.username}:{server.password}", **params}
+    budget = server.timeout_s
+    if deadline is not None:
+        budget = min(budget, deadline - time.monotonic())
+        if budget < MIN_CALL_S:
+            raise PanelUnavailable(_lost(server.name, func, False, "ran out of time before"))
+    call_deadline = _current.deadline = _Deadline(budget)
+    try:
+        try:
+            return _send(server, session, verify, form, func)
+        except requests.exceptions.ConnectionError:
+            # A kept-alive connection the panel closed meanwhile fails at once (as a
+            # reset or a TLS EOF); a read is safe to send again on a fresh one, a write
+            # is not (it may have been received). A real certificate problem fails
+            # the second time alike.
+            if write or call_deadline.fired:
+                raise
+            return _send(server, session, verify, form, func)
+    except requests.exceptions.SSLError:
+        raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None
+    except requests.exceptions.Timeout:
+        raise PanelUnavailable(_lost(server.name, func, write, "timed out")) from None
+    except requests.exceptions.RequestException:
+        what = "timed out" if call_deadline.fired else "connection failed"
+        raise PanelUnavailable(_lost(server.name, func, write, what)) from None
+    finally:
+        call_deadline.cancel()
+        _current.deadline = None
+
+
+def _send(server: Server, session: requests.Session, verify: str | bool,
+          form: dict[str, str], func: str) -> bytes:
+    """POST the form and read the answer, at most `max_response_bytes` of it."""
+    limit = server.max_response_bytes
+    timeout = server.timeout_s
+    with session.post(server.url, data=form, verify=verify, stream=True,
+                      timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
+                      allow_redirects=False) as resp:
+        if resp.status_code != 200:
+            raise PanelUnavailable(
+                f"panel {server.name} answered HTTP {resp.status_code} to {func}")
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PanelError(_too_large(server.name, func, limit))
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_content(CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise PanelError(_too_large(server.name, func, limit))
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_INSECURE = {
+    "plain_http": "this panel is reached over plain HTTP (allow_insecure_http): its "
+                  "credentials cross the network unencrypted",
+    "verify_disabled": "TLS verification is DISABLED for this panel (tls.verify=false)",
+}
+
+
+def _too_large(server: str, func: str, limit: int) -> str:
+    return (f"panel {server} answered {func} with more than {limit // 2**20} MiB "
+            "(max_response_mib)")
+
+
+def _lost(server: str, func: str, write: bool, what: str) -> str:
+    if write:
+        return f"panel {server} {what} during {func}; it may have acted: retry to converge"
+    return f"panel {server} {what} during {func}"
