@@ -1,9 +1,12 @@
 """check: for each server, are the credentials accepted with admin rights, does the panel
 have what the configured edition promises, which answer shape it speaks, and how fast it
 answers. Read calls per server: `whoami` (credentials, access level, latency), `preset`
-(templates readable), `user` (does the list show `comment`?), and on host `reseller` / on
-business `ipaddr` (the edition's own functions). One failing server never hides the
-others: each is reported with `ok` and `error`.
+(templates readable), `user` (does the list show `comment`?), on host `reseller` / on
+business `ipaddr` (the edition's own functions), and the first account's form (does the
+panel show an account's state and owner in the form, the list, or nowhere: `state_from`,
+`owner_from`). A host or business panel that shows no owner anywhere fails: isphooks
+refuses every account there, since it cannot tell its own from a reseller's. One failing
+server never hides the others: each is reported with `ok` and `error`.
 
 Access levels (docs/interface.md §5): user 16, reseller 24, panel administrator 29, server
 administrator ("super") 30; admin rights are 29 and above. A level the panel does not tell
@@ -50,11 +53,22 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
         except PanelMissing:
             raise PanelError(f"the config says {server.edition}, but the panel has no "
                              f"{probe} function") from None
+    # null until the server holds an account: an empty list shows no columns
+    state_from, owner_from = panel.shown_where(rows[0]) if rows else (None, None)
+    if rows and owner_from is None and server.has_resellers:
+        raise PanelError(
+            f"the panel shows no account's owner, neither in the user form nor in the user "
+            f"list: on {server.edition}, which has resellers, isphooks cannot tell its "
+            "accounts from a reseller's, so it refuses every account action on this server")
+    if rows and state_from is None:
+        warning = ((warning + "; ") if warning else "") + (
+            "the panel shows no account's state, neither in the user form nor in the list: "
+            "suspend and unsuspend always make their call, and usage and reconcile report "
+            "the state as unknown")
     return {"server": server.name, "ok": True, "edition": server.edition,
             "latency_ms": latency_ms, "error": None, "level": me.level,
-            # null until the server holds an account: an empty list shows no columns
             "list_has_comment": ("comment" in rows[0].columns) if rows else None,
-            "warning": warning}
+            "state_from": state_from, "owner_from": owner_from, "warning": warning}
 
 
 def run(req: ActionRequest) -> Result:
@@ -73,7 +87,8 @@ def fan_out_checks(req: ActionRequest, servers: list[Server]) -> list[dict[str, 
         if isinstance(outcome, IsphooksError):
             report.append({"server": server.name, "ok": False, "edition": server.edition,
                            "latency_ms": None, "error": outcome.message, "level": None,
-                           "list_has_comment": None, "warning": None})
+                           "list_has_comment": None, "state_from": None, "owner_from": None,
+                           "warning": None})
         else:
             report.append(outcome)
     return report

@@ -92,8 +92,7 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
             account = panel.get_account(name)
         if account is None:
             continue
-        if ownership.service_of(account.comment, account.owner,
-                                panel.server.username) != service_id:
+        if ownership.service_of(account.comment, account.owner, panel.server) != service_id:
             return None
         done = apply(req, panel, account, decision)
         if done.superseded is not None:

@@ -33,8 +33,10 @@ class Repair(NamedTuple):
     difference: dict[str, Any]
 
 
-def _state(row: Row) -> str:
-    return ordering.SUSPENDED if row.get("active") == "off" else ordering.ACTIVE
+def _state(row: Row) -> str | None:
+    """The account's state; None where the panel shows it neither in the list nor in the
+    account's form (then it is not compared: never guessed)."""
+    return {"off": ordering.SUSPENDED, "on": ordering.ACTIVE}.get(row.get("active"))
 
 
 def _template(row: Row, record: ordering.Record) -> str:
@@ -95,7 +97,6 @@ def run(req: ActionRequest) -> Result:
     # A repair is a state decision, recorded at this time (docs/interface.md §8).
     as_of = body.get("event_time") or req.sent_at_ms
     rows = all_accounts(panel)
-    login = server.username
     by_name: dict[tuple[str, str], Row] = {(row.kind, row.get("name")): row for row in rows}
     listed = {(s["kind"], s["username"]): s for s in body["services"]}
 
@@ -108,7 +109,7 @@ def run(req: ActionRequest) -> Result:
             differences.append(_difference("missing", service, None))
             continue
         record = ordering.parse(row.get("comment"))
-        if not ownership.owned_by(row.get("owner"), login):
+        if not ownership.owned_by(row.get("owner"), server):
             differences.append(_difference("foreign", service, row, record))
             continue
         marker = ownership.owner_of(row.get("comment"))
@@ -122,7 +123,7 @@ def run(req: ActionRequest) -> Result:
             differences.append(_difference("foreign", service, row, record))
             continue
         found = False
-        if _state(row) != service["state"]:
+        if _state(row) not in (None, service["state"]):
             found = True
             difference = _difference("state", service, row, record)
             differences.append(difference)
@@ -140,13 +141,13 @@ def run(req: ActionRequest) -> Result:
     for row in rows:
         if (row.kind, row.get("name")) in listed:
             continue
-        marker = ownership.service_of(row.get("comment"), row.get("owner"), login)
+        marker = ownership.service_of(row.get("comment"), row.get("owner"), server)
         if marker is None:
             continue  # made by hand or another login's, and not listed: not ours to judge
         record = ordering.parse(row.get("comment"))
         difference = _difference("orphaned", None, row, record)
         differences.append(difference)
-        if body["suspend_orphans"] and _state(row) == ordering.ACTIVE:
+        if body["suspend_orphans"] and _state(row) != ordering.SUSPENDED:
             repair = _state_repair(row, marker, record, ordering.SUSPENDED, as_of,
                                    difference)
             if repair is not None:
@@ -188,7 +189,7 @@ def _set_state(panel: Panel, repair: Repair, wanted: str, as_of: int) -> None:
     row, difference = repair.row, repair.difference
     account = panel.get_account(row.get("name"), kind=row.kind)
     if account is None or ownership.service_of(account.comment, account.owner,
-                                               panel.server.username) != repair.service_id:
+                                               panel.server) != repair.service_id:
         difference["changed_meanwhile"] = True  # gone, or no longer this service's
         return
     record = decisions.record_of(panel, account)

@@ -72,7 +72,7 @@ def _mint(req: ActionRequest) -> Result:
     else:
         server, panel = req.account_panel()
         account = req.marked_account(panel)
-        if not account.active:
+        if account.active is False:  # unknown is no reason: the panel refuses a suspended login
             raise Conflict(f"account {account.name} is suspended; unsuspend it first")
         login = account.name
     key = panel.new_login_key(login)

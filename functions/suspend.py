@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared import ordering, ownership
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply
+from shared.decisions import Change, Decision, apply, state_is
 from shared.panel import Account
 
 
@@ -20,8 +20,7 @@ def run(req: ActionRequest) -> Result:
     def comment(now: Account) -> str:
         return ownership.with_reason(now.comment, reason) if reason else now.comment
 
-    state = Change("state", ordering.SUSPENDED, held=lambda now: not now.active,
-                   call=panel.suspend)
+    state = Change("state", ordering.SUSPENDED, held=state_is(False), call=panel.suspend)
     done = apply(req, panel, account, Decision((state,), comment))
     return done.answer(req, server, "suspended" if "state" in done.wrote
                        else "already_suspended")

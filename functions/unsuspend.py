@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared import ordering, ownership
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply
+from shared.decisions import Change, Decision, apply, state_is
 from shared.panel import Account
 
 
@@ -14,8 +14,8 @@ def run(req: ActionRequest) -> Result:
     account = req.owned_account(panel)
 
     def comment(now: Account) -> str:
-        return now.comment if now.active else ownership.with_reason(now.comment, None)
+        return now.comment if now.active is True else ownership.with_reason(now.comment, None)
 
-    state = Change("state", ordering.ACTIVE, held=lambda now: now.active, call=panel.resume)
+    state = Change("state", ordering.ACTIVE, held=state_is(True), call=panel.resume)
     done = apply(req, panel, account, Decision((state,), comment))
     return done.answer(req, server, "active" if "state" in done.wrote else "already_active")

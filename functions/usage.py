@@ -39,13 +39,13 @@ def _account(row: Row, server: Server) -> dict[str, Any]:
     return {
         "username": row.get("name"),
         "kind": row.kind,
-        "service_id": ownership.service_of(row.get("comment"), row.get("owner"),
-                                         server.username),
+        "service_id": ownership.service_of(row.get("comment"), row.get("owner"), server),
         "disk_used_mib": number("quota_used") or 0,
         "disk_limit_mib": number("quota_total"),
         "traffic_used_mib": number("traffic_used"),
         "traffic_limit_mib": number("traffic_total"),
-        "suspended": row.get("active") == "off",
+        # None where the panel shows the state nowhere: never guessed
+        "suspended": {"off": True, "on": False}.get(row.get("active")),
     }
 
 

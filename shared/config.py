@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ ENV_TTL = "ISPHOOKS_SECRETS_TTL"
 DEFAULT_TTL_S = 300.0
 FAILED_READ_BACKOFF_S = 5.0
 EDITIONS = ("lite", "pro", "host", "business")
+RESELLER_EDITIONS = frozenset({"host", "business"})
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 # Every action; each is a function (functions/main.py) and a module functions/<action>.py.
 ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
@@ -68,9 +70,17 @@ class Server(NamedTuple):
     timeout_s: float = 60.0
     allow_insecure_http: bool = False
     max_response_bytes: int = MAX_RESPONSE_MIB * 2**20
+    # Why this entry of the document cannot be used (it names the bad key, never a
+    # value); None for a valid one. Only this server fails: docs/interface.md §6.
+    unusable: str | None = None
 
     def __repr__(self) -> str:
         return f"Server(name={self.name!r}, url={self.url!r}, edition={self.edition!r})"
+
+    @property
+    def has_resellers(self) -> bool:
+        """Editions with resellers (host, business): an account there may be a reseller's."""
+        return self.edition in RESELLER_EDITIONS
 
     @property
     def insecure(self) -> str | None:
@@ -247,12 +257,10 @@ class _DocumentSchema(Schema):
     webhook_secrets = fields.List(fields.String(), load_default=list)
     scheduler = fields.Nested(_SchedulerSchema, load_default=None)
     usage_callback = fields.Nested(_UsageCallbackSchema, load_default=None)
-    servers = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$")),
-        values=fields.Nested(_ServerSchema),
-        required=True,
-        validate=validate.Length(min=1),
-    )
+    # Each entry is checked on its own (`_server`): a bad one makes only that server
+    # unusable, never the others.
+    servers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
+                          validate=validate.Length(min=1))
 
     @validates("webhook_secrets")
     def _secrets(self, value: list[str], **_: Any) -> None:
@@ -293,27 +301,7 @@ def parse_document(raw: str | bytes) -> Config:
     for secret in doc["webhook_secrets"]:
         log.register_secret(secret)
         log.register_secret(secret[len(webhooks.SECRET_PREFIX):])
-    servers = {}
-    for name, s in doc["servers"].items():
-        log.register_secret(s["password"])
-        tls = s["tls"]
-        servers[name] = Server(
-            name=name,
-            url=s["url"].rstrip("/"),
-            username=s["username"],
-            password=s["password"],
-            edition=s["edition"],
-            group=s["group"],
-            max_accounts=s["max_accounts"],
-            tls=Tls(
-                ca_pem=tls.get("ca_pem"),
-                pin_sha256=normalize_pin(tls["pin_sha256"]) if tls.get("pin_sha256") else None,
-                verify=tls.get("verify", True),
-            ),
-            timeout_s=s["timeout_s"],
-            allow_insecure_http=s["allow_insecure_http"],
-            max_response_bytes=s["max_response_mib"] * 2**20,
-        )
+    servers = {name: _server(name, entry) for name, entry in doc["servers"].items()}
     sched = doc["scheduler"]
     callback = doc["usage_callback"]
     if callback:
@@ -330,6 +318,58 @@ def parse_document(raw: str | bytes) -> Config:
         usage_callback=UsageCallback(callback["url"], callback["secret"]) if callback else None,
         first_webhook_secret=doc["webhook_secrets"][0] if doc["webhook_secrets"] else "",
     )
+
+
+_SERVER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _server(name: str, entry: Any) -> Server:
+    """One `servers.<name>` entry; an invalid one is a Server that says why it is unusable
+    (naming the keys, never a value), so that the other servers keep working."""
+    if isinstance(entry, dict) and isinstance(entry.get("password"), str):
+        log.register_secret(entry["password"])  # whatever else is wrong with the entry
+    problems: dict[str, list[str]] = {}
+    if not _SERVER_NAME.fullmatch(name):
+        problems[f"servers.{name[:64]} (name)"] = ["1-64 of A-Z a-z 0-9 _ . -"]
+    s: dict[str, Any] = {}
+    if not isinstance(entry, dict):
+        problems[f"servers.{name[:64]}"] = ["must be an object"]
+    else:
+        try:
+            s = _ServerSchema().load(entry)
+        except ValidationError as exc:
+            problems.update(flatten_errors(exc.messages, f"servers.{name[:64]}"))
+    if problems:
+        return _unusable(name, entry, "invalid config: " + ", ".join(
+            f"{path}: {'; '.join(reasons)}" for path, reasons in problems.items()))
+    tls = s["tls"]
+    return Server(
+        name=name,
+        url=s["url"].rstrip("/"),
+        username=s["username"],
+        password=s["password"],
+        edition=s["edition"],
+        group=s["group"],
+        max_accounts=s["max_accounts"],
+        tls=Tls(
+            ca_pem=tls.get("ca_pem"),
+            pin_sha256=normalize_pin(tls["pin_sha256"]) if tls.get("pin_sha256") else None,
+            verify=tls.get("verify", True),
+        ),
+        timeout_s=s["timeout_s"],
+        allow_insecure_http=s["allow_insecure_http"],
+        max_response_bytes=s["max_response_mib"] * 2**20,
+    )
+
+
+def _unusable(name: str, entry: Any, why: str) -> Server:
+    """A placeholder that keeps the entry's group and edition where they are readable (so
+    that placement and check can report it), and nothing that could reach a panel."""
+    raw = entry if isinstance(entry, dict) else {}
+    group = raw["group"] if isinstance(raw.get("group"), str) else "default"
+    edition = raw["edition"] if raw.get("edition") in EDITIONS else "lite"
+    return Server(name=name, url="", username="", password="", edition=edition, group=group,
+                  unusable=f"server {name[:64]} is unusable: {why}")
 
 
 def _audiences(value: Any) -> dict[str, tuple[str, ...]]:
@@ -407,6 +447,9 @@ class ConfigCache:
             raise
         self._config, self._source, self._failure = config, location, None
         self._expires = time.monotonic() + _ttl()
+        for server in config.servers.values():
+            if server.unusable:
+                log.log("WARNING", server.unusable, server=server.name)
         return config
 
 

@@ -6,11 +6,16 @@ import time
 from typing import Any
 
 from shared import ownership
-from shared.config import Config, Server
-from shared.errors import AccountNotFound, UnknownServer, UnownedAccount, Unsupported
+from shared.config import RESELLER_EDITIONS, Config, Server
+from shared.errors import (
+    AccountNotFound,
+    ConfigInvalid,
+    UnknownServer,
+    UnownedAccount,
+    Unsupported,
+)
 from shared.panel import Account, Panel
 
-RESELLER_EDITIONS = frozenset({"host", "business"})
 IP_EDITIONS = frozenset({"business"})
 
 
@@ -54,6 +59,8 @@ class ActionRequest:
         server = self.config.servers.get(name)
         if server is None:
             raise UnknownServer(f"no server named {name!r} in the config")
+        if server.unusable:
+            raise ConfigInvalid(server.unusable)
         return server
 
     @property
@@ -61,6 +68,8 @@ class ActionRequest:
         return str(self.body.get("kind", "user"))
 
     def panel(self, server: Server) -> Panel:
+        if server.unusable:  # reached through usage, check or placement
+            raise ConfigInvalid(server.unusable)
         panel = Panel(server, kind=self.kind, dry_run=self.dry_run, deadline=self.deadline)
         self.panels.append(panel)
         return panel
@@ -77,7 +86,7 @@ class ActionRequest:
         account = panel.get_account(name)
         if account is None:
             raise AccountNotFound(f"no account {name} on {panel.server.name}")
-        ownership.check_owner(account, self.body["service_id"], panel.server.username)
+        ownership.check_owner(account, self.body["service_id"], panel.server)
         return account
 
     def marked_account(self, panel: Panel) -> Account:

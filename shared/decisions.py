@@ -44,9 +44,10 @@ class Change(NamedTuple):
 
     aspect: str  # "state" | "template" | "password" (ordering.ASPECTS)
     value: str = ""  # what the record stamps: the state, the template name; "" for a password
-    # Does the account already hold it? None: it cannot be read back (a password), so it is
-    # always written and never verified.
-    held: Callable[[Account], bool] | None = None
+    # Does the account already hold it? None for a value that cannot be read back (a
+    # password), and a None answer for one the panel does not show (a state shown neither
+    # in the form nor in the list): then it is always written and never verified.
+    held: Callable[[Account], bool | None] | None = None
     edit: Mapping[str, str] | None = None  # panel parameters carried by the account's edit
     call: Callable[[str], None] | None = None  # a write of its own, given the account name
 
@@ -129,13 +130,19 @@ def recorded(req: ActionRequest, decision: Decision, comment: str) -> str:
 def repair_state(panel: Panel, account: Account, record: ordering.Record) -> bool:
     """Suspend or resume the account to the record's newest state intent; True if it wrote."""
     wants_active = record.wants_active
-    if wants_active is None or wants_active == account.active:
-        return False
+    if wants_active is None or account.active is None or wants_active == account.active:
+        return False  # nothing recorded, nothing to see, or as recorded
     if wants_active:
         panel.resume(account.name)
     else:
         panel.suspend(account.name)
     return True
+
+
+def state_is(active: bool) -> Callable[[Account], bool | None]:
+    """`held` of a state change: None where the panel shows the account's state nowhere
+    (then the suspend or resume is made: both are harmless on an account already so)."""
+    return lambda account: None if account.active is None else account.active is active
 
 
 def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision) -> None:
@@ -145,7 +152,7 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision) -> N
         return
     paused = False
     for _ in range(ROUNDS):
-        account = panel.get_account(name)
+        account = panel.get_account(name, fresh=True)  # the state as it is now
         if account is None:
             return  # terminated meanwhile: nothing left to order
         record = record_of(panel, account)
@@ -173,7 +180,7 @@ def _undone(live: tuple[Change, ...], record: ordering.Record, account: Account,
     if ordering.lost(record, [change.aspect for change in live], event_time):
         return True
     return any(change.held is not None and (change.edit or change.call)
-               and not change.held(account) for change in live)
+               and change.held(account) is False for change in live)
 
 
 def _stamps(changes: tuple[Change, ...]) -> dict[str, str]:
@@ -183,7 +190,7 @@ def _stamps(changes: tuple[Change, ...]) -> dict[str, str]:
 def _write(req: ActionRequest, panel: Panel, account: Account, decision: Decision,
            changes: tuple[Change, ...], event_time: int | None) -> frozenset[str]:
     """Write the changes the account does not hold, with the comment; what was written."""
-    pending = [c for c in changes if c.held is None or not c.held(account)]
+    pending = [c for c in changes if c.held is None or c.held(account) is not True]
     if event_time is None and not pending:
         return frozenset()
     comment = decision.comment(account) if decision.comment is not None else account.comment

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from shared.config import Server
 from shared.errors import Conflict, UnownedAccount
 from shared.panel import Account
 
@@ -36,24 +37,33 @@ def with_reason(comment: str, reason: str | None) -> str:
     return "\n".join(lines)
 
 
-def owned_by(panel_owner: str, login: str) -> bool:
+def owned_by(panel_owner: str | None, server: Server) -> bool:
     """Is an account with this panel `owner` under the configured login? A reseller's
-    customer never is, whatever its comment says. Editions without resellers (lite, pro)
-    show no owner: every account there is the admin's."""
-    return panel_owner in ("", login)
+    customer never is, whatever its comment says. Where the panel shows no owner (neither
+    in the account's form nor in its list row): on lite and pro, which have no resellers,
+    every account is the configured login's; on host and business it cannot be told from a
+    reseller's, so it is not ours (docs/interface.md §4)."""
+    if not panel_owner:
+        return not server.has_resellers
+    return panel_owner == server.username
 
 
-def service_of(comment: str, panel_owner: str, login: str) -> str | None:
+def service_of(comment: str, panel_owner: str | None, server: Server) -> str | None:
     """The service an account belongs to: our marker AND the configured login's account."""
-    return owner_of(comment) if owned_by(panel_owner, login) else None
+    return owner_of(comment) if owned_by(panel_owner, server) else None
 
 
-def check_owner(account: Account, service_id: str, login: str, *, terminating: bool = False,
-                force: bool = False) -> None:
+def check_owner(account: Account, service_id: str, server: Server, *,
+                terminating: bool = False, force: bool = False) -> None:
     """Raise unless this service may act on the account: 409 when another login (a
-    reseller) owns it or another service's marker is on it; unmarked and terminating
-    without `force`: 409 `unowned_account`."""
-    if not owned_by(account.owner, login):
+    reseller) owns it or another service's marker is on it; no owner shown on an edition
+    with resellers, or unmarked and terminating without `force`: 409 `unowned_account`."""
+    if not account.owner and server.has_resellers:
+        raise UnownedAccount(
+            f"the panel shows no owner for account {account.name}, neither in its form nor "
+            f"in the {server.edition} account list: on an edition with resellers isphooks "
+            "cannot tell it from a reseller's account, so it does not act on it")
+    if not owned_by(account.owner, server):
         raise Conflict(f"account {account.name} belongs to {account.owner}, not to the "
                        "configured login")
     owner = owner_of(account.comment)

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
 from shared import log, ownership
-from shared.config import Server
-from shared.context import RESELLER_EDITIONS, ActionRequest
+from shared.config import RESELLER_EDITIONS, Server
+from shared.context import ActionRequest
 from shared.errors import IsphooksError, NoCapacity, PanelUnavailable, UnknownServer
 from shared.panel import Account, Panel, Row
 
@@ -40,26 +40,37 @@ def fan_out(servers: list[Server], work: Callable[[Server], T]) -> dict[str, T |
 def servers_of(req: ActionRequest) -> list[Server]:
     """The request's `server`, or every configured server (usage, check)."""
     if req.body.get("server"):
-        return [req.server()]
+        server = req.config.servers.get(req.body["server"])
+        if server is None:
+            raise UnknownServer(f"no server named {req.body['server']!r} in the config")
+        return [server]  # an unusable one is reported in its place, with why
     return sorted(req.config.servers.values(), key=lambda s: s.name)
 
 
 def all_accounts(panel: Panel) -> list[Row]:
     """Every user (and, on an edition with resellers, every reseller) of the server, each
-    row with its `comment` (and `owner` where the panel shows one): one list call per kind.
-    A panel whose list rows leave `comment` out gets each such account read one by one
-    (`<kind>.edit` without `sok`, a few at a time), so every caller still gets exact
-    answers; `check` reports that dialect so an operator knows the cost."""
+    row with its `comment`, its state and (where resellers exist) its owner: one list call
+    per kind. A row that leaves one of those out gets its account's form read (a few at a
+    time) for what the form shows, so every caller still gets exact answers; `check`
+    reports where the panel shows them, so an operator knows the cost."""
     rows = panel.list_accounts("user")
     if panel.server.edition in RESELLER_EDITIONS:
         rows += panel.list_accounts("reseller")
-    return with_comments(panel, rows)
+    return complete(panel, rows)
 
 
-def with_comments(panel: Panel, rows: list[Row]) -> list[Row]:
-    """`rows` with `comment` (and a missing `owner`) read from each account's form where
-    the list left it out. An account gone since the list was read is dropped."""
-    bare = [i for i, row in enumerate(rows) if "comment" not in row.columns and row.get("name")]
+def _incomplete(row: Row, with_owner: bool) -> bool:
+    return ("comment" not in row.columns or "active" not in row.columns
+            or (with_owner and not row.get("owner")))
+
+
+def complete(panel: Panel, rows: list[Row]) -> list[Row]:
+    """`rows` with `comment`, `active` and (on an edition with resellers) `owner` read from
+    each account's form where the list left them out. An account gone since the list was
+    read is dropped. Where neither shows the state or the owner, the row still lacks it."""
+    with_owner = panel.server.has_resellers
+    bare = [i for i, row in enumerate(rows)
+            if row.get("name") and _incomplete(row, with_owner)]
     if not bare:
         return rows
 
@@ -68,10 +79,10 @@ def with_comments(panel: Panel, rows: list[Row]) -> list[Row]:
 
     with ThreadPoolExecutor(max_workers=min(len(bare), DETAIL_READERS)) as pool:
         accounts = dict(zip(bare, pool.map(read, bare), strict=True))
-    complete: list[Row] = []
+    completed: list[Row] = []
     for i, row in enumerate(rows):
         if i not in accounts:
-            complete.append(row)
+            completed.append(row)
             continue
         account = accounts[i]
         if account is None:
@@ -79,8 +90,10 @@ def with_comments(panel: Panel, rows: list[Row]) -> list[Row]:
         extra = {"comment": account.comment}
         if account.owner and not row.get("owner"):
             extra["owner"] = account.owner
-        complete.append(Row(row.kind, {**row.columns, **extra}))
-    return complete
+        if "active" not in row.columns and account.active is not None:
+            extra["active"] = "on" if account.active else "off"
+        completed.append(Row(row.kind, {**row.columns, **extra}))
+    return completed
 
 
 class Placement(NamedTuple):
@@ -106,7 +119,7 @@ def place(req: ActionRequest, group: str) -> Placement:
         answered += 1
         for row in rows:
             if row.kind == req.kind and ownership.service_of(
-                    row.get("comment"), row.get("owner"), server.username) == service_id:
+                    row.get("comment"), row.get("owner"), server) == service_id:
                 return Placement(server, row.get("name"))
         limit = server.max_accounts if server.max_accounts is not None else UNLIMITED
         room = limit - len(rows)

@@ -11,7 +11,15 @@ from typing import Any, NamedTuple
 from shared.config import Server
 from shared.errors import PanelMissing, PanelRejected
 from shared.panel import transport
-from shared.panel.answers import Whoami, document, elems, raise_for_error, read_whoami, text
+from shared.panel.answers import (
+    Whoami,
+    document,
+    elems,
+    flag,
+    raise_for_error,
+    read_whoami,
+    text,
+)
 
 SECRET_PARAMS = frozenset({"passwd", "confirm", "password", "key", "authinfo"})
 MASK = "***"
@@ -37,9 +45,17 @@ class Account(NamedTuple):
     name: str
     comment: str
     preset: str
-    active: bool
+    active: bool | None  # None: the panel shows the state neither in the form nor the list
     limits: dict[str, str]
-    owner: str = ""  # the login that owns it (admin or a reseller); "" when not shown
+    owner: str | None = None  # the login that owns it (admin or a reseller); None: not shown
+
+
+def _columns(elem: dict[str, Any]) -> dict[str, str]:
+    columns = {k: text(v) for k, v in elem.items() if k != "active"}
+    active = flag(elem.get("active"))
+    if active is not None:
+        columns["active"] = "on" if active else "off"
+    return columns
 
 
 def masked(params: dict[str, str]) -> dict[str, str]:
@@ -56,6 +72,10 @@ class Panel:
         self.dry_run = dry_run
         self.deadline = deadline  # time.monotonic() by which the whole request must answer
         self.calls: list[dict[str, Any]] = []
+        # The account lists read by this action, by kind and name: where a form lacks the
+        # state or the owner, they come from here. A write clears them (it may change a
+        # state); the owner never changes (ispmanager-api.md §8).
+        self._rows: dict[str, dict[str, Row]] = {}
 
     # -- raw call --
 
@@ -68,6 +88,8 @@ class Panel:
                 return {"ok": {}}
         else:
             self.calls.append({"func": func})
+            if write:
+                self._rows.clear()
         doc = self._post(func, params, write)
         raise_for_error(func, doc)
         return doc
@@ -79,27 +101,61 @@ class Panel:
 
     # -- accounts: `kind` "user" uses user.*, "reseller" uses reseller.* --
 
-    def get_account(self, name: str, kind: str | None = None) -> Account | None:
-        """The account `name` of this panel's kind (or of `kind`), None when there is none."""
+    def get_account(self, name: str, kind: str | None = None, *,
+                    fresh: bool = False) -> Account | None:
+        """The account `name` of this panel's kind (or of `kind`), None when there is none.
+
+        Its state and owner come from its edit form where the form shows them, else from
+        its row in the account list (read once per action, again with `fresh` or after a
+        write): where neither shows the state it is None (unknown, never "active"); where
+        neither shows the owner it is None. The owner is looked up only on an edition with
+        resellers: on lite and pro every account is the configured login's."""
+        kind = kind or self.kind
         try:
-            doc = self.call(f"{kind or self.kind}.edit", {"elid": name}, write=False)
+            doc = self.call(f"{kind}.edit", {"elid": name}, write=False)
         except PanelMissing:
             return None
         if (text(doc.get("name")) or text(doc.get("elid"))) != name:
             return None  # an empty form: no such account
+        active = flag(doc.get("active"))
+        owner = text(doc.get("owner")) or None
+        if active is None or (owner is None and self.server.has_resellers):
+            row = self._row(kind, name, fresh)
+            if row is not None:
+                active = flag(row.get("active")) if active is None else active
+                owner = owner or row.get("owner") or None
         return Account(
             name=name,
             comment=text(doc.get("comment")),
             preset=text(doc.get("preset")),
-            active=text(doc.get("active")) != "off",
+            active=active,
             limits={k: text(v) for k, v in doc.items() if k.startswith("limit_")},
-            owner=text(doc.get("owner")),
+            owner=owner,
         )
 
+    def _row(self, kind: str, name: str, fresh: bool) -> Row | None:
+        if fresh or kind not in self._rows:
+            self.list_accounts(kind)
+        return self._rows[kind].get(name)
+
     def list_accounts(self, kind: str) -> list[Row]:
-        """Every account of a kind, as list rows (one call)."""
+        """Every account of a kind, as list rows (one call). `active` is "on" or "off"
+        where the row shows a readable state, absent where it does not."""
         doc = self.call(kind, {}, write=False)
-        return [Row(kind, {k: text(v) for k, v in elem.items()}) for elem in elems(doc)]
+        rows = [Row(kind, _columns(elem)) for elem in elems(doc)]
+        self._rows[kind] = {row.get("name"): row for row in rows}
+        return rows
+
+    def shown_where(self, row: Row) -> tuple[str | None, str | None]:
+        """Where this panel shows an account's state and its owner: "form", "list" or None
+        (nowhere), judged on the account of `row` (one form read)."""
+        try:
+            doc = self.call(f"{row.kind}.edit", {"elid": row.get("name")}, write=False)
+        except PanelMissing:  # gone since the list was read
+            return None, None
+        state = "form" if "active" in doc else "list" if "active" in row.columns else None
+        owner = ("form" if text(doc.get("owner")) else "list" if row.get("owner") else None)
+        return state, owner
 
     def template_limits(self, template: str) -> dict[str, str]:
         try:

@@ -5,7 +5,9 @@ A value is `{"$": "x"}` (COREmanager's JSON of an XML text node) or a plain `"x"
 carries the login as a `user` element with attributes or as plain fields; an error is
 `doc.error` with `$type` and, where given, `$object` (else the `object` entry of
 `param[]`). Errors are matched on `$type` / `$object`, never on the localized message.
-Anything that is not a JSON object with a `doc` object is a transport fault (503).
+A translated value carries the raw one in `$orig`, which is what is read; a set flag may be
+an empty element. Anything that is not a JSON object with a `doc` object is a transport
+fault (503).
 """
 
 from __future__ import annotations
@@ -25,13 +27,27 @@ from shared.panel.params import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
 
 
 def text(node: Any) -> str:
-    """The text of a `doc` element: `{"$": "x"}` → "x", a plain value (as `bjson` and some
-    builds answer) → itself; a list → its first element; absent → ""."""
+    """The text of a `doc` element: `{"$": "x"}` → "x", a translated value
+    `{"$orig": "x", "$": "Икс"}` → its raw "x", a plain value (as `bjson` and some builds
+    answer) → itself; a list → its first element; absent or an empty element → ""."""
     while isinstance(node, list):  # a loop: a hostile answer can nest lists 900 deep
         node = node[0] if node else None
     if isinstance(node, dict):
-        return str(node.get("$", ""))
+        return str(node.get("$orig", node.get("$", "")))
     return "" if node is None else str(node)
+
+
+def flag(node: Any) -> bool | None:
+    """An on/off flag: "on" / "off" (or their `$orig` under a translated text); a set flag
+    given as an empty element (`{}`) is on. None when it cannot be read: absent, or any
+    other value. Never guessed."""
+    while isinstance(node, list):
+        node = node[0] if node else None
+    if node is None:
+        return None
+    if isinstance(node, dict) and not node:
+        return True
+    return {"on": True, "off": False}.get(text(node).strip().lower())
 
 
 def document(raw: bytes, server: str, func: str) -> dict[str, Any]:

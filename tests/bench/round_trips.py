@@ -39,7 +39,8 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("reconcile, in sync (1 lite server)", "reconcile",
      {"server": "isp1", "services": [{"service_id": "rt", "username": "rt1",
                                       "state": "active"}]}, 1, "the account list"),
-    ("check (1 lite server)", "check", {}, 3, "whoami, templates, account list"),
+    ("check (1 lite server)", "check", {}, 4,
+     "whoami, templates, account list, one account's form (where state and owner show)"),
     ("terminate", "terminate", ACCOUNT, 2, "read, write"),
     ("create, a limit left to template", "create",
      {**ACCOUNT, "service_id": "rt2", "username": "rt2", "password": "Round-Trip-1",
@@ -48,11 +49,29 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
 
 
 # Where a dialect needs more: list rows without `comment` cost one `<kind>.edit` read per
-# account (one account, rt1, exists when these run).
+# account (one account, rt1, exists when these run); an edit form without `active` costs
+# one list read per account read — and no more (issue 20). On lite the owner is never
+# looked up (no resellers), so forms or lists without `owner` cost nothing there.
 PER_ACCOUNT_READ = "+1 read per account: the list rows lack `comment`"
+STATE_FROM_LIST = "+1 list read: the form shows no state"
+_READS_ACCOUNT = ("create, name exists (ours)", "suspend", "suspend, already suspended",
+                  "unsuspend", "upgrade, limits left to template", "upgrade, every limit given",
+                  "password", "sso as user", "terminate")
+
+
+def _state_from_list(cases: tuple[str, ...]) -> dict[str, tuple[int, str]]:
+    minimum = {label: (n, why) for label, _a, _b, n, why in CASES}
+    return {label: (minimum[label][0] + 1, f"{minimum[label][1]}; {STATE_FROM_LIST}")
+            for label in cases}
+
+
 MINIMUM_BY_DIALECT: dict[str, dict[str, tuple[int, str]]] = {
     "no_list_comment": {"usage (1 lite server)": (2, PER_ACCOUNT_READ),
                         "reconcile, in sync (1 lite server)": (2, PER_ACCOUNT_READ)},
+    "no_form_active": _state_from_list(_READS_ACCOUNT),
+    "list_only": _state_from_list(_READS_ACCOUNT),
+    # a set flag as {} and an unset one absent: only a suspended account's form lacks it
+    "empty_flags": _state_from_list(("suspend, already suspended", "unsuspend")),
 }
 
 

@@ -38,6 +38,7 @@ from typing import Any
 from shared import decisions
 from tests import hygiene
 from tests.helpers import LIMITS
+from tests.ispsim import DIALECTS
 
 SOAK = os.environ.get("ISPHOOKS_SOAK") == "1"
 KINDS = ("suspend", "unsuspend", "upgrade", "password", "terminate")
@@ -255,7 +256,8 @@ def _sequences(size: int) -> list[list[tuple[str, int]]]:
             for kinds in itertools.permutations(KINDS, size)]
 
 
-def _part(size: int, faults: str, part: int, parts: int) -> dict[str, Any]:
+def _part(size: int, faults: str, part: int, parts: int,
+          dialect: str = "coremanager") -> dict[str, Any]:
     """One worker's share of the matrix, on its own simulator (a process of its own: the
     suite is CPU-bound, and the machine has more than one core)."""
     from shared.config import CACHE
@@ -263,7 +265,7 @@ def _part(size: int, faults: str, part: int, parts: int) -> dict[str, Any]:
     from tests.integration.conftest import Caller
 
     decisions.PAUSE_S = 0.0  # sequential deliveries: no settle pause
-    sim = start_sim()
+    sim = start_sim(dialect=dialect)
     try:
         config = write_config(Path(tempfile.mkdtemp(prefix="isphooks-perm-")) / "c.json", sim)
         os.environ["ISPHOOKS_SECRETS"] = f"file:{config}"
@@ -278,8 +280,10 @@ def _part(size: int, faults: str, part: int, parts: int) -> dict[str, Any]:
                 run.order(decided, order, None)
                 if faults == "every":
                     positions = list(range(size + 1))
-                else:  # one per order, the failing position turning with the order
+                elif faults == "one":  # one per order, the position turning with the order
                     positions = [(n * 100 + m) % (size + 1)]
+                else:
+                    positions = []
                 for fault_at in positions:
                     run.order(decided, order, fault_at)
         return {"orders": orders, "runs": run.accounts, "faulted": run.faulted,
@@ -290,16 +294,19 @@ def _part(size: int, faults: str, part: int, parts: int) -> dict[str, Any]:
         sim.stop()
 
 
-def _matrix(size: int, faults: str, capsys) -> None:
-    parts = 2
-    with ProcessPoolExecutor(parts, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = list(pool.map(_part, [size] * parts, [faults] * parts, range(parts),
-                                [parts] * parts))
+def _matrix(size: int, faults: str, capsys, dialects: tuple[str, ...] = ("coremanager",)
+            ) -> None:
+    parts = 2 if len(dialects) == 1 else 1  # one worker per dialect, two for one dialect
+    jobs = [(size, faults, part, parts, dialect) for dialect in dialects
+            for part in range(parts)]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_part, *zip(*jobs, strict=True)))
     for result in results:
         hygiene.remember(*result["secrets"])
     total = {key: sum(r[key] for r in results)
              for key in ("orders", "runs", "faulted", "deliveries", "diverged")}
-    summary = (f"order permutations ({size} decisions + a late create retry): "
+    shapes = "" if dialects == ("coremanager",) else f" in {len(dialects)} answer shapes"
+    summary = (f"order permutations ({size} decisions + a late create retry{shapes}): "
                f"{len(_sequences(size))} decision sequences, {total['orders']} delivery "
                f"orders, {total['runs']} runs ({total['orders']} plain, "
                f"{total['runs'] - total['orders']} with a fault on one delivery, "
@@ -313,6 +320,12 @@ def _matrix(size: int, faults: str, capsys) -> None:
 
 def test_every_order_of_two_decisions_with_every_fault(capsys):
     _matrix(2, "every", capsys)
+
+
+def test_every_order_of_two_decisions_in_every_answer_shape(capsys):
+    """The state and the owner are read wherever the panel shows them (issue 20): the
+    pairs, plain, against each of the simulator's other dialects."""
+    _matrix(2, "none", capsys, tuple(d for d in DIALECTS if d != "coremanager"))
 
 
 def test_every_order_of_three_decisions(capsys):

@@ -10,6 +10,11 @@ import pytest
 
 from shared import decisions, ordering
 from tests.helpers import create_body, writes
+from tests.ispsim import DIALECTS
+
+# The scenarios run in every answer shape of the simulator; the reorder matrix of pairs
+# runs in every shape in tests/integration/test_order_permutations.py.
+EVERY_DIALECT = pytest.mark.parametrize("dialect", list(DIALECTS))
 
 ACCOUNT = {"service_id": "1001", "server": "isp1", "username": "bob"}
 BASE = int(time.time() * 1000) - 3_600_000
@@ -113,6 +118,7 @@ def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_dec
             assert now[aspect] == value, aspect
 
 
+@EVERY_DIALECT
 def test_the_record_sits_beside_the_marker_and_follows_each_aspect(call, sim):
     resp = call("create", create_body(event_time=T0))
     assert resp.status_code == 201
@@ -129,6 +135,7 @@ def test_the_record_sits_beside_the_marker_and_follows_each_aspect(call, sim):
         f"isphooks:order=state:suspended@{T1};password@{T0};template:pro@{T2}"]
 
 
+@EVERY_DIALECT
 def test_equal_times_are_applied_and_a_duplicate_writes_nothing(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     body = {**ACCOUNT, "event_time": T1}
@@ -142,6 +149,7 @@ def test_equal_times_are_applied_and_a_duplicate_writes_nothing(call, sim):
     assert _record(sim).state == ordering.Stamp(T1, "active")
 
 
+@EVERY_DIALECT
 def test_a_late_create_retry_reapplies_only_what_nothing_newer_decided(call, sim):
     first = create_body(event_time=T0)
     assert call("create", first).status_code == 201
@@ -167,6 +175,7 @@ def test_a_late_create_retry_reapplies_only_what_nothing_newer_decided(call, sim
     assert _changes(sim) == []
 
 
+@EVERY_DIALECT
 def test_the_paying_customer_is_resumed_though_a_newer_upgrade_came_first(call, sim):
     """10:00 the customer pays: the unsuspend meets a panel fault and is retried; 10:01 the
     plan changes; 10:05 the retried unsuspend arrives, and resumes the account."""
@@ -187,6 +196,7 @@ def test_the_paying_customer_is_resumed_though_a_newer_upgrade_came_first(call, 
     assert _record(sim).template == ordering.Stamp(T2, "pro")
 
 
+@EVERY_DIALECT
 def test_recorded_event_time_names_the_decision_that_superseded(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("unsuspend", {**ACCOUNT, "event_time": T1}).status_code == 200
@@ -196,6 +206,7 @@ def test_recorded_event_time_names_the_decision_that_superseded(call, sim):
     assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == T1
 
 
+@EVERY_DIALECT
 def test_a_far_future_record_does_not_stop_a_suspend(call, sim, capsys):
     forged = "isphooks:order=state:active@999999999999999"
     sim.add_user("bob", "Some-Pass-123", preset="basic",
@@ -214,6 +225,22 @@ def test_a_far_future_record_does_not_stop_a_suspend(call, sim, capsys):
     assert resp.json["status"] == "terminated"
 
 
+@EVERY_DIALECT
+def test_the_retried_suspend_of_the_issue_leaves_the_paying_customer_active(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T_PRE}).json["status"] == "suspended"
+    # 10:02 the customer pays; the upgrade of 10:03 goes through; the suspend of 10:00,
+    # retried at 10:05, comes last
+    assert call("unsuspend", {**ACCOUNT, "event_time": T2}).json["status"] == "active"
+    assert call("upgrade", {**ACCOUNT, "event_time": T2 + 1000,
+                            "plan": {"template": "pro"}}).status_code == 200
+    resp = call("suspend", {**ACCOUNT, "event_time": T1})
+    assert resp.json["status"] == "superseded"
+    assert resp.json["recorded_event_time"] == T2  # the state decision, not the upgrade
+    assert sim.user("bob")["active"] is True
+
+
+@EVERY_DIALECT
 def test_without_event_time_v1_behaviour_and_the_record_untouched(call, sim):
     assert call("create", create_body(event_time=T1)).status_code == 201
     before = sim.user("bob")["comment"]
@@ -223,6 +250,7 @@ def test_without_event_time_v1_behaviour_and_the_record_untouched(call, sim):
     assert [w["func"] for w in writes(sim)][-1:] == ["user.suspend"]
 
 
+@EVERY_DIALECT
 def test_an_account_with_only_the_v1_marker_is_ordered_from_its_first_event(call, sim):
     sim.add_user("bob", "Some-Pass-123", preset="basic", comment="isphooks:service=1001")
     assert call("suspend", {**ACCOUNT, "event_time": T2}).json["status"] == "suspended"
@@ -230,6 +258,7 @@ def test_an_account_with_only_the_v1_marker_is_ordered_from_its_first_event(call
     assert sim.user("bob")["active"] is False
 
 
+@EVERY_DIALECT
 @pytest.mark.parametrize("line", [
     "isphooks:order=state:paused@1700000000000",
     "isphooks:order=state:active@soon",
@@ -247,6 +276,7 @@ def test_a_record_edited_by_hand_into_nonsense_is_ignored(call, sim, line):
                                     f"isphooks:order=state:suspended@{T0}"]
 
 
+@EVERY_DIALECT
 def test_an_account_flipped_by_hand_is_put_back_by_the_next_touch(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
@@ -264,6 +294,7 @@ def test_an_account_flipped_by_hand_is_put_back_by_the_next_touch(call, sim):
     assert [w["func"] for w in writes(sim)] == ["user.suspend"]
 
 
+@EVERY_DIALECT
 def test_an_upgrade_found_in_sync_still_repairs_the_state(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"

@@ -285,8 +285,11 @@ def test_f5_a_bad_number_fails_only_its_own_server_in_usage(call, config_path):
 def test_f6_only_https_unless_a_server_allows_plain_http():
     base = {"webhook_secrets": [SECRET],
             "servers": {"p": {"url": "https://p.example:1500/ispmgr", "password": "x"}}}
-    for key, value in [("servers", {"p": {"url": "http://p.example/ispmgr", "password": "x"}}),
-                       ("usage_callback", {"url": "http://billing.example/u",
+    # v1.2: a server entry fails alone (the server is unusable, saying why)
+    plain = parse_document(json.dumps({**base, "servers": {
+        "p": {"url": "http://p.example/ispmgr", "password": "x"}}})).servers["p"]
+    assert plain.unusable is not None and "https" in plain.unusable and plain.url == ""
+    for key, value in [("usage_callback", {"url": "http://billing.example/u",
                                            "secret": SECRET}),
                        ("scheduler", {"audience": "https://f/usage",
                                       "service_accounts": ["s@p.iam.gserviceaccount.com"],

@@ -153,16 +153,28 @@ def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, 
     assert resp.status_code == 503 and resp.json["error"]["code"] == "config_unavailable"
     assert resp.headers["Retry-After"]
 
+    # an invalid top level: every request fails, the key only in the log
     bad = json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": {
-        "url": sim.url, "password": DOC_SECRET, "edition": "platinum"}}})
+        "url": sim.url, "password": DOC_SECRET}}, "schedulr": {"audience": DOC_SECRET}})
     gcp_fake.add_version("projects/p1/secrets/bad", bad.encode())
     monkeypatch.setenv("ISPHOOKS_SECRETS", "gcp:projects/p1/secrets/bad")
     CACHE.clear()
     resp = call("suspend", {"service_id": "1", "server": "isp1", "username": "bob"})
     assert resp.status_code == 500
-    assert "edition" not in resp.json["error"]["message"]  # to the log only
+    assert "schedulr" not in resp.json["error"]["message"]  # to the log only
     logged = capsys.readouterr().out
-    assert "servers.isp1.edition" in logged
+    assert "schedulr" in logged
     output = logged + resp.get_data(as_text=True)
+    # v1.2: an invalid server entry fails only that server, and an authenticated caller
+    # is told which key
+    worse = json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": {
+        "url": sim.url, "password": DOC_SECRET, "edition": "platinum"}}})
+    gcp_fake.add_version("projects/p1/secrets/worse", worse.encode())
+    monkeypatch.setenv("ISPHOOKS_SECRETS", "gcp:projects/p1/secrets/worse")
+    CACHE.clear()
+    resp = call("suspend", {"service_id": "1", "server": "isp1", "username": "bob"})
+    assert resp.status_code == 500 and resp.json["error"]["code"] == "internal"
+    assert "servers.isp1.edition" in resp.json["error"]["message"]
+    output += capsys.readouterr().out + resp.get_data(as_text=True)
     assert DOC_SECRET not in output and sim.admin_password not in output
     assert SECRET not in output and SECRET[6:] not in output

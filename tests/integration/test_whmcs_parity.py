@@ -281,6 +281,7 @@ def test_usage_reports_every_account_with_its_service(call, fleet):
     call("create", create_body(server="lite", service_id="2002", username="carol"))
     lite.set_usage("carol", disk_mib=12)
     call("suspend", {"service_id": "2002", "server": "lite", "username": "carol"})
+    lite.clear_journal()
     resp = call("usage", {})
     assert resp.status_code == 200
     by_server = {s["server"]: s for s in resp.json["servers"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .wire import ApiError, Doc, Params, form
+from .wire import ApiError, Dialect, Doc, Params, account_fields
 
 LIMITS: tuple[str, ...] = (
     "limit_quota",
@@ -71,10 +71,9 @@ def check_name(name: str) -> None:
         raise ApiError("value", "name", "Invalid user name")
 
 
-def list_row(record: dict[str, Any], with_traffic: bool,
-             with_comment: bool = True) -> dict[str, object]:
+def list_row(record: dict[str, Any], with_traffic: bool, dialect: Dialect) -> Doc:
     """One `user` / `reseller` list row; traffic columns only where the edition shows them,
-    `comment` only where the panel's list shows it."""
+    `comment`, `owner` and `active` only where (and as) the panel's list shows them."""
     row: dict[str, object] = {
         "name": record["name"],
         "fullname": record["fullname"],
@@ -85,18 +84,18 @@ def list_row(record: dict[str, Any], with_traffic: bool,
         "quota_used": record["quota_used"],
         "quota_total": record["limits"].get("limit_quota", ""),
     }
-    if not with_comment:
+    if not dialect.list_comment:
         del row["comment"]
     if with_traffic:
         row["traffic_used"] = record["traffic_used"]
         row["traffic_total"] = record["limits"].get("limit_traff", "")
-    return row
+    return account_fields(row, dialect, in_form=False)
 
 
-def edit_form(record: dict[str, Any]) -> Doc:
+def edit_form(record: dict[str, Any], dialect: Dialect) -> Doc:
     fields: dict[str, object] = {"elid": record["name"]}
     for key in ("name", "fullname", "email", "comment", "preset", "owner"):
         fields[key] = record[key]
     fields["active"] = "on" if record["active"] else "off"
     fields.update(record["limits"])
-    return form(fields)
+    return account_fields(fields, dialect, in_form=True)

@@ -40,6 +40,7 @@ from .wire import (
     json_reply,
     ok,
     rows,
+    sjson_extras,
     text,
 )
 
@@ -218,8 +219,10 @@ class Panel:
                     raise ApiError("missed", "func", f"Unknown function '{func}'")
                 if effective.level < ADMIN_LEVEL and func not in USER_FUNCS:
                     raise ApiError("access", func, "Access denied")
-                return json_reply({"doc": handler(effective, params)}, login=caller.login,
-                                  dialect=dialect)
+                doc = handler(effective, params)
+                if dialect.sjson:
+                    doc = sjson_extras(doc, params)
+                return json_reply({"doc": doc}, login=caller.login, dialect=dialect)
             except ApiError as exc:
                 return error_reply(exc, login=caller.login, dialect=dialect)
 
@@ -317,14 +320,13 @@ class Panel:
 
     def _account_list(self, level: int, caller: Caller, params: Params) -> Doc:
         with_traffic = self.edition in IP_EDITIONS
-        with_comment = self.dialect.list_comment
-        return rows([list_row(a, with_traffic, with_comment)
-                     for a in self._records(level).values()])
+        return {"elem": [list_row(a, with_traffic, self.dialect)
+                         for a in self._records(level).values()]}
 
     def _account_edit(self, level: int, caller: Caller, params: Params) -> Doc:
         elid = params.get("elid", "")
         if not params.get("sok"):
-            return edit_form(self._get_account(level, elid)) if elid else {}
+            return edit_form(self._get_account(level, elid), self.dialect) if elid else {}
         if not elid:
             self._create_account(level, params)
         else:

@@ -39,6 +39,15 @@ class Dialect:
     plain_values: bool = False  # "x" instead of {"$": "x"} (as `bjson` answers)
     single_row_object: bool = False  # a one-row list as an object, not a list of one
     error_object: bool = True  # False: errors without `$object` (and no `object` param)
+    # v1.2 (ispmanager-api.md §11: no public capture shows the edit form)
+    form_active: bool = True  # False: `user.edit` / `reseller.edit` forms without `active`
+    form_owner: bool = True  # False: edit forms without `owner`
+    list_owner: bool = True  # False: `user` / `reseller` list rows without `owner`
+    list_active: bool = True  # False: list rows without `active` (no shape seen: for tests)
+    orig_enums: bool = False  # enum values as {"$orig": raw, "$": translated text}
+    empty_flags: bool = False  # in forms a set flag as {} and an unset one absent
+    sjson: bool = False  # `out=sjson`'s extras: tparams, metadata, paging, messages, tips,
+    # and some single children as one-element arrays
 
 
 DIALECTS: dict[str, Dialect] = {
@@ -50,8 +59,19 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("plain_values", plain_values=True),
         Dialect("single_row_object", single_row_object=True),
         Dialect("no_error_object", error_object=False),
+        Dialect("no_form_active", form_active=False),
+        Dialect("no_form_owner", form_owner=False),
+        Dialect("no_list_owner", list_owner=False),
+        # state and owner only in the list, where production billing code reads them
+        Dialect("list_only", form_active=False, form_owner=False),
+        Dialect("orig_enums", orig_enums=True),
+        Dialect("empty_flags", empty_flags=True),
+        Dialect("sjson", sjson=True),
     )
 }
+# A panel that shows no owner anywhere: isphooks refuses every account on host and
+# business there (docs/interface.md §4), so it is not among the dialects every suite runs.
+NO_OWNER = Dialect("no_owner", form_owner=False, list_owner=False)
 VARIANTS: tuple[str, ...] = tuple(name for name in DIALECTS if name != "coremanager")
 
 
@@ -59,9 +79,49 @@ def dialect_of(value: str | Dialect) -> Dialect:
     if isinstance(value, Dialect):
         return value
     try:
-        return DIALECTS[value]
+        return {**DIALECTS, NO_OWNER.name: NO_OWNER}[value]
     except KeyError:
-        raise ValueError(f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}") from None
+        raise ValueError(f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}, "
+                         f"{NO_OWNER.name}") from None
+
+
+# How a translated enum reads in the panel's language (the raw value stays in `$orig`).
+TRANSLATED = {"on": "Включен", "off": "Выключен"}
+
+
+def account_fields(fields: dict[str, object], dialect: Dialect, *, in_form: bool) -> Doc:
+    """An account's form (`in_form`) or list row as `dialect` shows it: `active` and
+    `owner` where it shows them, `active` translated or as a flag."""
+    shown = dict(fields)
+    if not (dialect.form_owner if in_form else dialect.list_owner):
+        shown.pop("owner", None)
+    active = shown.pop("active", None)
+    doc = {k: text(v) for k, v in shown.items()}
+    if not (dialect.form_active if in_form else dialect.list_active):
+        return doc
+    if in_form and dialect.empty_flags:
+        if active == "on":
+            doc["active"] = {}
+    elif dialect.orig_enums:
+        doc["active"] = {"$orig": str(active), "$": TRANSLATED.get(str(active), str(active))}
+    else:
+        doc["active"] = text(active)
+    if dialect.sjson and in_form and "comment" in doc:
+        doc["comment"] = [doc["comment"]]  # a single child as a one-element array
+    return doc
+
+
+def sjson_extras(doc: Doc, params: Params) -> Doc:
+    """What `out=sjson` adds: the request echoed without `authinfo`, and for a list its key
+    column and paging fields (one page holding every row)."""
+    extras: Doc = {"tparams": {k: text(v) for k, v in params.items()
+                               if k not in ("authinfo", "passwd", "confirm", "key")},
+                   "messages": {}, "tips": {}}
+    if "elem" in doc:
+        count = len(doc["elem"]) if isinstance(doc["elem"], list) else 1
+        extras.update(metadata={"$key": "name", "$type": "list"}, p_cnt=text(count),
+                      p_num=text(1), p_elems=text(count))
+    return {**doc, **extras}
 
 
 def render(doc: Doc, dialect: Dialect) -> Doc:

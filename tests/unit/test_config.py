@@ -51,15 +51,13 @@ def test_pin_is_normalised_case_and_colons_ignored():
     ("doc", "key"),
     [
         ({**_doc(), "webhook_secrets": ["whsec_S3cret-not-base64!"]}, "webhook_secrets"),
-        (_doc(edition="ultimate"), "servers.isp1.edition"),
-        (_doc(url="ftp://x"), "servers.isp1.url"),
-        (_doc(passwrd="typo"), "servers.isp1.passwrd"),
-        (_doc(tls={"pin_sha256": "S3cret"}), "servers.isp1.tls.pin_sha256"),
         ({"webhook_secrets": [SECRET]}, "servers"),
+        ({**_doc(), "servers": {}}, "servers"),
         ({**_doc(), "extra": 1}, "extra"),
+        ({**_doc(), "scheduler": {"audience": 5, "service_accounts": []}}, "scheduler"),
     ],
 )
-def test_invalid_document_names_the_key_and_hides_values(doc, key):
+def test_an_invalid_top_level_names_the_key_and_hides_values(doc, key):
     with pytest.raises(ConfigInvalid) as info:
         cfg.parse_document(json.dumps(doc))
     assert key in info.value.message
@@ -67,11 +65,45 @@ def test_invalid_document_names_the_key_and_hides_values(doc, key):
     assert info.value.status == 500
 
 
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ({"edition": "ultimate"}, "servers.isp3.edition"),
+        ({"url": "ftp://x"}, "servers.isp3.url"),
+        ({"url": "http://isp3.example.net/ispmgr"}, "servers.isp3.url"),  # no allow_insecure
+        ({"passwrd": "typo"}, "servers.isp3.passwrd"),
+        ({"password": None}, "servers.isp3.password"),
+        ({"tls": {"pin_sha256": "S3cret"}}, "servers.isp3.tls.pin_sha256"),
+    ],
+)
+def test_an_invalid_server_entry_makes_only_that_server_unusable(entry, key):
+    """v1.2 (docs/interface.md §6): the message names the key, never a value."""
+    doc = _doc()
+    doc["servers"]["isp3"] = {**doc["servers"]["isp1"], "password": "S3cret-Other",
+                              "group": "eu", **entry}
+    conf = cfg.parse_document(json.dumps(doc))
+    assert conf.servers["isp1"].unusable is None
+    broken = conf.servers["isp3"]
+    assert broken.unusable is not None and key in broken.unusable
+    assert broken.unusable.startswith("server isp3 is unusable: invalid config: ")
+    assert "S3cret" not in broken.unusable and "example.net" not in broken.unusable
+    assert broken.url == "" and broken.password == "" and broken.group == "eu"
+
+
 def test_password_missing_is_named():
     doc = _doc()
     del doc["servers"]["isp1"]["password"]
-    with pytest.raises(ConfigInvalid, match=r"servers\.isp1\.password"):
-        cfg.parse_document(json.dumps(doc))
+    unusable = cfg.parse_document(json.dumps(doc)).servers["isp1"].unusable
+    assert unusable is not None and "servers.isp1.password" in unusable
+
+
+def test_a_server_entry_that_is_not_an_object_or_badly_named_is_unusable():
+    doc = _doc()
+    doc["servers"].update({"isp2": "https://isp2", "bad name": doc["servers"]["isp1"]})
+    conf = cfg.parse_document(json.dumps(doc))
+    assert "servers.isp2: must be an object" in str(conf.servers["isp2"].unusable)
+    assert "servers.bad name (name)" in str(conf.servers["bad name"].unusable)
+    assert conf.servers["isp1"].unusable is None
 
 
 def test_not_json_is_invalid_without_quoting_it():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import PanelExists, PanelMissing, PanelObjectError
-from shared.panel import elems, map_error, read_whoami, text
+from shared.panel import elems, flag, map_error, read_whoami, text
 
 
 @pytest.mark.parametrize("doc, name, level", [
@@ -56,3 +56,16 @@ def test_errors_match_on_type_with_or_without_object():
     assert isinstance(bare, PanelMissing) and bare.err_object == ""
     plain = map_error("user.edit", {"$type": "value", "$object": "passwd"})
     assert isinstance(plain, PanelObjectError) and "password" in str(plain)
+
+
+def test_a_translated_value_is_read_as_its_orig_and_flags_in_every_shape():
+    """ispmanager-api.md §11: translated enums carry the raw value in `$orig`; a set flag
+    may come as an empty element; an unreadable flag is unknown, never "on"."""
+    assert text({"$orig": "db_not_assigned", "$": "Not used"}) == "db_not_assigned"
+    assert text({"$orig": "off", "$": "Выключен"}) == "off"
+    assert flag({"$orig": "off", "$": "Выключен"}) is False
+    assert flag({"$orig": "on", "$": "Включен"}) is True
+    assert flag({}) is True and flag([{}]) is True
+    assert flag({"$": "on"}) is True and flag("off") is False and flag(" ON ") is True
+    for unknown in (None, "", {"$": ""}, "Выключен", "yes", [], {"$": "maybe"}):
+        assert flag(unknown) is None, unknown

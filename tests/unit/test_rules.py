@@ -9,8 +9,12 @@ import string
 import pytest
 
 from shared import log, ownership, plans, schemas
+from shared.config import Server
 from shared.errors import Conflict, InvalidRequest, UnownedAccount
 from shared.panel import Account
+
+LITE = Server("isp1", "https://isp1:1500/ispmgr", "root", "pw", edition="lite")
+BUSINESS = LITE._replace(edition="business")
 
 
 def _account(comment: str) -> Account:
@@ -32,26 +36,38 @@ def test_reason_line_is_set_and_cleared():
 
 
 def test_owner_checks():
-    ownership.check_owner(_account("isphooks:service=1"), "1", "root", terminating=True)
-    ownership.check_owner(_account("made by hand"), "1", "root")
-    ownership.check_owner(_account(""), "1", "root", terminating=True, force=True)
+    ownership.check_owner(_account("isphooks:service=1"), "1", LITE, terminating=True)
+    ownership.check_owner(_account("made by hand"), "1", LITE)
+    ownership.check_owner(_account(""), "1", LITE, terminating=True, force=True)
     with pytest.raises(Conflict):
-        ownership.check_owner(_account("isphooks:service=2"), "1", "root")
+        ownership.check_owner(_account("isphooks:service=2"), "1", LITE)
     with pytest.raises(Conflict):
-        ownership.check_owner(_account("isphooks:service=2"), "1", "root", terminating=True,
+        ownership.check_owner(_account("isphooks:service=2"), "1", LITE, terminating=True,
                               force=True)
     with pytest.raises(UnownedAccount):
-        ownership.check_owner(_account("made by hand"), "1", "root", terminating=True)
+        ownership.check_owner(_account("made by hand"), "1", LITE, terminating=True)
 
 
 def test_a_marker_counts_only_on_an_account_of_the_configured_login():
     """Finding 4a: a reseller's customer is never ours, whatever its comment says."""
     theirs = _account("isphooks:service=1")._replace(owner="reseller1")
     with pytest.raises(Conflict, match="reseller1"):
-        ownership.check_owner(theirs, "1", "root")
-    assert ownership.service_of("isphooks:service=1", "reseller1", "root") is None
-    assert ownership.service_of("isphooks:service=1", "root", "root") == "1"
-    assert ownership.service_of("isphooks:service=1", "", "root") == "1"  # lite: no owner
+        ownership.check_owner(theirs, "1", LITE)
+    assert ownership.service_of("isphooks:service=1", "reseller1", LITE) is None
+    assert ownership.service_of("isphooks:service=1", "root", LITE) == "1"
+    assert ownership.service_of("isphooks:service=1", "", LITE) == "1"  # lite: no owner
+
+
+@pytest.mark.parametrize("owner", [None, ""])
+def test_an_owner_shown_nowhere_is_not_ours_where_resellers_exist(owner):
+    """v1.2: on host and business an account whose owner the panel does not show could be a
+    reseller's planted one: refused, and the message says the panel shows no owner."""
+    planted = _account("isphooks:service=1")._replace(owner=owner)
+    with pytest.raises(UnownedAccount, match="shows no owner"):
+        ownership.check_owner(planted, "1", BUSINESS)
+    assert ownership.service_of("isphooks:service=1", owner, BUSINESS) is None
+    assert ownership.service_of("isphooks:service=1", "root", BUSINESS) == "1"
+    ownership.check_owner(planted, "1", LITE)  # no resellers: the configured login's
 
 
 @pytest.mark.parametrize(
