@@ -92,7 +92,10 @@ resource "time_sleep" "iam_propagation" {
 
 # Billing-facing actions are public at the HTTP layer: each request must carry a Standard
 # Webhooks signature, checked on the raw body before anything else; an unsigned request
-# gets 401 and never reaches a panel. `private = true` removes this binding for setups that
+# gets 401 and never reaches a panel. They are every action a billing system's module
+# calls: the WHMCS modules call check (Test Connection) and usage (Usage Update, Server
+# Sync) as well as the account actions, so those are public too; the scheduler keeps its
+# own binding below (its token is scoped to usage, check and scheduler.actions). `private = true` removes this binding for setups that
 # front the functions with API Gateway or a load balancer. Where the organization policy
 # "domain restricted sharing" refuses allUsers, set public_access = "invoker_check_disabled"
 # and disable the invoker check instead (infra/README.md, "Public or private").
@@ -104,8 +107,8 @@ resource "google_cloud_run_service_iam_member" "public" {
   member   = "allUsers" #checkov:skip=CKV_GCP_102:billing webhooks authenticate by Standard Webhooks signature in the function; see the comment above
 }
 
-# A gateway or load balancer may invoke the billing-facing actions only: `usage` and
-# `check` (and any action that is not in billing_actions) are invoked by the scheduler alone.
+# A gateway or load balancer may invoke the billing-facing actions (every action the WHMCS
+# modules call); an action left out of billing_actions is invoked by the scheduler alone.
 resource "google_cloud_run_service_iam_member" "invokers" {
   for_each = {
     for pair in setproduct(var.billing_actions, var.invoker_members) : "${pair[0]}/${pair[1]}" => pair

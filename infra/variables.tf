@@ -67,9 +67,9 @@ variable "concurrency" {
 }
 
 variable "billing_actions" {
-  description = "Actions the billing system calls. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication."
+  description = "Actions the billing system calls: every one the WHMCS modules call, check (Test Connection) and usage (Usage Update, Server Sync) included. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication. The scheduler keeps its own token access to the actions it has jobs for."
   type        = list(string)
-  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "reconcile"]
+  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "reconcile", "usage", "check"]
 }
 
 variable "private" {
@@ -90,7 +90,7 @@ variable "ingress_settings" {
 }
 
 variable "invoker_members" {
-  description = "IAM members given roles/run.invoker on the billing_actions (not on usage or check, which only the scheduler invokes), e.g. [\"serviceAccount:gateway@p.iam.gserviceaccount.com\"]."
+  description = "IAM members given roles/run.invoker on the billing_actions (a gateway or load balancer in front of private functions), e.g. [\"serviceAccount:gateway@p.iam.gserviceaccount.com\"]."
   type        = list(string)
   default     = []
 }

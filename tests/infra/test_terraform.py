@@ -12,7 +12,8 @@ import pytest
 
 from functions.main import ACTIONS
 
-INFRA = Path(__file__).resolve().parents[2] / "infra"
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra"
 SUPPORTED_RUNTIMES = {"python311", "python312", "python313"}
 
 
@@ -161,7 +162,8 @@ def test_billing_actions_public_with_a_reason_and_private_switch():
     access = TF["variable"]["public_access"]
     assert access["default"] == "allUsers"
     assert "invoker_check_disabled" in access["validation"][0]["condition"]
-    assert set(TF["variable"]["billing_actions"]["default"]) == set(ACTIONS) - {"usage", "check"}
+    # every function the WHMCS modules call, check and usage included (issue 21)
+    assert set(TF["variable"]["billing_actions"]["default"]) == set(ACTIONS)
     assert "checkov:skip=" in (INFRA / "iam.tf").read_text()
 
 
@@ -170,6 +172,24 @@ def test_invoker_members_reach_only_the_billing_actions():
     assert "setproduct(var.billing_actions, var.invoker_members)" in invokers["for_each"]
     scheduler = _resources("google_cloud_run_service_iam_member")["scheduler"]
     assert scheduler["member"] == "serviceAccount:${google_service_account.scheduler.email}"
+
+
+def test_the_scheduler_keeps_its_token_access_to_usage_and_check():
+    """Public or not, the scheduler's own binding covers every action it has a job for:
+    usage and check always (locals.jobs), scheduled retries when configured."""
+    scheduler = _resources("google_cloud_run_service_iam_member")["scheduler"]
+    assert scheduler["for_each"] == "${toset([for job in local.jobs : job.action])}"
+    jobs = str(TF["locals"]["jobs"])
+    assert '"usage"' in jobs and '"check"' in jobs
+
+
+def test_every_function_the_whmcs_modules_call_is_billing_facing():
+    """Issue 21: WHMCS calls check (Test Connection) and usage (Usage Update, Server Sync):
+    on a real deployment a scheduler-only function answers those with Cloud Run's 403."""
+    php = "".join(p.read_text() for p in (ROOT / "integrations" / "whmcs").rglob("*.php"))
+    called = set(re.findall(r"request\(\$params, '([a-z]+)'", php))
+    assert {"create", "suspend", "check", "usage", "sso"} <= called
+    assert called <= set(TF["variable"]["billing_actions"]["default"])
 
 
 def test_scheduler_targets_and_audiences_are_run_app_urls_one_per_function():
