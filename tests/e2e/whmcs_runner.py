@@ -36,16 +36,38 @@ requires_php = pytest.mark.skipif(
 
 def run(module: str, function: str, params: dict[str, Any] | None = None,
         tblhosting: list[dict[str, Any]] | None = None,
-        localapi: dict[str, Any] | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"module": module, "function": function}
+        localapi: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    """One module function in php-cli; `spec` may add `db` (tables), `broken` (tables that
+    fail) and `root` (another copy of the modules)."""
+    spec.update(module=module, function=function)
     if params is not None:
         spec["params"] = params
     if tblhosting is not None:
         spec["tblhosting"] = tblhosting
     if localapi is not None:
         spec["localapi"] = localapi
+    return run_spec(spec)
+
+
+def hook(point: str, db: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A WHMCS hook point (AfterCronJob, DailyCronJob) with the modules' hooks.php loaded."""
+    return run_spec({**spec, "hook": point, "db": db})
+
+
+def api(command: str, values: dict[str, Any], db: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A local API command: ModuleSuspend & co. run the module for a service of `db`, as
+    WHMCS's automation and an admin's Retry do."""
+    return run_spec({**spec, "api": {"command": command, "values": values}, "db": db})
+
+
+def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    function = str(spec.get("function") or spec.get("hook") or spec.get("api", {}).get("command"))
+    env = None
+    if "root" in spec:
+        import os
+        env = {**os.environ, "ISPHOOKS_WHMCS_ROOT": str(spec.pop("root"))}
     proc = subprocess.run(["php", str(RUNNER)], input=json.dumps(spec), capture_output=True,
-                          text=True, timeout=200)
+                          text=True, timeout=200, env=env)
     out = json.loads(proc.stdout) if proc.returncode == 0 else None
     # What WHMCS would keep and show: the module log and anything PHP printed. An SSO
     # result's URL is meant for the browser; it is checked on its own by the tests.

@@ -49,10 +49,21 @@ final class ClientTest extends TestCase
             ['serveraccesshash' => " https://eu-p.cloudfunctions.net/isphooks-{action}\n", 'serverhostname' => 'x']));
         $this->assertSame('https://hooks.example.net:8443/{action}', Client::urlTemplate(
             ['serverhostname' => 'hooks.example.net', 'serverport' => '8443', 'serversecure' => 'on']));
-        $this->assertSame('http://10.0.0.5/{action}', Client::urlTemplate(
+        // v1.2: https unless "Secure" is cleared AND the host is loopback
+        $this->assertSame('https://10.0.0.5/{action}', Client::urlTemplate(
             ['serverhostname' => '', 'serverip' => '10.0.0.5', 'serverport' => '', 'serversecure' => '']));
-        $this->assertSame('http://[2001:db8::1]:8080/{action}', Client::urlTemplate(
+        $this->assertSame('https://[2001:db8::1]:8080/{action}', Client::urlTemplate(
             ['serverhostname' => '2001:db8::1', 'serverport' => 8080, 'serversecure' => false]));
+        $this->assertSame('https://hooks.example.net/{action}', Client::urlTemplate(
+            ['serverhostname' => 'hooks.example.net']));
+        foreach (['127.0.0.1', 'localhost', '::1', '127.8.0.3'] as $host) {
+            $this->assertStringStartsWith('http://', Client::urlTemplate(
+                ['serverhostname' => $host, 'serverport' => 8080, 'serversecure' => '']), $host);
+            $this->assertStringStartsWith('https://', Client::urlTemplate(
+                ['serverhostname' => $host, 'serverport' => 8080, 'serversecure' => 'on']), $host);
+        }
+        $this->assertSame('http://10.0.0.5:8080/{action}', Client::urlTemplate(  // written out: kept
+            ['serveraccesshash' => 'http://10.0.0.5:8080/{action}']));
     }
 
     public function testTemplateWithoutActionIsRefused(): void

@@ -152,7 +152,7 @@ final class ModuleTest extends TestCase
             'retryable' => false]]];
         $result = isphooks_ChangePassword(self::params());
         $this->assertStringStartsWith('isphooks unowned_account: bob has no marker', $result);
-        $this->assertStringContainsString('"Adopt existing account" button', $result);
+        $this->assertStringContainsString('&quot;Adopt existing account&quot; button', $result);
     }
 
     public function testSuspendReasonIsOnePrintableLine(): void
@@ -177,7 +177,7 @@ final class ModuleTest extends TestCase
     public function testSettingErrorsAreLoggedAndNothingIsSent(): void
     {
         $result = isphooks_CreateAccount(self::params(['configoption1' => '']));
-        $this->assertSame('isphooks setting: the product setting "Package Name" (the ISPmanager template) is empty', $result);
+        $this->assertSame('isphooks setting: the product setting &quot;Package Name&quot; (the ISPmanager template) is empty', $result);
         $result = isphooks_SuspendAccount(self::params(['serverpassword' => 'not-a-secret']));
         $this->assertStringStartsWith('isphooks setting: the server Password must be a whsec_ secret', $result);
         $this->assertSame([], $this->sent);
@@ -218,5 +218,86 @@ final class ModuleTest extends TestCase
         $result = isphooks_ListAccounts(self::params());
         $this->assertFalse($result['success']);
         $this->assertStringContainsString('panel isp1 timed out', $result['error']);
+    }
+
+    // -- v1.2: escaped output, the decision time of a retry ---------------------------------
+
+    private const XSS = '<img src=x onerror=alert(1)>';
+
+    public function testAPanelMessageIsEscapedOnEveryPage(): void
+    {
+        $this->answers[] = [502, ['error' => ['code' => 'panel_error', 'message' => 'panel said ' . self::XSS,
+            'retryable' => true]]];
+        $result = isphooks_SuspendAccount(self::params());
+        $this->assertStringNotContainsString('<img', $result);
+        $this->assertStringContainsString('&lt;img src=x onerror=alert(1)&gt;', $result);
+        $this->answers[] = [200, ['servers' => [['server' => 'isp1', 'ok' => false, 'edition' => 'lite',
+            'error' => 'panel said ' . self::XSS]]]];
+        $check = isphooks_TestConnection(self::params());
+        $this->assertFalse($check['success']);
+        $this->assertStringNotContainsString('<img', $check['error']);
+        $this->assertStringContainsString('&lt;img', $check['error']);
+        $this->answers[] = [503, ['error' => ['code' => 'panel_unavailable', 'message' => self::XSS,
+            'retryable' => true]]];
+        $sso = isphooks_ServiceSingleSignOn(self::params());
+        $this->assertStringNotContainsString('<img', $sso['errorMsg']);
+        $this->answers[] = [200, ['servers' => [['server' => 'isp1', 'error' => null, 'accounts' => [
+            ['username' => self::XSS, 'kind' => 'user', 'suspended' => false]]]]]];
+        $accounts = isphooks_ListAccounts(self::params())['accounts'];
+        foreach (['name', 'username', 'uniqueIdentifier'] as $key) {
+            $this->assertStringNotContainsString('<img', $accounts[0][$key], $key);
+        }
+    }
+
+    private static function queueRow(string $action, string $created, int $completed = 0): array
+    {
+        return ['id' => 1, 'service_type' => 'service', 'service_id' => 42, 'module_name' => 'isphooks',
+            'module_action' => $action, 'last_attempt' => $created, 'last_attempt_error' => 'x',
+            'num_retries' => 3, 'completed' => $completed, 'created_at' => $created, 'updated_at' => $created];
+    }
+
+    public function testARetryCarriesTheTimeOfItsDecision(): void
+    {
+        $created = date('Y-m-d H:i:s', time() - 3 * 86400);
+        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $created)];
+        isphooks_SuspendAccount(self::params());
+        $this->assertSame(strtotime($created) * 1000 + 999, $this->sent[0]['body']['event_time']);
+        // another action, another module, or a resolved row: now
+        foreach ([['UnsuspendAccount', 'isphooks'], ['SuspendAccount', 'isphooks_reseller']] as [$fn, $module]) {
+            $this->sent = [];
+            $before = (int) floor(microtime(true) * 1000);
+            $module === 'isphooks' ? isphooks_UnsuspendAccount(self::params()) : isphooks_reseller_SuspendAccount(self::params());
+            $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time'], $fn . ' ' . $module);
+        }
+        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $created, 1)];
+        $this->sent = [];
+        $before = (int) floor(microtime(true) * 1000);
+        isphooks_SuspendAccount(self::params());
+        $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time']);
+    }
+
+    public function testARowDatedInTheFutureIsNow(): void
+    {
+        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', date('Y-m-d H:i:s', time() + 7200))];
+        isphooks_SuspendAccount(self::params());
+        $this->assertLessThanOrEqual((int) floor(microtime(true) * 1000), $this->sent[0]['body']['event_time']);
+    }
+
+    public function testAFailingLookupNeverFailsTheCall(): void
+    {
+        foreach ([['broken' => 'SQLSTATE[42S02]: no such table tblmodulequeue'], ['row' => 'not a date'],
+                     ['row' => '0000-00-00 00:00:00']] as $case) {
+            WhmcsStandIn::reset();
+            $this->sent = [];
+            if (isset($case['broken'])) {
+                WhmcsStandIn::$broken['tblmodulequeue'] = $case['broken'];
+            } else {
+                WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $case['row'])];
+            }
+            $before = (int) floor(microtime(true) * 1000);
+            $this->assertSame('success', isphooks_SuspendAccount(self::params()));
+            $this->assertCount(1, $this->sent);
+            $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time']);
+        }
     }
 }

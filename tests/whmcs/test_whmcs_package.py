@@ -16,9 +16,16 @@ spec.loader.exec_module(whmcs_build)
 
 EXPECTED = {
     "modules/servers/isphooks/isphooks.php",
+    "modules/servers/isphooks/hooks.php",  # WHMCS loads it with the module: the retries
     "modules/servers/isphooks/lib/Client.php",
+    "modules/servers/isphooks/lib/Gateway.php",
     "modules/servers/isphooks/lib/Module.php",
+    "modules/servers/isphooks/lib/Params.php",
     "modules/servers/isphooks/lib/Plan.php",
+    "modules/servers/isphooks/lib/Queue.php",
+    "modules/servers/isphooks/lib/Retries.php",
+    "modules/servers/isphooks/lib/ServerFunctions.php",
+    "modules/servers/isphooks/lib/Text.php",
     "modules/servers/isphooks_reseller/isphooks_reseller.php",
 }
 
@@ -49,6 +56,10 @@ def test_unpacked_into_a_whmcs_root_both_modules_load(tmp_path):
                               capture_output=True, text=True, env=env, timeout=30)
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
         assert '"APIVersion":"1.1"' in proc.stdout
+    # and the unpacked hooks.php registers its cron hook (run.php loads it as WHMCS does)
+    proc = subprocess.run(["php", str(RUNNER)], input='{"hook": "AfterCronJob", "db": {}}',
+                          capture_output=True, text=True, env=env, timeout=30)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
 def test_terraform_outputs_the_access_hash_template():

@@ -92,7 +92,9 @@ final class Client
         return new self(self::urlTemplate($params), $secret, $transport);
     }
 
-    /** `serveraccesshash` when set (it must hold `{action}`), else http(s)://hostname[:port]/{action}. */
+    /** `serveraccesshash` when set (it must hold `{action}`), else https://hostname[:port]/{action};
+     *  plain http:// only when "Secure" is cleared and the host is loopback (a local
+     *  `isphooks serve`), since every request carries the webhook signature of the server. */
     public static function urlTemplate(array $params): string
     {
         $template = trim((string) ($params['serveraccesshash'] ?? ''));
@@ -116,8 +118,19 @@ final class Client
             $host = '[' . $host . ']';
         }
         $port = (int) ($params['serverport'] ?? 0);
-        $scheme = self::truthy($params['serversecure'] ?? false) ? 'https' : 'http';
+        $plain = !self::truthy($params['serversecure'] ?? false) && self::loopback($host);
+        $scheme = $plain ? 'http' : 'https';
         return $scheme . '://' . $host . ($port > 0 ? ':' . $port : '') . '/{action}';
+    }
+
+    /** localhost, 127.0.0.0/8 or ::1 */
+    public static function loopback(string $host): bool
+    {
+        $host = strtolower(trim($host, '[]'));
+        if ($host === 'localhost' || $host === '::1') {
+            return true;
+        }
+        return filter_var($host, FILTER_VALIDATE_IP, FILTER_FLAG_IPV4) !== false && str_starts_with($host, '127.');
     }
 
     public static function truthy(mixed $value): bool
@@ -174,10 +187,11 @@ final class Client
         return json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
     }
 
-    /** POST one action. Every body carries `event_time`: a WHMCS call is a decision made now. */
-    public function send(string $action, array $body): Exchange
+    /** POST one action. Every body carries `event_time`: when WHMCS decided the call (a
+     *  queued retry's decision time, Queue::decisionTime), else now. */
+    public function send(string $action, array $body, ?int $eventTimeMs = null): Exchange
     {
-        $body['event_time'] = self::nowMs();
+        $body['event_time'] = $eventTimeMs ?? self::nowMs();
         $exchange = new Exchange(
             $action,
             str_replace('{action}', rawurlencode($action), $this->urlTemplate),

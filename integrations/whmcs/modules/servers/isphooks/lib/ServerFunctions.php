@@ -1,0 +1,122 @@
+<?php
+/**
+ * The server functions of the isphooks modules: Test Connection (`check`), Usage Update and
+ * Server Sync (`usage`). Text from isphooks or a panel is HTML-escaped before WHMCS shows it.
+ */
+
+declare(strict_types=1);
+
+namespace IsphooksWhmcs;
+
+require_once __DIR__ . '/Gateway.php';
+require_once __DIR__ . '/Params.php';
+require_once __DIR__ . '/Text.php';
+
+use WHMCS\Database\Capsule;
+use WHMCS\Service\Status;
+
+final class ServerFunctions
+{
+    public function __construct(private readonly Gateway $gateway, private readonly string $kind)
+    {
+    }
+
+    public function testConnection(array $params): array
+    {
+        try {
+            $server = Params::server($params);
+            $answer = $this->gateway->request($params, 'check', ['server' => $server]);
+            $report = self::serverReport($answer, $server);
+            if (!($report['ok'] ?? false)) {
+                return ['success' => false, 'error' => Text::html('isphooks check: ' . $server . ': '
+                    . IsphooksError::oneLine((string) ($report['error'] ?? 'not reachable')))];
+            }
+            $edition = (string) ($report['edition'] ?? '');
+            if ($this->kind === 'reseller' && !in_array($edition, ['host', 'business'], true)) {
+                return ['success' => false, 'error' => Text::html('isphooks check: ' . $server . ' is the '
+                    . $edition . ' edition, which has no resellers (host or business needed)')];
+            }
+            return ['success' => true, 'error' => ''];
+        } catch (\Throwable $error) {
+            return ['success' => false, 'error' => $this->gateway->failure($params, 'check', $error)];
+        }
+    }
+
+    /** Disk and traffic of this server's accounts into tblhosting, as WHMCS's own sample does. */
+    public function usageUpdate(array $params): string
+    {
+        return $this->gateway->guard($params, 'usage', function () use ($params): string {
+            $serverId = (int) ($params['serverid'] ?? 0);
+            foreach ($this->accounts($params) as $account) {
+                $query = Capsule::table('tblhosting')->where('server', $serverId);
+                $serviceId = (string) ($account['service_id'] ?? '');
+                if (ctype_digit($serviceId)) {
+                    $query = $query->where('id', (int) $serviceId);
+                } else {
+                    // No marker yet (an old module's account): the WHMCS username is the login.
+                    $query = $query->where('username', (string) $account['username']);
+                }
+                $query->update([
+                    'diskusage' => (int) ($account['disk_used_mib'] ?? 0),
+                    'disklimit' => (int) ($account['disk_limit_mib'] ?? 0),
+                    'bwusage' => (int) ($account['traffic_used_mib'] ?? 0),
+                    'bwlimit' => (int) ($account['traffic_limit_mib'] ?? 0),
+                    'lastupdate' => Capsule::raw('now()'),
+                ]);
+            }
+            return 'success';
+        });
+    }
+
+    /** For WHMCS's Server Sync tool. isphooks reports no template, domain or creation date. */
+    public function listAccounts(array $params): array
+    {
+        try {
+            $accounts = [];
+            foreach ($this->accounts($params) as $account) {
+                $username = Text::html((string) $account['username']);
+                $accounts[] = [
+                    'name' => $username,
+                    'email' => '',
+                    'username' => $username,
+                    'domain' => '',
+                    'uniqueIdentifier' => $username,
+                    'product' => '',
+                    'primaryip' => '',
+                    'created' => '',
+                    'status' => ($account['suspended'] ?? false) ? Status::SUSPENDED : Status::ACTIVE,
+                ];
+            }
+            return ['success' => true, 'accounts' => $accounts];
+        } catch (\Throwable $error) {
+            return ['success' => false, 'error' => $this->gateway->failure($params, 'usage', $error)];
+        }
+    }
+
+    /** @return list<array<string, mixed>> this module's kind of accounts on this server */
+    private function accounts(array $params): array
+    {
+        $server = Params::server($params);
+        $report = self::serverReport($this->gateway->request($params, 'usage', ['server' => $server]), $server);
+        if (($report['error'] ?? null) !== null) {
+            throw new IsphooksError('usage', $server . ': ' . (string) $report['error'], true);
+        }
+        $accounts = [];
+        foreach ((array) ($report['accounts'] ?? []) as $account) {
+            if (is_array($account) && ($account['kind'] ?? $this->kind) === $this->kind) {
+                $accounts[] = $account;
+            }
+        }
+        return $accounts;
+    }
+
+    private static function serverReport(array $answer, string $server): array
+    {
+        foreach ((array) ($answer['servers'] ?? []) as $report) {
+            if (is_array($report) && ($report['server'] ?? null) === $server) {
+                return $report;
+            }
+        }
+        throw new IsphooksError('bad_response', 'the answer does not report server ' . $server, false);
+    }
+}
