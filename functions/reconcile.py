@@ -112,6 +112,9 @@ def run(req: ActionRequest) -> Result:
         if not ownership.owned_by(row.get("owner"), server):
             differences.append(_difference("foreign", service, row, record))
             continue
+        if len(ownership.markers(row.get("comment"))) > 1:  # several services claim it
+            differences.append(_difference("foreign", service, row, record))
+            continue
         marker = ownership.owner_of(row.get("comment"))
         if marker is None:
             difference = _difference("unmarked", service, row, record)
@@ -174,11 +177,18 @@ def run(req: ActionRequest) -> Result:
 
 
 def _adopt(panel: Panel, repair: Repair) -> None:
-    row = repair.row
-    comment = ownership.with_marker(row.get("comment"), repair.service_id)
-    panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": row.get("name"), "comment": comment},
+    """Write the listed service's marker, into the comment as it is now: the list may be
+    older than a delivery that wrote the comment since (its record, a reason)."""
+    row, difference = repair.row, repair.difference
+    account = panel.get_account(row.get("name"), kind=row.kind)
+    if (account is None or ownership.markers(account.comment)
+            or not ownership.owned_by(account.owner, panel.server)):
+        difference["changed_meanwhile"] = True  # gone, marked meanwhile, or not ours
+        return
+    comment = ownership.with_marker(account.comment, repair.service_id)
+    panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment},
                write=True)
-    repair.difference["repaired"] = not panel.dry_run
+    difference["repaired"] = not panel.dry_run
 
 
 def _set_state(panel: Panel, repair: Repair, wanted: str, as_of: int) -> None:

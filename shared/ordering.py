@@ -27,8 +27,10 @@ the newest recorded decision about an aspect the delivery decides.
 A line that does not parse (edited by hand) is ignored as a whole, as if the account
 carried only the v1 marker, and so is a line with a time later than now + 300 s (the
 signature's clock allowance): isphooks never wrote it, and honoured it would make the
-account immune to every later suspend, terminate and reconcile. The next delivery with an
-`event_time` writes a fresh line.
+account immune to every later suspend, terminate and reconcile. Several order lines count
+together (for each aspect the newest readable stamp), so a second line never switches the
+order off. The next delivery with an `event_time` writes one fresh line. Lines are read
+and written by shared/comment.py, like the marker's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from typing import NamedTuple
+
+from shared import comment as lines
 
 PREFIX = "isphooks:order="
 ACTIVE, SUSPENDED = "active", "suspended"
@@ -125,19 +129,27 @@ def parse(comment: str, now_ms: int | None = None) -> Record:
 
 def read(comment: str, now_ms: int | None = None) -> tuple[Record, str | None]:
     """The record in a panel comment, and why a line that is there was not honoured (None
-    when it was, or when there is none)."""
+    when it was, or when there is none). Several order lines (an edit, or two writers in
+    an old version) count together: for each aspect the newest readable stamp."""
     if PREFIX not in comment:  # the common v1 case, without splitting lines
         return EMPTY, None
-    lines = [line for line in comment.splitlines() if line.startswith(PREFIX)]
-    if len(lines) != 1:
-        return EMPTY, None
-    record = _parse_line(lines[0][len(PREFIX):].rstrip())
-    if record is None:
-        return EMPTY, None
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    if record.newest is not None and record.newest > now_ms + FUTURE_ALLOWANCE_MS:
-        return EMPTY, "it names a time more than 300 s in the future"
-    return record, None
+    record, why = EMPTY, None
+    for body in lines.values(comment, PREFIX):
+        found = _parse_line(body.rstrip())
+        if found is None:
+            continue
+        if found.newest is not None and found.newest > now_ms + FUTURE_ALLOWANCE_MS:
+            why = "it names a time more than 300 s in the future"
+            continue
+        record = _merged(record, found)
+    return record, why
+
+
+def _merged(a: Record, b: Record) -> Record:
+    newer = [max((x, y), key=lambda s: s.at) if x and y else (x or y) for x, y in zip(a, b,
+                                                                                     strict=True)]
+    return Record(*newer)
 
 
 def format_line(record: Record) -> str:
@@ -152,11 +164,10 @@ def format_line(record: Record) -> str:
 
 
 def with_record(comment: str, record: Record) -> str:
-    """The comment with `record` as its order line; other lines are kept as they are."""
-    lines = [line for line in comment.splitlines() if not line.startswith(PREFIX)]
-    if record != EMPTY:
-        lines.append(format_line(record))
-    return "\n".join(lines)
+    """The comment with `record` as its one order line (isphooks' lines first, in their
+    order); other lines are kept as they are."""
+    return lines.replaced(comment, PREFIX,
+                          [format_line(record)[len(PREFIX):]] if record != EMPTY else [])
 
 
 def superseded_by(record: Record, action: str, event_time: int) -> int | None:

@@ -1,40 +1,49 @@
 """The ownership marker: the correlation id that ISPmanager lacks (docs/interface.md §4).
 
-An account made by isphooks carries `isphooks:service=<service_id>` in its panel comment;
-other comment text is kept intact. A suspension reason travels the same way.
+An account made by isphooks carries `isphooks:service=<service_id>` on a line of its panel
+comment (read and written by shared/comment.py); other comment text is kept intact. The
+line is exactly the marker: `isphooks:service=1001 (note)` is no marker. Markers of two
+different services on one account are a conflict, never "the first one wins". A
+suspension reason travels the same way.
 """
 
 from __future__ import annotations
 
 import re
 
+from shared import comment as lines
 from shared.config import Server
 from shared.errors import Conflict, UnownedAccount
 from shared.panel import Account
 
 MARKER_PREFIX = "isphooks:service="
 REASON_PREFIX = "isphooks:suspended="
-_MARKER_RE = re.compile(r"(?m)^isphooks:service=([A-Za-z0-9_.:-]{1,64})\s*$")
+_SERVICE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def markers(comment: str) -> set[str]:
+    """The services whose marker the comment carries (trailing spaces aside, the line is
+    the marker and nothing else)."""
+    found = set()
+    for value in lines.values(comment, MARKER_PREFIX):
+        value = value.rstrip(" \t")
+        if _SERVICE_ID.fullmatch(value):
+            found.add(value)
+    return found
 
 
 def owner_of(comment: str) -> str | None:
-    match = _MARKER_RE.search(comment)
-    return match.group(1) if match else None
-
-
-def _without(comment: str, prefix: str) -> list[str]:
-    return [line for line in comment.splitlines() if not line.startswith(prefix)]
+    """The one service whose marker the comment carries; None for none, or for several."""
+    found = markers(comment)
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def with_marker(comment: str, service_id: str) -> str:
-    return "\n".join([*_without(comment, MARKER_PREFIX), MARKER_PREFIX + service_id])
+    return lines.replaced(comment, MARKER_PREFIX, [service_id])
 
 
 def with_reason(comment: str, reason: str | None) -> str:
-    lines = _without(comment, REASON_PREFIX)
-    if reason:
-        lines.append(REASON_PREFIX + reason)
-    return "\n".join(lines)
+    return lines.replaced(comment, REASON_PREFIX, [reason] if reason else [])
 
 
 def owned_by(panel_owner: str | None, server: Server) -> bool:
@@ -66,6 +75,9 @@ def check_owner(account: Account, service_id: str, server: Server, *,
     if not owned_by(account.owner, server):
         raise Conflict(f"account {account.name} belongs to {account.owner}, not to the "
                        "configured login")
+    if len(markers(account.comment)) > 1:
+        raise Conflict(f"account {account.name} carries the markers of several services: "
+                       "an operator must settle which one it is")
     owner = owner_of(account.comment)
     if owner is not None and owner != service_id:
         raise Conflict(f"account {account.name} belongs to another service")

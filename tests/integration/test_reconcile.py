@@ -159,10 +159,12 @@ def test_suspend_orphans_suspends_and_never_deletes(call, server):
 
 def test_adopt_unmarked_writes_the_listed_service_marker(call, server):
     resp = call("reconcile", {"server": "isp1", "services": SERVICES, "adopt_unmarked": True})
-    assert server.user("gina")["comment"] == "made by hand\nisphooks:service=s7"
+    assert server.user("gina")["comment"] == "isphooks:service=s7\nmade by hand"
     row = _by_issue(resp)["unmarked"][0]
     assert row["repaired"] is True and row["service_id"] == "s7"
+    # the account is read again before the marker is written into its comment as it is now
     assert [(w["func"], w["params"]["elid"]) for w in writes(server)] == [("user.edit", "gina")]
+    assert [e["func"] for e in server.journal] == ["user", "user.edit", "user.edit"]
     assert server.user("ivan")["comment"] == ""  # not listed: left alone
     # now ours: sso and password work on it without adopt
     assert call("reconcile", {"server": "isp1", "services": SERVICES}).json["summary"][
@@ -179,7 +181,7 @@ def test_dry_run_lists_the_repair_calls_and_makes_none(call, server):
     assert calls[0] == ("user", None, "")
     # a state repair reads the account again, then suspends or resumes, then records
     assert sorted(calls[1:]) == sorted(
-        [("user.edit", "gina", "ok")]
+        [("user.edit", "gina", ""), ("user.edit", "gina", "ok")]
         + [call for name, func in (("bob", "user.suspend"), ("carol", "user.resume"),
                                    ("erin", "user.suspend"))
            for call in ((("user.edit", name, ""), (func, name, ""),

@@ -150,7 +150,7 @@ def test_f4b_sso_and_password_on_an_unmarked_account_need_adopt(call, sim):
     assert writes(sim) == [] and sim.sso_keys == {}
     resp = call("password", {**body, "password": "Another-Pass-9", "adopt": True})
     assert resp.status_code == 200
-    assert sim.user("legacy")["comment"] == "from WHMCS\nisphooks:service=7"
+    assert sim.user("legacy")["comment"] == "isphooks:service=7\nfrom WHMCS"
     assert sim.user("legacy")["password"] == "Another-Pass-9"
     assert call("sso", body).status_code == 200  # ours now
     assert call("sso", {**body, "service_id": "8", "adopt": True}).status_code == 409

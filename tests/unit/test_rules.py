@@ -23,7 +23,7 @@ def _account(comment: str) -> Account:
 
 def test_marker_is_added_keeping_other_text_and_replaced_not_duplicated():
     comment = ownership.with_marker("VIP customer\nisphooks:service=old", "42")
-    assert comment == "VIP customer\nisphooks:service=42"
+    assert comment == "isphooks:service=42\nVIP customer"  # ours first
     assert ownership.owner_of(comment) == "42"
     assert ownership.owner_of("isphooks:service=42 and more") is None
     assert ownership.owner_of("") is None
@@ -31,8 +31,8 @@ def test_marker_is_added_keeping_other_text_and_replaced_not_duplicated():
 
 def test_reason_line_is_set_and_cleared():
     comment = ownership.with_reason("note\nisphooks:service=1", "unpaid")
-    assert comment.splitlines() == ["note", "isphooks:service=1", "isphooks:suspended=unpaid"]
-    assert ownership.with_reason(comment, None) == "note\nisphooks:service=1"
+    assert comment.split("\n") == ["isphooks:service=1", "isphooks:suspended=unpaid", "note"]
+    assert ownership.with_reason(comment, None) == "isphooks:service=1\nnote"
 
 
 def test_owner_checks():
