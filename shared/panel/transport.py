@@ -12,8 +12,6 @@ write never is.
 from __future__ import annotations
 
 import hashlib
-import heapq
-import itertools
 import os
 import socket
 import tempfile
@@ -27,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from shared import log
 from shared.config import Server
+from shared.deadlines import Deadline
 from shared.errors import PanelError, PanelUnavailable
 
 CONNECT_TIMEOUT_S = 10.0
@@ -34,82 +33,11 @@ CHUNK_BYTES = 64 * 1024
 MIN_CALL_S = 0.5  # less time left than this: answer 503 rather than start a call
 
 
-class _Deadline:
-    """The whole call's time limit. A socket timeout bounds each read, not the call: a
-    panel dripping a byte a second would hold a request for hours. At the deadline the
-    socket of the call is shut down, whatever is blocked on it (headers or body)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-        self.fired = False
-        self.done = False
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-        _WATCHDOG.watch(self)
-
-    def attach(self, sock: socket.socket | None) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.fired:
-                _shutdown(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            if not self.done:
-                self.fired = True
-                _shutdown(self._sock)
-
-    def cancel(self) -> None:
-        with self._lock:
-            self.done = True
-
-
-class _Watchdog:
-    """One thread fires every call's deadline: a timer thread per call would cost a thread
-    start (~0.25 ms) on every panel call. Finished calls leave the queue when they reach
-    its head. Started on first use, and again in a forked worker."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._queue: list[tuple[float, int, _Deadline]] = []
-        self._order = itertools.count()
-        self._pid = 0
-
-    def watch(self, deadline: _Deadline) -> None:
-        with self._cond:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                threading.Thread(target=self._run, name="isphooks-panel-deadlines",
-                                 daemon=True).start()
-            heapq.heappush(self._queue, (deadline.at, next(self._order), deadline))
-            if self._queue[0][2] is deadline:
-                self._cond.notify()
-
-    def _run(self) -> None:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                while self._queue and (self._queue[0][2].done or self._queue[0][0] <= now):
-                    heapq.heappop(self._queue)[2].fire()
-                self._cond.wait(self._queue[0][0] - now if self._queue else None)
-
-
-_WATCHDOG = _Watchdog()
-
-
-def _shutdown(sock: socket.socket | None) -> None:
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
-_current = threading.local()  # the _Deadline of the call this thread is making
+_current = threading.local()  # the Deadline of the call this thread is making
 
 
 def _watch(sock: socket.socket | None) -> None:
-    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    deadline: Deadline | None = getattr(_current, "deadline", None)
     if deadline is not None:
         deadline.attach(sock)
 
@@ -135,7 +63,7 @@ class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
 
 
 class _Adapter(HTTPAdapter):
-    """Connections whose socket the call's `_Deadline` can reach."""
+    """Connections whose socket the call's `Deadline` can reach."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -210,7 +138,7 @@ def exchange(server: Server, func: str, params: dict[str, str], *, write: bool,
         budget = min(budget, deadline - time.monotonic())
         if budget < MIN_CALL_S:
             raise PanelUnavailable(_lost(server.name, func, False, "ran out of time before"))
-    call_deadline = _current.deadline = _Deadline(budget)
+    call_deadline = _current.deadline = Deadline(budget)
     try:
         try:
             return _send(server, session, verify, form, func)

@@ -25,7 +25,8 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, config_path: Path | None, out_path: Path) -> None:
+    def __init__(self, config_path: Path | None, out_path: Path,
+                 args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out_path = out_path
@@ -35,7 +36,7 @@ class Served:
         if config_path is not None:
             env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "shared.cli", "serve", "--port", str(self.port), *args],
             stdout=self._out, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
