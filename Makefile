@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install run test test-php lint bench soak bundle whmcs-module infra-check clean
+.PHONY: install run test test-php lint bench soak bundle lock whmcs-module infra-check clean
 
 install: $(STAMP)
 
@@ -42,6 +42,14 @@ soak: install
 bundle: install
 	$(PY) infra/bundle.py $(BUNDLE)
 
+# The deployed bundle installs from this hashed lock (pip-tools in its own venv).
+LOCK_VENV ?= .venv-lock
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check 'pip-tools>=7.4'; }
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file infra/requirements.lock pyproject.toml
+
 WHMCS_ZIP ?= dist/isphooks-whmcs.zip
 
 whmcs-module:
@@ -62,4 +70,4 @@ lint: install
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(CKV_VENV) .local dist .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(CKV_VENV) $(LOCK_VENV) .local dist .pytest_cache .mypy_cache .ruff_cache *.egg-info

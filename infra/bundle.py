@@ -1,8 +1,10 @@
 """Build the deployable source archive: same inputs, byte-identical zip.
 
 Layout (what Cloud Functions' Python buildpack expects): `main.py` at the root exposing
-every action, the `functions/` and `shared/` packages, and `requirements.txt` generated
-from pyproject.toml's runtime dependencies. Entries are sorted, dated 1980-01-01 and
+every action, the `functions/` and `shared/` packages, and `requirements.txt`: the hashed
+lock `infra/requirements.lock` (`make lock`, from pyproject.toml's runtime dependencies),
+so that every Cloud Build installs exactly the reviewed versions and pip refuses a file
+whose hash differs. Entries are sorted, dated 1980-01-01 and
 mode 0644, so the archive's hash changes only when the code does, and Terraform's
 content-hashed object name redeploys exactly then.
 """
@@ -21,9 +23,15 @@ EXCLUDE = {"shared/openapi.py", "shared/cli.py"}
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+LOCK = ROOT / "infra" / "requirements.lock"
+
+
+def runtime_dependencies() -> list[str]:
+    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+
+
 def requirements() -> str:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return "".join(f"{dep}\n" for dep in sorted(project["dependencies"]))
+    return LOCK.read_text()
 
 
 def entries() -> dict[str, bytes]:
