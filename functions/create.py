@@ -30,7 +30,7 @@ def run(req: ActionRequest) -> Result:
     # A generated password is derived from the delivery (see plans.delivery_password): every
     # duplicate of one signed message sets the same password, never a fresh one.
     password = body.get("password") or plans.delivery_password(
-        req.config.derivation_key(server), body["service_id"], req.webhook_id)
+        req.config.derivation_key(server, req.signing_key), body["service_id"], req.webhook_id)
     generated = "password" not in body
     params = plans.plan_params(panel, body["plan"], kind=req.kind)
 

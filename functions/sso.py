@@ -14,7 +14,7 @@ from collections import OrderedDict
 from urllib.parse import urlencode
 
 from shared.context import ActionRequest, Result
-from shared.errors import Conflict
+from shared.errors import Conflict, Unsupported
 from shared.webhooks import TOLERANCE_S
 
 # The panel drops an unused key after an hour (its OneTimeExpire setting).
@@ -67,6 +67,9 @@ def run(req: ActionRequest) -> Result:
 def _mint(req: ActionRequest) -> Result:
     if req.body["as_"] == "admin":
         server = req.server()
+        if not server.admin_sso:
+            raise Unsupported(f"single sign-on as the administrator is switched off for server "
+                              f"{server.name} (admin_sso: false)")
         panel = req.panel(server)
         login = server.username
     else:

@@ -8,9 +8,12 @@
 # for a ratio, aggregations, notification_channels, documentation).
 
 locals {
-  # Every request log line of our functions (Cloud Run serves gen2 functions; the service
-  # is named after the function).
-  request_logs  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=~\"^${var.name_prefix}-\" AND jsonPayload.http_status>=100"
+  # Every request log line of our functions that an authenticated caller made (Cloud Run
+  # serves gen2 functions; the service is named after the function). The functions log
+  # `auth` ("signature" or "oidc") only once a request is authenticated: unsigned traffic
+  # (the 401s of anyone on the internet) can neither raise the 5xx ratio nor dilute it
+  # below the threshold.
+  request_logs  = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=~\"^${var.name_prefix}-\" AND jsonPayload.http_status>=100 AND jsonPayload.auth=(\"signature\" OR \"oidc\")"
   metric_prefix = "logging.googleapis.com/user/"
 }
 
@@ -115,7 +118,7 @@ resource "google_logging_metric" "service_failures" {
 
 # An action answers 5xx to a sustained share of its deliveries.
 resource "google_monitoring_alert_policy" "server_error_ratio" {
-  display_name          = "isphooks: 5xx ratio of an action above ${var.alert_5xx_ratio * 100}%"
+  display_name          = "isphooks: 5xx answers of an action (above ${var.alert_5xx_ratio * 100}% or ${var.alert_5xx_count} in 10 min)"
   combiner              = "OR"
   notification_channels = var.notification_channels
   user_labels           = var.labels
@@ -145,11 +148,31 @@ resource "google_monitoring_alert_policy" "server_error_ratio" {
     }
   }
 
+  # Beside the ratio, an absolute count: however much other traffic an action gets, this
+  # many 5xx answers within 10 minutes are an incident.
+  conditions {
+    display_name = "5xx answers of an action, above ${var.alert_5xx_count} in 10 minutes"
+    condition_threshold {
+      filter          = "metric.type=\"${local.metric_prefix}${google_logging_metric.server_errors.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_5xx_count
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "600s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.action"]
+      }
+    }
+  }
+
   documentation {
     mime_type = "text/markdown"
     content   = <<-EOT
       More than ${var.alert_5xx_ratio * 100}% of an action's deliveries over the last 10
-      minutes were answered with 5xx, for 5 minutes. The billing system and the scheduler
+      minutes were answered with 5xx, for 5 minutes, or more than ${var.alert_5xx_count}
+      of them were (only authenticated requests count). The billing system and the scheduler
       retry 5xx, but provisioning is stalled until the cause is fixed. Look at the
       function's ERROR lines (`jsonPayload.code`): `panel_unavailable` (a panel is down or
       unreachable), `panel_error`, `config_unavailable` (the config secret cannot be

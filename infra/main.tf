@@ -109,12 +109,14 @@ resource "google_cloudfunctions2_function" "action" {
   }
 
   service_config {
-    available_memory                 = var.memory
+    # reconcile carries a 2 MiB list and compares it with the server's whole account
+    # list: its own memory and concurrency (sized from `make bench`, infra/README.md).
+    available_memory                 = each.key == "reconcile" ? var.reconcile_memory : var.memory
     available_cpu                    = "1"
     timeout_seconds                  = var.function_timeout_s
     max_instance_count               = var.max_instances
     min_instance_count               = 0
-    max_instance_request_concurrency = var.concurrency
+    max_instance_request_concurrency = each.key == "reconcile" ? var.reconcile_concurrency : var.concurrency
     ingress_settings                 = var.ingress_settings
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.runtime.email

@@ -49,9 +49,21 @@ variable "function_timeout_s" {
 }
 
 variable "memory" {
-  description = "Memory of each function instance."
+  description = "Memory of each function instance (reconcile: reconcile_memory)."
   type        = string
   default     = "256Mi"
+}
+
+variable "reconcile_memory" {
+  description = "Memory of a reconcile instance: one 2 MiB reconcile of 10,000 services against 10,000 accounts peaks at ~76 MiB, four at once at ~176 MiB (make bench)."
+  type        = string
+  default     = "512Mi"
+}
+
+variable "reconcile_concurrency" {
+  description = "Reconciles one instance runs at once (each holds its list, the server's accounts and the report)."
+  type        = number
+  default     = 4
 }
 
 variable "max_instances" {
@@ -127,11 +139,14 @@ variable "check_schedule" {
 
 variable "scheduled_actions" {
   description = <<-EOT
-    Extra scheduler jobs calling an action with a fixed body, authenticated by OIDC. The
-    documented use is a scheduled retry of an action the billing system could not deliver,
-    e.g. { retry-suspend-1001 = { action = "suspend", schedule = "*/30 * * * *",
-    body = "{\"service_id\":\"1001\",\"server\":\"isp1\",\"username\":\"u1001\"}" } }.
-    Actions are idempotent, so repeating one is safe.
+    Extra scheduler jobs calling an action with a fixed body, authenticated by OIDC, e.g. a
+    scheduled retry of an action the billing system could not deliver:
+    { retry-suspend-1001 = { action = "suspend", schedule = "*/30 * * * *",
+    body = "{\"service_id\":\"1001\",\"server\":\"isp1\",\"username\":\"u1001\",\"event_time\":1764540000000}" } }.
+    An account action's body must carry the event_time of the decision it repeats: the
+    job then never overrides a newer decision of the billing system (after the customer
+    pays, the repeated suspend is superseded instead of suspending them again). For drift,
+    run reconcile instead.
   EOT
   type = map(object({
     action   = string
@@ -139,6 +154,15 @@ variable "scheduled_actions" {
     body     = string
   }))
   default = {}
+
+  validation {
+    condition = alltrue([
+      for job in values(var.scheduled_actions) :
+      !contains(["create", "suspend", "unsuspend", "terminate", "upgrade", "password"], job.action)
+      || can(regex("\"event_time\"\\s*:\\s*[0-9]+", job.body))
+    ])
+    error_message = "scheduled_actions: the body of a scheduled account action (create, suspend, unsuspend, terminate, upgrade, password) must carry \"event_time\" (ms since the epoch, when the decision was made), or it would override newer billing decisions."
+  }
 }
 
 variable "force_destroy_bucket" {
@@ -203,6 +227,12 @@ variable "alert_5xx_ratio" {
   description = "Alert when an action's share of 5xx answers over the last 10 minutes stays above this (0-1) for 5 minutes."
   type        = number
   default     = 0.1
+}
+
+variable "alert_5xx_count" {
+  description = "Alert when an action answers more than this many authenticated requests with 5xx within 10 minutes, whatever the ratio."
+  type        = number
+  default     = 20
 }
 
 variable "alert_service_failures" {

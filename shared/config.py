@@ -70,6 +70,7 @@ class Server(NamedTuple):
     timeout_s: float = 60.0
     allow_insecure_http: bool = False
     max_response_bytes: int = MAX_RESPONSE_MIB * 2**20
+    admin_sso: bool = True  # False: `sso` as admin is refused for this server (422)
     # Why this entry of the document cannot be used (it names the bad key, never a
     # value); None for a valid one. Only this server fails: docs/interface.md §6.
     unusable: str | None = None
@@ -138,14 +139,22 @@ class Config(NamedTuple):
     scheduler: Scheduler | None = None
     usage_callback: UsageCallback | None = None
     first_webhook_secret: str = ""
+    # Keys of `admin_webhook_secrets`: when there are any, an admin `sso` must be signed with
+    # one of them, and they sign nothing else.
+    admin_keys: tuple[bytes, ...] = ()
+    password_key: bytes | None = None  # `password_key`: generated passwords derive from it
 
     def __repr__(self) -> str:
         return f"Config(servers={self.servers!r}, scheduler={self.scheduler!r})"
 
-    def derivation_key(self, server: Server) -> bytes:
-        """The key generated passwords are derived from: the first webhook secret, or, in a
-        scheduler-only config, the server's panel password. Never leaves the instance."""
-        base = self.webhook_keys[0] if self.webhook_keys else server.password.encode()
+    def derivation_key(self, server: Server, signing_key: bytes | None = None) -> bytes:
+        """The key generated passwords are derived from: `password_key` when configured,
+        else the key of the secret that verified the request (so that during a rotation a
+        duplicate signed with the old secret derives what its first delivery did), else the
+        first webhook secret, or, in a scheduler-only config, the server's panel password.
+        Never leaves the instance."""
+        base = self.password_key or signing_key or (
+            self.webhook_keys[0] if self.webhook_keys else server.password.encode())
         return hmac.new(base, b"isphooks generated passwords v1", hashlib.sha256).digest()
 
 
@@ -199,6 +208,7 @@ class _ServerSchema(Schema):
     max_accounts = fields.Integer(load_default=None, validate=validate.Range(min=0))
     tls = fields.Nested(_TlsSchema, load_default=dict)
     timeout_s = fields.Float(load_default=60.0, validate=validate.Range(min=1, max=540))
+    admin_sso = fields.Boolean(load_default=True)
 
     @validates_schema
     def _https_unless_allowed(self, data: dict[str, Any], **_: Any) -> None:
@@ -255,6 +265,8 @@ class _DocumentSchema(Schema):
         unknown = RAISE
 
     webhook_secrets = fields.List(fields.String(), load_default=list)
+    admin_webhook_secrets = fields.List(fields.String(), load_default=list)
+    password_key = fields.String(load_default=None)
     scheduler = fields.Nested(_SchedulerSchema, load_default=None)
     usage_callback = fields.Nested(_UsageCallbackSchema, load_default=None)
     # Each entry is checked on its own (`_server`): a bad one makes only that server
@@ -266,6 +278,22 @@ class _DocumentSchema(Schema):
     def _secrets(self, value: list[str], **_: Any) -> None:
         for secret in value:
             _check_secret(secret)
+
+    @validates("admin_webhook_secrets")
+    def _admin_secrets(self, value: list[str], **_: Any) -> None:
+        for secret in value:
+            _check_secret(secret)
+
+    @validates("password_key")
+    def _password_key(self, value: str | None, **_: Any) -> None:
+        if value is not None:
+            _check_secret(value)
+
+    @validates_schema
+    def _admin_apart(self, data: dict[str, Any], **_: Any) -> None:
+        if set(data.get("admin_webhook_secrets") or ()) & set(data.get("webhook_secrets") or ()):
+            raise ValidationError("an admin secret must not also be a webhook secret",
+                                  "admin_webhook_secrets")
 
 
 def _check_secret(secret: str) -> None:
@@ -298,7 +326,8 @@ def parse_document(raw: str | bytes) -> Config:
             f"{path}: {'; '.join(reasons)}" for path, reasons in found.items())) from None
     if not doc["webhook_secrets"] and doc["scheduler"] is None:
         raise ConfigInvalid("invalid config: webhook_secrets: at least one secret is required")
-    for secret in doc["webhook_secrets"]:
+    for secret in [*doc["webhook_secrets"], *doc["admin_webhook_secrets"],
+                   *([doc["password_key"]] if doc["password_key"] else [])]:
         log.register_secret(secret)
         log.register_secret(secret[len(webhooks.SECRET_PREFIX):])
     servers = {name: _server(name, entry) for name, entry in doc["servers"].items()}
@@ -317,6 +346,9 @@ def parse_document(raw: str | bytes) -> Config:
         ) if sched else None,
         usage_callback=UsageCallback(callback["url"], callback["secret"]) if callback else None,
         first_webhook_secret=doc["webhook_secrets"][0] if doc["webhook_secrets"] else "",
+        admin_keys=tuple(webhooks.decode_secret(s) for s in doc["admin_webhook_secrets"]),
+        password_key=(webhooks.decode_secret(doc["password_key"]) if doc["password_key"]
+                      else None),
     )
 
 
@@ -359,6 +391,7 @@ def _server(name: str, entry: Any) -> Server:
         timeout_s=s["timeout_s"],
         allow_insecure_http=s["allow_insecure_http"],
         max_response_bytes=s["max_response_mib"] * 2**20,
+        admin_sso=s["admin_sso"],
     )
 
 

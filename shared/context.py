@@ -38,7 +38,7 @@ class ActionRequest:
 
     def __init__(self, action: str, body: dict[str, Any], config: Config, webhook_id: str,
                  deadline: float | None = None, signed: bool = True,
-                 sent_at_ms: int | None = None) -> None:
+                 sent_at_ms: int | None = None, signing_key: bytes | None = None) -> None:
         self.action = action
         self.body = body
         self.config = config
@@ -47,6 +47,7 @@ class ActionRequest:
         # When the request was sent: its signed webhook-timestamp in ms (a token's
         # request: when it arrived).
         self.sent_at_ms = sent_at_ms if sent_at_ms is not None else int(time.time() * 1000)
+        self.signing_key = signing_key  # the key of the secret that verified the signature
         self.deadline = deadline
         self.panels: list[Panel] = []
 

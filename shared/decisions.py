@@ -94,9 +94,10 @@ def apply(req: ActionRequest, panel: Panel, account: Account,
     if not isinstance(decision, Decision):
         decision = decision()
     if event_time is None:
-        return Applied(None, _write(req, panel, account, decision, decision.changes, None))
+        return Applied(None, _write(req, panel, account, decision, decision.changes, None,
+                                    ordering.EMPTY))
     live = _live(decision, record, req.action, event_time)
-    wrote = _write(req, panel, account, decision, live, event_time)
+    wrote = _write(req, panel, account, decision, live, event_time, record)
     if wrote:
         settle(req, panel, account.name, decision)
     else:
@@ -158,7 +159,7 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision) -> N
         record = record_of(panel, account)
         live = _live(decision, record, req.action, event_time)
         if _undone(live, record, account, event_time):
-            _write(req, panel, account, decision, live, event_time)
+            _write(req, panel, account, decision, live, event_time, record)
         elif not repair_state(panel, account, record):
             if paused or PAUSE_S <= 0 or not _time_for_pause(req):
                 return  # confirmed (or no pause configured: nothing more to confirm)
@@ -188,15 +189,18 @@ def _stamps(changes: tuple[Change, ...]) -> dict[str, str]:
 
 
 def _write(req: ActionRequest, panel: Panel, account: Account, decision: Decision,
-           changes: tuple[Change, ...], event_time: int | None) -> frozenset[str]:
-    """Write the changes the account does not hold, with the comment; what was written."""
+           changes: tuple[Change, ...], event_time: int | None,
+           record: ordering.Record) -> frozenset[str]:
+    """Write the changes the account does not hold, with the comment (`record`: the
+    account's order record as read); what was written."""
     pending = [c for c in changes if c.held is None or c.held(account) is not True]
     if event_time is None and not pending:
         return frozenset()
     comment = decision.comment(account) if decision.comment is not None else account.comment
     if event_time is not None:
-        comment = ordering.with_record(comment, ordering.stamped(
-            ordering.parse(account.comment), _stamps(changes), event_time))
+        new_record = ordering.stamped(record, _stamps(changes), event_time)
+        if new_record != record or comment != account.comment:  # else: already so
+            comment = ordering.with_record(comment, new_record)
     wrote: set[str] = set()
     for change in pending:
         if change.call is not None and change.aspect in _BEFORE_EDIT:

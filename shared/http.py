@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
+from werkzeug.exceptions import ClientDisconnected
 
 from shared import log, oidc, schemas, webhooks
 from shared.config import CACHE, Config
@@ -31,6 +32,9 @@ from shared.errors import (
 )
 
 MAX_BODY = 64 * 1024
+# Actions that decide something about an account (docs/interface.md §4, Order).
+ACCOUNT_ACTIONS = frozenset({"create", "suspend", "unsuspend", "terminate", "upgrade",
+                             "password"})
 # Actions that take more: reconcile carries a billing system's whole list for one server.
 MAX_BODIES = {"reconcile": 2 * 1024 * 1024}
 ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"
@@ -60,11 +64,36 @@ def error_response(exc: IsphooksError) -> flask.Response:
 def _read_body(request: flask.Request, action: str) -> bytes:
     limit = MAX_BODIES.get(action, MAX_BODY)
     if request.content_length is not None and request.content_length > limit:
+        _unread(request)
         raise PayloadTooLarge(f"the body is over {limit} bytes")
-    body = request.stream.read(limit + 1)
+    try:
+        body = request.stream.read(limit + 1)
+    except (ClientDisconnected, OSError):
+        # The client stopped sending (or stalled until the connection's deadline): a bad
+        # request of its own, not a bug of ours.
+        _unread(request)
+        raise _incomplete() from None
     if len(body) > limit:
+        _unread(request)
         raise PayloadTooLarge(f"the body is over {limit} bytes")
+    if request.content_length is not None and len(body) < request.content_length:
+        _unread(request)
+        raise _incomplete()
     return body
+
+
+def _incomplete() -> InvalidRequest:
+    return InvalidRequest("the body ended before its Content-Length",
+                          fields={"_body": ["incomplete"]})
+
+
+def _unread(request: flask.Request) -> None:
+    """Nothing more of this body is to be read. functions-framework drains the body after
+    every answer (`request.get_data()`, to spare the client a reset): on a body that ended
+    early that raised ClientDisconnected into Flask (a 500 with a traceback), and on one
+    over the limit it read every byte into memory. werkzeug's get_data returns what it has
+    cached instead of reading (`_cached_data`, werkzeug's attribute for it)."""
+    request._cached_data = b""
 
 
 def _bearer(request: flask.Request) -> str | None:
@@ -89,8 +118,7 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
                               "offered_webhook_id": _offered_id(request)}
     try:
         result = _dispatch(action, run, request, fields, deadline)
-        response = flask.Response(json.dumps(result.body), status=result.status_code,
-                                  mimetype="application/json")
+        response = _json_response(result.body, result.status_code, action in STREAMED)
         fields["outcome"] = result.body.get("status")
         fields["http_status"] = result.status_code
         severity = "INFO"
@@ -146,15 +174,22 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
         raise UnsupportedMediaType("Content-Type must be application/json")
     config = _config()
     token = _bearer(request)
+    signing_key: bytes | None = None
+    admin_signed = False
     if token is not None:
         # A scheduler call: the token is checked before a byte of the body is read.
-        fields["auth"] = "oidc"
         oidc.verify(token, config.scheduler, action)
+        fields["auth"] = "oidc"
         body = _read_body(request, action)
         sent_at_ms = int(time.time() * 1000)
     else:
         body = _read_body(request, action)
-        webhooks.verify(config.webhook_keys, request.headers, body)
+        keys = [*config.webhook_keys, *config.admin_keys]
+        _, index = webhooks.verify_key(keys, request.headers, body)
+        signing_key, admin_signed = keys[index], index >= len(config.webhook_keys)
+        # Only authenticated requests say how: the alerts count those alone, so unsigned
+        # traffic can neither raise nor dilute them.
+        fields["auth"] = "signature"
         # The signed send time (verified within ±300 s of now): a reconcile without
         # event_time records its repairs at it.
         sent_at_ms = int(request.headers["webhook-timestamp"]) * 1000
@@ -163,14 +198,20 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
     if token is None and offered:
         fields["webhook_id"] = offered
     webhook_id = fields["webhook_id"]
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting included
-        raise InvalidRequest("the body is not valid JSON",
-                             fields={"_body": ["not valid JSON"]}) from None
-    validated = schemas.load(action, data)
-    if token is not None and action == "sso" and validated.get("as_") == "admin":
+    validated = _validated(action, body)
+    del body  # a reconcile's list is 2 MiB of bytes: not kept beside what was read from it
+    if token is not None and action in ACCOUNT_ACTIONS and "event_time" not in validated:
+        # A scheduler's body is static: without the time of the decision it repeats, each
+        # run would be a new decision and override newer ones of the billing system.
+        raise InvalidRequest("a scheduled account action must carry event_time",
+                             fields={"event_time": ["required for a scheduler's account action"]})
+    admin_sso = action == "sso" and validated.get("as_") == "admin"
+    if token is not None and admin_sso:
         raise Unauthenticated("an admin login URL is never minted for a bearer token")
+    if config.admin_keys and admin_sso != admin_signed:
+        raise Unauthenticated(
+            "an admin login URL needs a signature with one of admin_webhook_secrets"
+            if admin_sso else "this secret signs admin single sign-on only")
     for key in ("server", "username", "service_id", "reason"):
         fields[key] = validated.get(key)
     server = config.servers.get(str(validated.get("server")))
@@ -178,18 +219,54 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
         fields["tls_warning"] = server.insecure
     try:
         return _run(action, run, validated, config, webhook_id, deadline, token is None,
-                    sent_at_ms)
+                    sent_at_ms, signing_key)
     except PanelAuthRefused:
         # The panel password may have been rotated: re-read the store once, then give up.
         fresh = CACHE.reload_if_stale(config)
         return _run(action, run, validated, fresh, webhook_id, deadline, token is None,
-                    sent_at_ms)
+                    sent_at_ms, signing_key)
+
+
+def _validated(action: str, body: bytes) -> dict[str, Any]:
+    """The body as the action's schema loads it; the parsed JSON is dropped on return."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting included
+        raise InvalidRequest("the body is not valid JSON",
+                             fields={"_body": ["not valid JSON"]}) from None
+    return schemas.load(action, data)
+
+
+# The answers of these go out in pieces, as they are encoded: a reconcile or usage answer
+# of thousands of rows is never held as one string and its bytes at once.
+STREAMED = frozenset({"reconcile", "usage"})
+_CHUNK = 64 * 1024
+
+
+def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Response:
+    if not stream:
+        return flask.Response(json.dumps(body), status=status, mimetype="application/json")
+
+    def pieces() -> Any:
+        buffered: list[str] = []
+        size = 0
+        for piece in json.JSONEncoder().iterencode(body):
+            buffered.append(piece)
+            size += len(piece)
+            if size >= _CHUNK:
+                yield "".join(buffered).encode()
+                buffered, size = [], 0
+        yield "".join(buffered).encode()
+
+    return flask.Response(pieces(), status=status, mimetype="application/json")
 
 
 def _run(action: str, run: Action, body: dict[str, Any], config: Config,
-         webhook_id: str, deadline: float, signed: bool, sent_at_ms: int) -> Result:
+         webhook_id: str, deadline: float, signed: bool, sent_at_ms: int,
+         signing_key: bytes | None) -> Result:
     req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id,
-                        deadline=deadline, signed=signed, sent_at_ms=sent_at_ms)
+                        deadline=deadline, signed=signed, sent_at_ms=sent_at_ms,
+                        signing_key=signing_key)
     result = run(req)
     if req.dry_run:
         calls = [call for panel in req.panels for call in panel.calls]

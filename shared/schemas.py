@@ -55,6 +55,22 @@ def _event_time() -> fields.Integer:
     return fields.Integer(strict=True, validate=_event_time_in_range)
 
 
+# A strict e-mail address: a dot-atom local part (RFC 5322 atext, at most 64), a host name
+# of letters, digits and hyphens with at least one dot and a letter top-level domain, 254
+# characters at most. No quoted local parts (control characters, quotes, commas), no
+# comments, no IP literals, no single-label hosts such as `localhost`, no markup.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+
+
+def _email(value: str) -> None:
+    local = value.partition("@")[0]
+    if len(value) > 254 or len(local) > 64 or not _EMAIL.fullmatch(value):
+        raise ValidationError("an e-mail address such as name@example.com: a dot-atom name, "
+                              "a domain with a letter top-level, at most 254 characters")
+
+
 MAX_COUNT = 2**31 - 1
 _COUNT_RANGE = validate.Range(min=0, max=MAX_COUNT)
 
@@ -178,7 +194,7 @@ class CreateSchema(_Base):
     domain = fields.String(validate=_FullMatch(
         r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         error="a lowercase domain name such as example.com"))
-    email = fields.Email(validate=validate.Length(max=254))
+    email = fields.String(validate=_email)
     plan = fields.Nested(PlanSchema, required=True)
     ips = fields.Nested(IpsSchema, load_default=lambda: {"ipv4": 0, "ipv6": 0})
 

@@ -69,6 +69,13 @@ def verify(
     keys: Iterable[bytes], headers: _Headers, body: bytes, now: float | None = None
 ) -> str:
     """Return the verified webhook-id, or raise Unauthenticated saying what was wrong."""
+    return verify_key(list(keys), headers, body, now)[0]
+
+
+def verify_key(
+    keys: list[bytes], headers: _Headers, body: bytes, now: float | None = None
+) -> tuple[str, int]:
+    """The verified webhook-id and the index in `keys` of the key that signed it."""
     msg_id = headers.get("webhook-id", "")
     stamp = headers.get("webhook-timestamp", "")
     sig_header = headers.get("webhook-signature", "")
@@ -85,12 +92,12 @@ def verify(
     offered = _offered_digests(sig_header)
     if not offered:
         raise Unauthenticated("webhook-signature has no v1 signature")
-    for key in keys:
+    for index, key in enumerate(keys):
         expected = base64.b64decode(signature(key, msg_id, timestamp, body)[3:])
         # Check every offered signature against every key without an early exit on the
         # first mismatch, so timing says nothing about which part differed.
         if any(hmac.compare_digest(expected, digest) for digest in offered):
-            return msg_id
+            return msg_id, index
     raise Unauthenticated("no webhook signature matches")
 
 

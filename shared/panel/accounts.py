@@ -51,11 +51,15 @@ class Account(NamedTuple):
 
 
 def _columns(elem: dict[str, Any]) -> dict[str, str]:
-    columns = {k: text(v) for k, v in elem.items() if k != "active"}
-    active = flag(elem.get("active"))
+    """A list row's columns as text, in place (a long list is not copied): `active` as "on"
+    or "off" where it reads as a flag, else left out."""
+    active = flag(elem.pop("active", None))
+    for key, value in elem.items():
+        if not isinstance(value, str):
+            elem[key] = text(value)
     if active is not None:
-        columns["active"] = "on" if active else "off"
-    return columns
+        elem["active"] = "on" if active else "off"
+    return elem
 
 
 def masked(params: dict[str, str]) -> dict[str, str]:

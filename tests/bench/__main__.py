@@ -77,7 +77,9 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
         "throughput": lambda stack: throughput.report(throughput.run(stack, seconds=seconds)),
         "reconcile": lambda stack: reconcile.report(  # its own simulators: 5,000 accounts
             reconcile.run_reconcile(accounts=200 if quick else 5000, rounds=1 if quick else 5),
-            reconcile.run_event_time_cost(calls=calls)),
+            reconcile.run_event_time_cost(calls=calls),
+            reconcile.run_reconcile_memory(accounts=200 if quick else reconcile.BIG,
+                                           concurrent=(1, 2) if quick else reconcile.CONCURRENT)),
     }
 
 

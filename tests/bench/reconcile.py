@@ -4,7 +4,11 @@
    `isphooks serve` process, and a signed reconcile of the same number of services: wall
    time per call, the panel calls (from the simulator's journal), the body size and the
    serving process's peak RSS (VmHWM) afterwards.
-2. The own time of a `suspend` in process, panel answers replayed from memory (as in
+2. Memory (security round 3, finding 5): the peak RSS (VmHWM) of a fresh `isphooks serve`
+   process serving one near-2 MiB reconcile, and CONCURRENT of them at once (the deployed
+   per-instance concurrency decides how many an instance holds), 10,000 services against as
+   many accounts, every row a difference.
+3. The own time of a `suspend` in process, panel answers replayed from memory (as in
    own_time.py), without `event_time` and with one the account already records: the same
    panel calls, so the difference is what ordering costs the request itself.
 """
@@ -91,6 +95,62 @@ def run_reconcile(accounts: int = ACCOUNTS, rounds: int = 5) -> dict[str, Any]:
             "funcs": "user", "rss_mib": rss, "summary": summary}
 
 
+BIG = 10_000
+CONCURRENT = (1, 4, 8)
+
+
+def run_reconcile_memory(accounts: int = BIG,
+                         concurrent: tuple[int, ...] = CONCURRENT) -> dict[str, Any]:
+    """Peak RSS of a fresh `isphooks serve` per number of reconciles served at once."""
+    import threading
+
+    sim = start_sim()
+    tmp = Path(tempfile.mkdtemp(prefix="isphooks-bench-memory-"))
+    config = tmp / "isphooks.json"
+    config.write_text(json.dumps({"webhook_secrets": [SECRET],
+                                  "servers": {"isp1": server_entry(sim, timeout_s=120)}}))
+    pad = "x" * 36  # long service ids, as billing systems give them: a body near 2 MiB
+    for n in range(accounts):
+        sim.add_user(f"acct{n}", "Bench-Pass-123", preset="basic", comment=(
+            f"isphooks:service=svc-{n:08d}-{pad}\n"
+            "isphooks:order=state:active@1764540000000;template:basic@1764540000000"))
+    body = {"server": "isp1", "services": [
+        {"service_id": f"svc-{n:08d}-{pad}", "username": f"acct{n}", "kind": "user",
+         "state": "suspended" if n % 2 else "active", "template": "basic-plan-renamed"}
+        for n in range(accounts)]}
+    size = len(json.dumps(body))
+    peaks: dict[int, tuple[float, float]] = {}
+    try:
+        for count in concurrent:
+            port = free_port()
+            url = f"http://127.0.0.1:{port}"
+            proc = spawn([sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+                         env={**os.environ, "ISPHOOKS_SECRETS": f"file:{config}"})
+            try:
+                wait_until_up(url + "/", proc)
+                before = _rss_peak_mib(proc.pid)
+                statuses: list[int] = []
+
+                def one() -> None:
+                    raw, headers = signed(body)
+                    resp = requests.post(f"{url}/reconcile", data=raw, headers=headers,
+                                         timeout=300)
+                    statuses.append(resp.status_code)
+
+                threads = [threading.Thread(target=one) for _ in range(count)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                assert statuses == [200] * count, statuses
+                peaks[count] = (before, _rss_peak_mib(proc.pid))
+            finally:
+                stop(proc)
+    finally:
+        sim.stop()
+    return {"accounts": accounts, "body_kib": size / 1024, "peaks": peaks}
+
+
 def run_event_time_cost(calls: int = 2000) -> dict[str, Any]:
     """Own time of `suspend` on a suspended account, with and without `event_time`."""
     from shared import ordering
@@ -122,7 +182,8 @@ def run_event_time_cost(calls: int = 2000) -> dict[str, Any]:
             "p99": {label: percentile(values, 99) for label, values in times.items()}}
 
 
-def report(result: dict[str, Any], cost: dict[str, Any]) -> list[str]:
+def report(result: dict[str, Any], cost: dict[str, Any],
+           memory: dict[str, Any] | None = None) -> list[str]:
     s = result["summary"]
     lines = [f"### reconcile at scale ({result['accounts']:,} services against a lite server "
              f"holding {result['accounts']:,} accounts, `isphooks serve`, {result['rounds']} "
@@ -148,4 +209,13 @@ def report(result: dict[str, Any], cost: dict[str, Any]) -> list[str]:
              "A delivery with `event_time` that writes also re-reads the account after its "
              "writes, and once more after a 100 ms pause (shared/decisions.py): one to two panel "
              "reads and 100 ms of wall time, no CPU."]
+    if memory is not None:
+        lines += ["", f"**Memory of reconciles at once** ({memory['accounts']:,} services, "
+                  f"{memory['body_kib']:.0f} KiB, against as many accounts; every row a "
+                  "difference; a fresh `isphooks serve` each time; deployed: reconcile_memory "
+                  "512Mi, reconcile_concurrency 4):", "",
+                  "| reconciles at once | RSS before (MiB) | peak RSS (VmHWM, MiB) |",
+                  "|---|---|---|"]
+        for count, (before, peak) in sorted(memory["peaks"].items()):
+            lines.append(f"| {count} | {before:.0f} | {peak:.0f} |")
     return lines

@@ -25,7 +25,12 @@ def issuer(sim, config_path):
         yield issuer
 
 
-def _bearer(call, token, body=ACCOUNT, action="suspend"):
+# A scheduled account action repeats one decision: its static body carries that decision's
+# event_time (a 400 without it, tests/integration/test_security_round3.py).
+DECIDED = {**ACCOUNT, "event_time": int(time.time() * 1000) - 3_600_000}
+
+
+def _bearer(call, token, body=DECIDED, action="suspend"):
     return with_token(call, action, token, body)
 
 
@@ -96,6 +101,6 @@ def test_scheduler_only_config_needs_no_webhook_secret(call, sim, config_path, i
            "servers": {"isp1": server_entry(sim)}}
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
-    resp = _bearer(call, issuer.token(), body={**ACCOUNT, "username": "ghost"})
+    resp = _bearer(call, issuer.token(), body={**DECIDED, "username": "ghost"})
     assert resp.status_code == 404  # authenticated, then the account is not there
     assert call("suspend", ACCOUNT).status_code == 401  # no secret can match
