@@ -158,8 +158,7 @@ variable "scheduled_actions" {
   validation {
     condition = alltrue([
       for job in values(var.scheduled_actions) :
-      !contains(["create", "suspend", "unsuspend", "terminate", "upgrade", "password"], job.action)
-      || can(regex("\"event_time\"\\s*:\\s*[0-9]+", job.body))
+      !contains(["create", "suspend", "unsuspend", "terminate", "upgrade", "password"], job.action) || can(regex("event_time.{1,4}[0-9]{13}", job.body))
     ])
     error_message = "scheduled_actions: the body of a scheduled account action (create, suspend, unsuspend, terminate, upgrade, password) must carry \"event_time\" (ms since the epoch, when the decision was made), or it would override newer billing decisions."
   }

@@ -309,3 +309,16 @@ def test_provider_is_pinned(name):
 
 def test_outputs_give_every_action_url():
     assert "google_cloudfunctions2_function.action" in TF["output"]["function_urls"]["value"]
+
+
+def test_r3_f5_reconcile_has_its_own_memory_and_concurrency():
+    """Security round 3, finding 5: eight 2 MiB reconciles at once peaked above the
+    functions' 256Mi; reconcile gets its own memory and concurrency, sized from the bench
+    (`make bench`, reconcile part: ~155 MiB for four at once)."""
+    service = _function()["service_config"][0]
+    assert service["available_memory"] == (
+        '${each.key == "reconcile" ? var.reconcile_memory : var.memory}')
+    assert service["max_instance_request_concurrency"] == (
+        '${each.key == "reconcile" ? var.reconcile_concurrency : var.concurrency}')
+    assert TF["variable"]["reconcile_memory"]["default"] == "512Mi"
+    assert TF["variable"]["reconcile_concurrency"]["default"] == 4
