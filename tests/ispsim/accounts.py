@@ -73,7 +73,8 @@ def check_name(name: str) -> None:
 
 def list_row(record: dict[str, Any], with_traffic: bool, dialect: Dialect) -> Doc:
     """One `user` / `reseller` list row; traffic columns only where the edition shows them,
-    `comment`, `owner` and `active` only where (and as) the panel's list shows them."""
+    `comment`, `preset`, `owner` and `active` only where (and as) the panel's list shows
+    them."""
     row: dict[str, object] = {
         "name": record["name"],
         "fullname": record["fullname"],
@@ -81,11 +82,14 @@ def list_row(record: dict[str, Any], with_traffic: bool, dialect: Dialect) -> Do
         "owner": record["owner"],
         "level": record["level"],
         "comment": record["comment"],
+        "preset": record["preset"],
         "quota_used": record["quota_used"],
         "quota_total": record["limits"].get("limit_quota", ""),
     }
     if not dialect.list_comment:
         del row["comment"]
+    if not dialect.list_preset:
+        del row["preset"]
     if with_traffic:
         row["traffic_used"] = record["traffic_used"]
         row["traffic_total"] = record["limits"].get("limit_traff", "")

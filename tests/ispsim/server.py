@@ -449,6 +449,20 @@ class Simulator:
         """Set a user's or reseller's disk and traffic used (MiB); None leaves one as is."""
         self.panel.set_usage(name, disk_mib, traffic_mib)
 
+    def add_object(self, func: str, name: str, owner: str, **columns: Any) -> None:
+        """An object `owner` owns, in the admin-wide list `func` (`webdomain`,
+        `emaildomain`, `email`, `db` with `size`, `ftp.user`)."""
+        self.panel.add_object(func, name, owner, **columns)
+
+    def set_missing_lists(self, funcs: set[str]) -> None:
+        """Make these object lists unknown functions, as on a panel that lacks them."""
+        self.panel.set_missing_lists(funcs)
+
+    @property
+    def objects(self) -> dict[str, list[dict[str, Any]]]:
+        """Per object list, its rows: name, owner and (db) size."""
+        return self.panel.snapshot_objects()
+
     def set_ip_pool(self, ipv4: list[str] | None = None, ipv6: list[str] | None = None) -> None:
         """Replace the free IPv4 and/or IPv6 pool (None leaves that family's pool as is)."""
         self.panel.set_ip_pool(ipv4, ipv6)
@@ -489,6 +503,12 @@ class Simulator:
     def logins(self) -> list[str]:
         with self.panel.lock:
             return list(self.panel.logins)
+
+    @property
+    def landings(self) -> list[tuple[str, str]]:
+        """(login, `startpage`) of each key login, "" where the URL named no page."""
+        with self.panel.lock:
+            return list(self.panel.landings)
 
     @property
     def journal(self) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from .accounts import (
 )
 from .accounts import LIMITS as LIMITS  # re-exported: the package API predates accounts.py
 from .ips import FAMILIES, IpPool, canonical
+from .objects import OBJECT_LISTS, Objects
 from .wire import (
     HTML_TYPE,
     ApiError,
@@ -100,12 +101,14 @@ class Panel:
         self.resellers: dict[str, dict[str, Any]] = {}
         self.presets: dict[str, dict[str, Any]] = {}
         self.ips = IpPool()
+        self.objects = Objects()  # web and mail domains, mailboxes, databases, FTP users
         # The real panel leaves a deleted account's addresses assigned; the integration
         # must release them. True models a panel that cleans up by itself.
         self.release_ips_on_delete = False
         self.sso_keys: dict[str, str] = {}  # key -> username
         self.sessions: dict[str, str] = {}  # session id -> login
         self.logins: list[str] = []
+        self.landings: list[tuple[str, str]] = []  # (login, startpage) of each key login
         self._funcs: dict[str, Callable[[Caller, Params], Doc]] = {
             "user.add.finish": self._user_add,
             "preset": self._preset_list,
@@ -117,6 +120,8 @@ class Panel:
             "session.newkey": self._session_newkey,
             "whoami": self._whoami,
         }
+        for func in OBJECT_LISTS:  # admin-wide lists of what accounts own
+            self._funcs[func] = partial(self._object_list, func)
         # Resellers answer exactly as users do, on their own records.
         for kind, level in (("user", USER_LEVEL), ("reseller", RESELLER_LEVEL)):
             self._funcs[kind] = partial(self._account_list, level)
@@ -164,6 +169,25 @@ class Panel:
                 account["quota_used"] = disk_mib
             if traffic_mib is not None:
                 account["traffic_used"] = traffic_mib
+
+    def add_object(self, func: str, name: str, owner: str, **columns: Any) -> None:
+        """A web domain, mail domain, mailbox, database or FTP user owned by `owner`."""
+        with self.lock:
+            if self._account(owner) is None:
+                raise ValueError(f"no user or reseller {owner!r}")
+            self.objects.add(func, name, owner, **columns)
+
+    def set_missing_lists(self, funcs: set[str]) -> None:
+        """Object lists this panel does not have (an edition or build without them)."""
+        unknown = set(funcs) - set(OBJECT_LISTS)
+        if unknown:
+            raise ValueError(f"unknown object lists {sorted(unknown)}")
+        with self.lock:
+            self.objects.missing = set(funcs)
+
+    def snapshot_objects(self) -> dict[str, list[dict[str, Any]]]:
+        with self.lock:
+            return self.objects.snapshot()
 
     def set_ip_pool(self, ipv4: list[str] | None, ipv6: list[str] | None) -> None:
         with self.lock:
@@ -284,7 +308,10 @@ class Panel:
                                dialect=self.dialect)
         del self.sso_keys[key]  # single use, like the real panel
         self.logins.append(username)
-        page = f"<html><body>logged in as {username}</body></html>".encode()
+        start = params.get("startpage", "")  # the page to land on (third-party code's name)
+        self.landings.append((username, start))
+        where = f" on {start}" if start else ""
+        page = f"<html><body>logged in as {username}{where}</body></html>".encode()
         return Reply(page, content_type=HTML_TYPE, login=username)
 
     def _apply_su(self, caller: Caller, params: Params) -> Caller:
@@ -374,6 +401,9 @@ class Panel:
         }
         if address is not None:
             self.ips.assign(address, name)
+        for kind in ("webdomain", "emaildomain"):  # the domains made with the account
+            if params.get(f"{kind}_name") and params.get(kind) != "off":
+                self.objects.add(kind, params[f"{kind}_name"], name)
 
     def _new_owner(self, level: int, params: Params) -> str:
         """A user may belong to a reseller (`owner`); resellers belong to the admin."""
@@ -424,6 +454,7 @@ class Panel:
         if level == RESELLER_LEVEL:
             # A reseller's users go with it.
             names |= {name for name, user in self.users.items() if user["owner"] in names}
+        self.objects.drop_owned_by(names)
         for name in names:
             self.users.pop(name, None)
             self.resellers.pop(name, None)
@@ -468,6 +499,11 @@ class Panel:
         else:
             preset["level"] = level
             preset["limits"].update(limits)
+
+    # -- what accounts own ----------------------------------------------------------
+
+    def _object_list(self, func: str, caller: Caller, params: Params) -> Doc:
+        return self.objects.listing(func, self.dialect)
 
     # -- IP addresses (business) ---------------------------------------------------
 

@@ -36,6 +36,8 @@ class Dialect:
     whoami_fields: bool = False  # `whoami` as plain `name` / `level` fields, not attributes
     whoami_level: bool = True  # False: `whoami` tells no level at all
     list_comment: bool = True  # False: `user` / `reseller` list rows without `comment`
+    list_preset: bool = True  # False: list rows without `preset` (ispmanager-api.md §2.2
+    # lists the columns seen "at least"; `preset` is not among them)
     plain_values: bool = False  # "x" instead of {"$": "x"} (as `bjson` answers)
     single_row_object: bool = False  # a one-row list as an object, not a list of one
     error_object: bool = True  # False: errors without `$object` (and no `object` param)
@@ -72,6 +74,8 @@ DIALECTS: dict[str, Dialect] = {
 # A panel that shows no owner anywhere: isphooks refuses every account on host and
 # business there (docs/interface.md §4), so it is not among the dialects every suite runs.
 NO_OWNER = Dialect("no_owner", form_owner=False, list_owner=False)
+# A list without `preset`: usage's `template` is then null (docs/interface.md §10).
+NO_LIST_PRESET = Dialect("no_list_preset", list_preset=False)
 VARIANTS: tuple[str, ...] = tuple(name for name in DIALECTS if name != "coremanager")
 
 
@@ -79,10 +83,10 @@ def dialect_of(value: str | Dialect) -> Dialect:
     if isinstance(value, Dialect):
         return value
     try:
-        return {**DIALECTS, NO_OWNER.name: NO_OWNER}[value]
+        return {**DIALECTS, NO_OWNER.name: NO_OWNER, NO_LIST_PRESET.name: NO_LIST_PRESET}[value]
     except KeyError:
         raise ValueError(f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}, "
-                         f"{NO_OWNER.name}") from None
+                         f"{NO_OWNER.name}, {NO_LIST_PRESET.name}") from None
 
 
 # How a translated enum reads in the panel's language (the raw value stays in `$orig`).

@@ -101,6 +101,7 @@ def test_user_list_and_form(client: Client) -> None:
             "owner": {"$": "root"},
             "level": {"$": "16"},
             "comment": {"$": "first"},
+            "preset": {"$": "basic"},
             "quota_used": {"$": "0"},
             "quota_total": {"$": "1000"},
         }
@@ -487,6 +488,7 @@ def test_reseller_create_list_form_edit(panel: StartPanel) -> None:
             "owner": {"$": "root"},
             "level": {"$": "24"},
             "comment": {"$": "agency"},
+            "preset": {"$": "resell"},
             "quota_used": {"$": "0"},
             "quota_total": {"$": "10000"},
         }
@@ -686,6 +688,7 @@ def test_usage_columns(panel: StartPanel) -> None:
         "owner": "root",
         "level": "16",
         "comment": "first",
+        "preset": "basic",
         "quota_used": "300",
         "quota_total": "1000",
         "traffic_used": "4096",
@@ -819,3 +822,57 @@ def test_dialect_error_without_object(dialect_client: Callable[..., Client]) -> 
     error = client.call(func="user.edit", elid="ghost")["error"]
     assert error["$type"] == "missed" and "$object" not in error and "param" not in error
     assert client.call(("root", "nope"), func="whoami")["error"]["$type"] == "auth"
+
+
+# --- what accounts own: the admin-wide object lists (v1.2) ------------------------------------
+
+def test_object_lists_show_each_object_with_its_owner(client: Client) -> None:
+    sim = client.sim
+    create = {"func": "user.add.finish", "sok": "ok", "name": "carol", "passwd": "pw-carol",
+              "preset": "basic", "webdomain_name": "carol.test",
+              "emaildomain_name": "carol.test"}
+    assert client.call(**create) == {"ok": {}}
+    sim.add_object("email", "info@carol.test", "carol")
+    sim.add_object("db", "carol_wp", "carol", size=42)
+    sim.add_object("ftp.user", "bobftp", "bob")
+    with pytest.raises(ValueError):
+        sim.add_object("email", "x@ghost.test", "ghost")
+    with pytest.raises(ValueError):
+        sim.add_object("site", "carol.test", "carol")
+    assert client.call(func="webdomain")["elem"] == [
+        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}]
+    assert client.call(func="emaildomain")["elem"] == [
+        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}]
+    assert client.call(func="email")["elem"] == [
+        {"name": {"$": "info@carol.test"}, "owner": {"$": "carol"}}]
+    assert client.call(func="db")["elem"] == [
+        {"name": {"$": "carol_wp"}, "owner": {"$": "carol"}, "size": {"$": "42"}}]
+    assert client.call(func="ftp.user")["elem"] == [
+        {"name": {"$": "bobftp"}, "owner": {"$": "bob"}}]
+    # a user may not read the admin-wide lists
+    assert error_of(client.call(("bob", BOB_PW), func="email")) == ("access", "email")
+    # an account's objects go with it
+    assert client.call(func="user.delete", elid="carol") == {"ok": {}}
+    assert sim.objects["email"] == [] and sim.objects["webdomain"] == []
+    assert sim.objects["ftp.user"] == [{"name": "bobftp", "owner": "bob"}]
+
+
+def test_object_lists_a_panel_lacks_and_lists_without_owner(
+        client: Client, dialect_client: Callable[..., Client]) -> None:
+    client.sim.set_missing_lists({"ftp.user"})
+    assert error_of(client.call(func="ftp.user")) == ("missed", "func")
+    assert client.call(func="db") == {"elem": []}
+    with pytest.raises(ValueError):
+        client.sim.set_missing_lists({"site"})
+    bare = dialect_client("no_list_owner")
+    bare.sim.add_object("db", "bob_db", "bob", size=7)
+    assert bare.call(func="db")["elem"] == [{"name": {"$": "bob_db"}, "size": {"$": "7"}}]
+
+
+def test_list_rows_without_preset(dialect_client: Callable[..., Client]) -> None:
+    from tests.ispsim.wire import NO_LIST_PRESET
+
+    client = dialect_client(NO_LIST_PRESET)
+    [row] = client.call(func="user")["elem"]
+    assert "preset" not in row and row["quota_total"] == {"$": "1000"}
+    assert client.call(func="user.edit", elid="bob")["preset"] == {"$": "basic"}
