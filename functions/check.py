@@ -8,6 +8,11 @@ panel show an account's state and owner in the form, the list, or nowhere: `stat
 refuses every account there, since it cannot tell its own from a reseller's. One failing
 server never hides the others: each is reported with `ok` and `error`.
 
+`accounts` is the number of accounts of each kind the lists held (`user`; `reseller` on
+the editions with resellers: host's probe is that list, business reads it once more).
+`version` is the panel's version where an answer carries it: no documented answer of the
+functions above does (ispmanager-api.md §1.4, §11), so it is `null`, never a guess.
+
 Access levels (docs/interface.md §5): user 16, reseller 24, panel administrator 29, server
 administrator ("super") 30; admin rights are 29 and above. A level the panel does not tell
 is reported as unknown (`level: null` and a `warning` saying what `whoami` held), never
@@ -21,6 +26,7 @@ from typing import Any
 from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import IsphooksError, PanelError, PanelMissing
+from shared.panel import elems
 from shared.placement import fan_out, servers_of
 
 ADMIN_LEVEL = 29  # "admin+": the panel administrator (29) and the server administrator (30)
@@ -46,13 +52,18 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
             "kind and the accounts of every owner need admin rights")
     panel.call("preset", {}, write=False)
     rows = panel.list_accounts("user")
+    accounts: dict[str, int] = {"user": len(rows)}
     probe = EDITION_PROBE.get(server.edition)
     if probe:
         try:
-            panel.call(probe, {}, write=False)
+            answer = panel.call(probe, {}, write=False)
         except PanelMissing:
             raise PanelError(f"the config says {server.edition}, but the panel has no "
                              f"{probe} function") from None
+        if probe == "reseller":
+            accounts["reseller"] = len(elems(answer))
+    if server.has_resellers and "reseller" not in accounts:
+        accounts["reseller"] = len(panel.list_accounts("reseller"))
     # null until the server holds an account: an empty list shows no columns
     state_from, owner_from = panel.shown_where(rows[0]) if rows else (None, None)
     if rows and owner_from is None and server.has_resellers:
@@ -68,7 +79,8 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
     return {"server": server.name, "ok": True, "edition": server.edition,
             "latency_ms": latency_ms, "error": None, "level": me.level,
             "list_has_comment": ("comment" in rows[0].columns) if rows else None,
-            "state_from": state_from, "owner_from": owner_from, "warning": warning}
+            "state_from": state_from, "owner_from": owner_from, "warning": warning,
+            "accounts": accounts, "version": None}
 
 
 def run(req: ActionRequest) -> Result:
@@ -88,7 +100,7 @@ def fan_out_checks(req: ActionRequest, servers: list[Server]) -> list[dict[str, 
             report.append({"server": server.name, "ok": False, "edition": server.edition,
                            "latency_ms": None, "error": outcome.message, "level": None,
                            "list_has_comment": None, "state_from": None, "owner_from": None,
-                           "warning": None})
+                           "warning": None, "accounts": None, "version": None})
         else:
             report.append(outcome)
     return report

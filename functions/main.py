@@ -77,3 +77,7 @@ def check(request: flask.Request) -> flask.Response:
 
 def reconcile(request: flask.Request) -> flask.Response:
     return handle("reconcile", run_of("reconcile"), request)
+
+
+def status(request: flask.Request) -> flask.Response:
+    return handle("status", run_of("status"), request)

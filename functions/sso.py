@@ -79,6 +79,9 @@ def _mint(req: ActionRequest) -> Result:
             raise Conflict(f"account {account.name} is suspended; unsuspend it first")
         login = account.name
     key = panel.new_login_key(login)
-    query = urlencode({"func": "auth", "username": login, "key": key, "checkcookie": "no"})
+    fields = {"func": "auth", "username": login, "key": key, "checkcookie": "no"}
+    if req.body.get("page"):  # the panel page to land on (unverified on a live v6 panel)
+        fields["startpage"] = req.body["page"]
+    query = urlencode(fields)
     return req.result("ok", server, username=login, url=f"{server.url}?{query}",
                       expires_in=KEY_LIFETIME_S)

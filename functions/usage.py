@@ -1,7 +1,14 @@
 """usage: disk and traffic of every account on one server or all, with the owning
-`service_id` read from each account's marker. One list call per account kind per server;
-a server that fails is reported with its error and does not hide the others. With a
-`usage_callback` in the config the result is also POSTed there, signed."""
+`service_id` read from each account's marker and the template from the list's `preset`.
+One list call per account kind per server; a server that fails is reported with its
+error and does not hide the others. With a `usage_callback` in the config the result is
+also POSTed there, signed.
+
+With `counts: true` each account also carries its web domains, mail domains, mailboxes,
+databases and FTP users, counted from the panel's admin-wide lists of those objects by
+their `owner` column: one read per list per server. A list the edition or the panel does
+not have, or whose rows show no owner, gives `null` for every account, never an error.
+With `username` (and `server`) the answer holds that one account."""
 
 from __future__ import annotations
 
@@ -12,11 +19,14 @@ from typing import Any
 from shared import callback, ownership
 from shared.config import Server
 from shared.context import ActionRequest, Result
-from shared.errors import CallbackUndelivered, IsphooksError, PanelError
-from shared.panel import Row
+from shared.errors import CallbackUndelivered, IsphooksError, PanelError, PanelMissing
+from shared.panel import Panel, Row, elems, text
 from shared.placement import all_accounts, fan_out, servers_of
 
 MAX_MIB = 2**53  # beyond any disk: a figure above it is garbage
+# usage's count field → the panel's admin-wide list of those objects (docs/interface.md §10)
+OBJECT_LISTS = {"web_domains": "webdomain", "mail_domains": "emaildomain",
+                "mailboxes": "email", "databases": "db", "ftp_users": "ftp.user"}
 
 
 def _number(value: str, server: str, column: str) -> int | None:
@@ -46,12 +56,44 @@ def _account(row: Row, server: Server) -> dict[str, Any]:
         "traffic_limit_mib": number("traffic_total"),
         # None where the panel shows the state nowhere: never guessed
         "suspended": {"off": True, "on": False}.get(row.get("active")),
+        "template": row.get("preset") or None,
     }
+
+
+def _count(panel: Panel, func: str) -> dict[str, int] | None:
+    """Owner login → number of objects in the list `func`; None where the panel has no
+    such list or its rows show no owner (unverified on lite and pro: ispmanager-api.md
+    §11). The rows are dropped as soon as they are counted."""
+    try:
+        rows = elems(panel.call(func, {}, write=False))
+    except PanelMissing:
+        return None
+    per_owner: dict[str, int] = {}
+    for row in rows:
+        owner = row.get("owner")
+        if owner.__class__ is not str:  # mostly a str already (answers.document)
+            owner = text(owner)
+        if not owner:
+            return None
+        per_owner[owner] = per_owner.get(owner, 0) + 1
+    return per_owner
+
+
+def _server_accounts(req: ActionRequest, server: Server) -> list[dict[str, Any]]:
+    panel = req.panel(server)
+    accounts = [_account(row, server) for row in all_accounts(panel, req.body.get("username"))]
+    if req.body.get("counts"):
+        for field, func in OBJECT_LISTS.items():
+            per_owner = _count(panel, func)
+            for account in accounts:
+                account[field] = None if per_owner is None else per_owner.get(
+                    account["username"], 0)
+    return accounts
 
 
 def run(req: ActionRequest) -> Result:
     servers = servers_of(req)
-    listings = fan_out(servers, lambda s: [_account(r, s) for r in all_accounts(req.panel(s))])
+    listings = fan_out(servers, lambda s: _server_accounts(req, s))
     report: list[dict[str, Any]] = []
     for server in servers:
         rows = listings[server.name]

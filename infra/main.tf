@@ -1,9 +1,9 @@
 locals {
   # Every action of functions/main.py is one function with that entry point.
-  actions    = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "usage", "check", "reconcile"]
+  actions    = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "usage", "check", "reconcile", "status"]
   source_zip = coalesce(var.source_zip, "${path.module}/../dist/isphooks-src.zip")
-  # Content-hashed object name: a code change uploads a new object. All ten functions are
-  # built from this one archive, so any change rebuilds all ten.
+  # Content-hashed object name: a code change uploads a new object. All eleven functions are
+  # built from this one archive, so any change rebuilds all eleven.
   source_object = "${var.name_prefix}-src-${filesha256(local.source_zip)}.zip"
   # Where the config secret is mounted (config_source = "volume") and what ISPHOOKS_SECRETS
   # says in each mode.

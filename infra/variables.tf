@@ -79,9 +79,9 @@ variable "concurrency" {
 }
 
 variable "billing_actions" {
-  description = "Actions the billing system calls: every one the WHMCS modules call, check (Test Connection) and usage (Usage Update, Server Sync) included. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication. The scheduler keeps its own token access to the actions it has jobs for."
+  description = "Actions the billing system calls: every one the WHMCS modules call, check (Test Connection, the server page), usage (Usage Update, usage billing, Server Sync) and status (the admin services tab) included. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication. The scheduler keeps its own token access to the actions it has jobs for."
   type        = list(string)
-  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "reconcile", "usage", "check"]
+  default     = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "reconcile", "usage", "check", "status"]
 }
 
 variable "private" {

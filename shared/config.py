@@ -43,7 +43,7 @@ RESELLER_EDITIONS = frozenset({"host", "business"})
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 # Every action; each is a function (functions/main.py) and a module functions/<action>.py.
 ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
-           "usage", "check", "reconcile")
+           "usage", "check", "reconcile", "status")
 # What a scheduler's bearer token may call without being listed in `scheduler.actions`.
 SCHEDULER_DEFAULT_ACTIONS = frozenset({"usage", "check"})
 MAX_RESPONSE_MIB = 8  # default cap on one panel answer (`max_response_mib` per server)

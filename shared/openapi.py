@@ -26,11 +26,16 @@ SUMMARIES: dict[str, str] = {
     "terminate": "Delete the account",
     "upgrade": "Apply a new template and limits",
     "password": "Set a new password",
-    "sso": "Mint a one-time login URL for the account, or for the server admin",
-    "usage": "Disk and traffic usage of every account on one or all servers",
+    "sso": "Mint a one-time login URL for the account (optionally landing on one panel "
+           "page), or for the server admin",
+    "usage": "Disk and traffic usage and the template of every account on one or all "
+             "servers, or of one account; with `counts`, its domains, mailboxes, databases "
+             "and FTP users",
     "check": "Test each server's credentials and the functions the integration needs",
     "reconcile": "Compare the billing system's list of services with one server's accounts; "
                  "optionally repair",
+    "status": "One service's account as the panel holds it, and the decisions it records "
+              "(read-only)",
 }
 SUCCESS: dict[str, dict[str, str]] = {
     "create": {"201": "The account was created", "200": "The account already exists (converged)"},
@@ -84,8 +89,15 @@ RULES: dict[str, str] = {
               + _RESELLER,
     "Upgrade": _RESELLER,
     "Sso": "`as: \"user\"` (the default) needs `service_id` and `username`; `as: \"admin\"` "
-           "needs only `server`.",
-    "Fleet": "`usage` and `check`: one server or, without `server`, all of them.",
+           "needs only `server`. `page` lands the login on that panel page "
+           "(`startpage=<page>` in the URL).",
+    "Fleet": "`check`: one server or, without `server`, all of them.",
+    "Usage": "One server or, without `server`, all of them; `username` (with `server`) "
+             "answers that one account. `counts` adds per account `web_domains`, "
+             "`mail_domains`, `mailboxes`, `databases` and `ftp_users` (null where the "
+             "panel has no such list or shows no owner in it): one more read per list.",
+    "Status": "Read-only: `event_time` and `dry_run` change nothing. An account that does "
+              "not exist is `exists: false` (200).",
     "Limits": "Non-negative integers; a limit left out is taken from the template.",
     "Reconcile": "At most 2 MiB. `services` lists each (`kind`, `username`) and each "
                  "`service_id` once. `apply` suspends or resumes accounts whose state "

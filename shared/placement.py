@@ -47,15 +47,18 @@ def servers_of(req: ActionRequest) -> list[Server]:
     return sorted(req.config.servers.values(), key=lambda s: s.name)
 
 
-def all_accounts(panel: Panel) -> list[Row]:
+def all_accounts(panel: Panel, name: str | None = None) -> list[Row]:
     """Every user (and, on an edition with resellers, every reseller) of the server, each
     row with its `comment`, its state and (where resellers exist) its owner: one list call
     per kind. A row that leaves one of those out gets its account's form read (a few at a
     time) for what the form shows, so every caller still gets exact answers; `check`
-    reports where the panel shows them, so an operator knows the cost."""
+    reports where the panel shows them, so an operator knows the cost. With `name`, only
+    the rows of that login (so only its form is read, if any is)."""
     rows = panel.list_accounts("user")
     if panel.server.edition in RESELLER_EDITIONS:
         rows += panel.list_accounts("reseller")
+    if name is not None:
+        rows = [row for row in rows if row.get("name") == name]
     return complete(panel, rows)
 
 
@@ -92,6 +95,8 @@ def complete(panel: Panel, rows: list[Row]) -> list[Row]:
             extra["owner"] = account.owner
         if "active" not in row.columns and account.active is not None:
             extra["active"] = "on" if account.active else "off"
+        if account.preset and not row.get("preset"):
+            extra["preset"] = account.preset  # the form was read anyway
         completed.append(Row(row.kind, {**row.columns, **extra}))
     return completed
 

@@ -232,6 +232,11 @@ class PasswordSchema(AccountSchema):
     adopt = _strict_bool(load_default=False)
 
 
+# The panel pages an `sso` may land on (docs/interface.md §10): `startpage=<page>`.
+SSO_PAGES = ("webdomain", "emaildomain", "email", "db", "ftp.user", "file", "domain",
+             "sslcert", "scheduler", "backup2.list")
+
+
 class SsoSchema(_Base):
     as_ = fields.String(data_key="as", load_default="user",
                         validate=validate.OneOf(["user", "admin"]))
@@ -239,6 +244,7 @@ class SsoSchema(_Base):
     server = _name(required=True)
     username = _username()
     adopt = _strict_bool(load_default=False)
+    page = fields.String(validate=validate.OneOf(SSO_PAGES))
 
     @validates_schema
     def _who(self, data: dict[str, Any], **_: Any) -> None:
@@ -250,11 +256,28 @@ class SsoSchema(_Base):
 
 
 class FleetSchema(_Strict):
-    """usage and check: one server or, without `server`, all of them."""
+    """check: one server or, without `server`, all of them."""
 
     server = _name()
     dry_run = _strict_bool(load_default=False)
     event_time = _event_time()
+
+
+class UsageSchema(FleetSchema):
+    """usage: also the object counts (`counts`), and one account (`username`, with
+    `server`)."""
+
+    counts = _strict_bool(load_default=False)
+    username = _username()
+
+    @validates_schema
+    def _one_account(self, data: dict[str, Any], **_: Any) -> None:
+        if "username" in data and "server" not in data:
+            raise ValidationError({"server": ["required with username"]})
+
+
+class StatusSchema(AccountSchema):
+    """status: one service's account as the panel holds it (read-only)."""
 
 
 class ReconcileServiceSchema(_Strict):
@@ -350,9 +373,10 @@ SCHEMAS: dict[str, type[Schema]] = {
     "upgrade": UpgradeSchema,
     "password": PasswordSchema,
     "sso": SsoSchema,
-    "usage": FleetSchema,
+    "usage": UsageSchema,
     "check": FleetSchema,
     "reconcile": ReconcileSchema,
+    "status": StatusSchema,
 }
 
 

@@ -112,12 +112,12 @@ def test_usage_check_placement_and_reconcile_are_exact(call, panel, dialect):
     assert accounts == {
         "bob": {"username": "bob", "kind": "user", "service_id": "1001", "disk_used_mib": 321,
                 "disk_limit_mib": 1000, "traffic_used_mib": 4567, "traffic_limit_mib": 10000,
-                "suspended": True},
+                "suspended": True, "template": "basic"},
         "legacy": {**accounts["legacy"], "service_id": None, "suspended": False},
         "cust": {**accounts["cust"], "service_id": None},
         "res1": {"username": "res1", "kind": "reseller", "service_id": "r1",
                  "disk_used_mib": 5, "disk_limit_mib": 9000, "traffic_used_mib": 0,
-                 "traffic_limit_mib": None, "suspended": False},
+                 "traffic_limit_mib": None, "suspended": False, "template": "reseller-basic"},
     }
     reads = sorted(e["func"] for e in sim.journal)
     if complete_rows:

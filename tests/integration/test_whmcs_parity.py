@@ -288,7 +288,7 @@ def test_usage_reports_every_account_with_its_service(call, fleet):
     bob = next(a for a in by_server["biz"]["accounts"] if a["username"] == "bob")
     assert bob == {"username": "bob", "kind": "user", "service_id": "1001",
                    "disk_used_mib": 321, "disk_limit_mib": 1000, "traffic_used_mib": 4567,
-                   "traffic_limit_mib": 10000, "suspended": False}
+                   "traffic_limit_mib": 10000, "suspended": False, "template": "basic"}
     legacy = next(a for a in by_server["biz"]["accounts"] if a["username"] == "legacy")
     assert legacy["service_id"] is None
     carol = by_server["lite"]["accounts"][0]
@@ -326,7 +326,10 @@ def test_check_reports_each_server(call, fleet, dialect):
     assert resp.json["status"] == "failed"
     assert report["good"]["level"] == 30 and report["good"]["warning"] is None
     assert report["good"]["list_has_comment"] is None  # no account yet: cannot tell
-    assert [e["func"] for e in good.journal] == ["whoami", "preset", "user", "ipaddr"]
+    # business: the edition probe, then the reseller list for `accounts` (v1.2)
+    assert [e["func"] for e in good.journal] == ["whoami", "preset", "user", "ipaddr",
+                                                 "reseller"]
+    assert report["good"]["accounts"] == {"user": 0, "reseller": 0}
     assert writes(good) == []
     good.add_user("bob", "Bob-Pass-123", preset="basic")
     resp = call("check", {"server": "good"})
