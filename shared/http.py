@@ -243,6 +243,29 @@ STREAMED = frozenset({"reconcile", "usage"})
 _CHUNK = 64 * 1024
 
 
+def _encoded(node: Any, depth: int) -> Any:
+    """`node` as JSON text in pieces, exactly as `json.dumps` writes it: the containers of
+    the first `depth` levels piece by piece, everything below (an account, a difference)
+    by the C encoder in one go — the pure-Python `iterencode` spent ~0.5 s of CPU on a
+    usage answer of 15,000 accounts."""
+    if depth == 0 or not isinstance(node, (dict, list)) or not node:
+        yield json.dumps(node)
+    elif isinstance(node, dict):
+        opening = "{"
+        for key, value in node.items():
+            yield f"{opening}{json.dumps(str(key))}: "
+            yield from _encoded(value, depth - 1)
+            opening = ", "
+        yield "}"
+    else:
+        opening = "["
+        for item in node:
+            yield opening
+            yield from _encoded(item, depth - 1)
+            opening = ", "
+        yield "]"
+
+
 def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Response:
     if not stream:
         return flask.Response(json.dumps(body), status=status, mimetype="application/json")
@@ -250,7 +273,7 @@ def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Res
     def pieces() -> Any:
         buffered: list[str] = []
         size = 0
-        for piece in json.JSONEncoder().iterencode(body):
+        for piece in _encoded(body, depth=4):  # body, servers, a server, its accounts
             buffered.append(piece)
             size += len(piece)
             if size >= _CHUNK:

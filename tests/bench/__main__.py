@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench import cold_start, own_time, reconcile, round_trips, throughput, warm
+from tests.bench import cold_start, own_time, reconcile, round_trips, throughput, usage, warm
 from tests.bench.common import Stack
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -80,6 +80,8 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
             reconcile.run_event_time_cost(calls=calls),
             reconcile.run_reconcile_memory(accounts=200 if quick else reconcile.BIG,
                                            concurrent=(1, 2) if quick else reconcile.CONCURRENT)),
+        "usage": lambda stack: usage.report(  # its own simulators, one process each
+            usage.run(accounts=50 if quick else usage.ACCOUNTS, rounds=1 if quick else 5)),
     }
 
 
@@ -111,7 +113,11 @@ def replace_section(text: str, section: list[str]) -> str:
     `### ` heading up to the next `### ` heading."""
     lines = text.split("\n")
     title = section[0].split(" (")[0]  # "### Cold start (median of 30 ...)" -> "### Cold start"
-    start = next(i for i, line in enumerate(lines) if line.split(" (")[0] == title)
+    start = next((i for i, line in enumerate(lines) if line.split(" (")[0] == title), None)
+    if start is None:  # a new part: its section goes before the profile notes
+        notes = next((i for i, line in enumerate(lines) if line.startswith("### Profile")),
+                     len(lines))
+        return "\n".join(lines[:notes] + section + [""] + lines[notes:])
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")),
                len(lines))
     return "\n".join(lines[:start] + section + [""] + lines[end:])

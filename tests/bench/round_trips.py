@@ -35,7 +35,13 @@ CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("password", "password", {**ACCOUNT, "password": "Round-Trip-2"}, 2, "read, write"),
     ("sso as user", "sso", ACCOUNT, 2, "read, write"),
     ("sso as admin", "sso", {"server": "isp1", "as": "admin"}, 1, "write"),
+    ("status", "status", ACCOUNT, 1,
+     "one account read (+ its list row where the form lacks state or owner)"),
     ("usage (1 lite server)", "usage", {}, 1, "1-2 per server"),
+    ("usage with counts (1 lite server)", "usage", {"counts": True}, 6,
+     "usage's reads + 1 per object list (webdomain, emaildomain, email, db, ftp.user)"),
+    ("usage of one account with counts", "usage",
+     {"server": "isp1", "username": "rt1", "counts": True}, 6, "as usage with counts"),
     ("reconcile, in sync (1 lite server)", "reconcile",
      {"server": "isp1", "services": [{"service_id": "rt", "username": "rt1",
                                       "state": "active"}]}, 1, "the account list"),
@@ -56,7 +62,7 @@ PER_ACCOUNT_READ = "+1 read per account: the list rows lack `comment`"
 STATE_FROM_LIST = "+1 list read: the form shows no state"
 _READS_ACCOUNT = ("create, name exists (ours)", "suspend", "suspend, already suspended",
                   "unsuspend", "upgrade, limits left to template", "upgrade, every limit given",
-                  "password", "sso as user", "terminate")
+                  "password", "sso as user", "status", "terminate")
 
 
 def _state_from_list(cases: tuple[str, ...]) -> dict[str, tuple[int, str]]:
@@ -67,6 +73,8 @@ def _state_from_list(cases: tuple[str, ...]) -> dict[str, tuple[int, str]]:
 
 MINIMUM_BY_DIALECT: dict[str, dict[str, tuple[int, str]]] = {
     "no_list_comment": {"usage (1 lite server)": (2, PER_ACCOUNT_READ),
+                        "usage with counts (1 lite server)": (7, PER_ACCOUNT_READ),
+                        "usage of one account with counts": (7, PER_ACCOUNT_READ),
                         "reconcile, in sync (1 lite server)": (2, PER_ACCOUNT_READ)},
     "no_form_active": _state_from_list(_READS_ACCOUNT),
     "list_only": _state_from_list(_READS_ACCOUNT),

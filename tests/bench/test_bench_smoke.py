@@ -28,4 +28,5 @@ def test_quick_bench_run_produces_every_table():
     assert "| file |" in text and "| aws |" in text and "| gcp |" in text
     assert "| floor |" in text and "| deployed |" in text
     assert "Memory of reconciles at once" in text  # security round 3, finding 5
+    assert "### usage at scale" in text and "| usage with counts |" in text  # issue 23
     assert "**≠**" not in text
