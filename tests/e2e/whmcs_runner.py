@@ -60,12 +60,37 @@ def api(command: str, values: dict[str, Any], db: dict[str, Any], **spec: Any) -
     return run_spec({**spec, "api": {"command": command, "values": values}, "db": db})
 
 
+def page(serviceid: int, db: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A client-area page view of a service: `result` holds the module's output and `html`."""
+    return run_spec({**spec, "page": serviceid, "db": db})
+
+
+def sso(serviceid: int, app: str, db: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    """A client's click on a client-area login button (`…&dosinglesignon=1&app=<app>`)."""
+    return run_spec({**spec, "sso": {"serviceid": serviceid, "app": app}, "db": db})
+
+
+def metrics(module: str, call: str, db: dict[str, Any], serverid: int | None = None,
+            tenant: str | None = None, **spec: Any) -> dict[str, Any]:
+    """WHMCS's usage billing asking the module's MetricProvider (`call`: metrics, usage,
+    tenantUsage)."""
+    ask: dict[str, Any] = {"module": module, "call": call}
+    if serverid is not None:
+        ask["serverid"] = serverid
+    if tenant is not None:
+        ask["tenant"] = tenant
+    return run_spec({**spec, "metrics": ask, "db": db})
+
+
 def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    function = str(spec.get("function") or spec.get("hook") or spec.get("api", {}).get("command"))
-    env = None
+    function = str(spec.get("function") or spec.get("hook") or spec.get("api", {}).get("command")
+                   or next((k for k in ("page", "sso", "metrics") if k in spec), ""))
+    import os
+    env = dict(os.environ)
     if "root" in spec:
-        import os
-        env = {**os.environ, "ISPHOOKS_WHMCS_ROOT": str(spec.pop("root"))}
+        env["ISPHOOKS_WHMCS_ROOT"] = str(spec.pop("root"))
+    if spec.pop("without_usage_billing", False):  # as outside WHMCS: no usage-billing classes
+        env["WHMCS_STANDIN_NO_USAGE_BILLING"] = "1"
     proc = subprocess.run(["php", str(RUNNER)], input=json.dumps(spec), capture_output=True,
                           text=True, timeout=200, env=env)
     out = json.loads(proc.stdout) if proc.returncode == 0 else None

@@ -21,7 +21,7 @@ final class RetriesTest extends TestCase
             $exchange->status = 200;
             $exchange->raw = json_encode(['action' => $exchange->action, 'status' => 'updated']);
         };
-        WhmcsStandIn::$db = [
+        WhmcsStandIn::load([
             'tblservers' => [['id' => 7, 'username' => 'isp1', 'password' => self::SECRET,
                 'accesshash' => 'https://hooks.example.net/{action}']],
             'tblproducts' => [['id' => 1, 'servertype' => 'isphooks', 'type' => 'hostingaccount',
@@ -29,7 +29,7 @@ final class RetriesTest extends TestCase
             'tblclients' => [['id' => 3, 'email' => 'a@example.com']],
             'tblhosting' => [], 'tblmodulequeue' => [], 'tblactivitylog' => [],
             'tblinvoices' => [], 'tblinvoiceitems' => [],
-        ];
+        ]);
     }
 
     protected function tearDown(): void

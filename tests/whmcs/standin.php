@@ -10,12 +10,22 @@
  * result: on success the service status changes and the queue rows of that action are
  * resolved; on failure the action is queued (a further failure bumps num_retries).
  * Everything the module does is recorded.
+ *
+ * As WHMCS does, it keeps server passwords encrypted (tblservers.password; EncryptPassword
+ * and DecryptPassword of the local API) and decrypts them into the module parameters. Its
+ * pages: a client-area page view runs the module's ClientArea and renders the template it
+ * names (standin_smarty.php), and the usage-billing classes are WHMCS's documented ones
+ * (standin_usage.php; left out with WHMCS_STANDIN_NO_USAGE_BILLING, as outside WHMCS).
  */
 
 declare(strict_types=1);
 
 namespace {
     require_once __DIR__ . '/standin_db.php';
+    require_once __DIR__ . '/standin_smarty.php';
+    if (!getenv('WHMCS_STANDIN_NO_USAGE_BILLING')) {
+        require_once __DIR__ . '/standin_usage.php';
+    }
 
     if (!defined('WHMCS')) {
         define('WHMCS', true);
@@ -24,6 +34,8 @@ namespace {
     final class WhmcsStandIn
     {
         public const SCRUBBED = '*****';
+        /** How the stand-in "encrypts" (WHMCS's own cipher is its business): not plain text. */
+        public const ENCRYPTED = 'standin-encrypted:';
         /** What a module action leaves the service in when it succeeds. */
         private const STATUS_AFTER = ['CreateAccount' => 'Active', 'SuspendAccount' => 'Suspended',
             'UnsuspendAccount' => 'Active', 'TerminateAccount' => 'Terminated'];
@@ -33,6 +45,8 @@ namespace {
 
         /** @var array<string, list<array<string, mixed>>> table => rows */
         public static array $db = [];
+        /** @var array<string, list<array<string, mixed>>> table => columns made by Capsule::schema() */
+        public static array $schemas = [];
         /** @var array<string, string> table => the error any query on it raises */
         public static array $broken = [];
         /** @var list<array<string, string>> module log entries as WHMCS stores them */
@@ -55,7 +69,92 @@ namespace {
         {
             self::$db = self::$broken = self::$moduleLog = self::$replaceVars = [];
             self::$localApi = self::$localApiAnswers = self::$updates = self::$hooks = [];
-            self::$moduleCalls = [];
+            self::$moduleCalls = self::$schemas = [];
+        }
+
+        public static function encrypt(string $plain): string
+        {
+            return self::ENCRYPTED . base64_encode(strrev($plain));
+        }
+
+        /** Like WHMCS's decryption of a value it did not encrypt: no plain text comes out. */
+        public static function decrypt(string $stored): string
+        {
+            return str_starts_with($stored, self::ENCRYPTED)
+                ? strrev((string) base64_decode(substr($stored, strlen(self::ENCRYPTED)), true)) : '';
+        }
+
+        /** The database as WHMCS keeps it: server passwords encrypted. */
+        public static function load(array $tables): void
+        {
+            foreach ($tables['tblservers'] ?? [] as $i => $server) {
+                if (isset($server['password']) && !str_starts_with((string) $server['password'], self::ENCRYPTED)) {
+                    $tables['tblservers'][$i]['password'] = self::encrypt((string) $server['password']);
+                }
+            }
+            self::$db = $tables;
+        }
+
+        /** The server parameters WHMCS passes to a server function (Test Connection, the server
+         *  page, Usage Update, usage billing): the server's row, its password decrypted. */
+        public static function serverParams(int $serverId): array
+        {
+            $server = self::row('tblservers', $serverId) ?? throw new \RuntimeException('Server ID not found');
+            return [
+                'serverid' => $serverId, 'server' => true, 'serverip' => (string) ($server['ipaddress'] ?? ''),
+                'serverhostname' => (string) ($server['hostname'] ?? ''), 'serverusername' => (string) ($server['username'] ?? ''),
+                'serverpassword' => self::decrypt((string) ($server['password'] ?? '')),
+                'serveraccesshash' => (string) ($server['accesshash'] ?? ''),
+                'serversecure' => (string) ($server['secure'] ?? ''), 'serverport' => (string) ($server['port'] ?? ''),
+            ];
+        }
+
+        /**
+         * WHMCS's usage billing: the module's MetricProvider for a server, asked for its
+         * metrics (as on the product page), for every tenant's usage, or one tenant's; the
+         * answer as data (each metric's system name, display name, type, unit, usage).
+         */
+        public static function metrics(array $ask): array
+        {
+            $module = (string) $ask['module'];
+            $params = isset($ask['serverid']) ? self::serverParams((int) $ask['serverid']) : [];
+            $provider = ($module . '_MetricProvider')($params);
+            if (!$provider instanceof \WHMCS\UsageBilling\Contracts\Metrics\ProviderInterface) {
+                throw new \RuntimeException('MetricProvider did not return a ProviderInterface');
+            }
+            $describe = function (array $metrics): array {
+                $out = [];
+                foreach ($metrics as $key => $metric) {
+                    if (!$metric instanceof \WHMCS\UsageBilling\Contracts\Metrics\MetricInterface) {
+                        throw new \RuntimeException('not a MetricInterface');
+                    }
+                    $usage = $metric->usage();
+                    $out[] = ['key' => $key, 'system_name' => $metric->systemName(),
+                        'display_name' => $metric->displayName(), 'type' => $metric->type(),
+                        'unit' => $metric->units() === null ? null : get_class($metric->units()),
+                        'unit_name' => $metric->units()?->name(), 'usage' => $usage?->value()];
+                }
+                return $out;
+            };
+            return match ((string) $ask['call']) {
+                'metrics' => $describe($provider->metrics()),
+                'usage' => array_map($describe, $provider->usage()),
+                'tenantUsage' => $describe($provider->tenantUsage((string) $ask['tenant'])),
+            };
+        }
+
+        /**
+         * A client-area page view of a service: the module's ClientArea with the service's
+         * parameters, and the template it names rendered from the module's folder.
+         */
+        public static function clientAreaPage(int $serviceId): array
+        {
+            $params = self::moduleParams($serviceId);
+            $module = $params['moduletype'];
+            $output = ($module . '_ClientArea')($params);
+            $file = self::$modulesRoot . '/modules/servers/' . $module . '/' . $output['templatefile'] . '.tpl';
+            $html = StandInSmarty::render((string) file_get_contents($file), (array) ($output['vars'] ?? []));
+            return ['output' => $output, 'html' => $html];
         }
 
         public static function text(mixed $value): string
@@ -103,11 +202,7 @@ namespace {
                 'producttype' => (string) ($product['type'] ?? 'hostingaccount'),
                 'moduletype' => (string) ($product['servertype'] ?? ''), 'status' => (string) ($service['domainstatus'] ?? ''),
                 'clientsdetails' => $client, 'configoptions' => self::configOptions($serviceId),
-                'server' => $server !== [], 'serverip' => (string) ($server['ipaddress'] ?? ''),
-                'serverhostname' => (string) ($server['hostname'] ?? ''), 'serverusername' => (string) ($server['username'] ?? ''),
-                'serverpassword' => (string) ($server['password'] ?? ''), 'serveraccesshash' => (string) ($server['accesshash'] ?? ''),
-                'serversecure' => (string) ($server['secure'] ?? ''), 'serverport' => (string) ($server['port'] ?? ''),
-            ];
+            ] + ($server !== [] ? self::serverParams((int) $server['id']) : ['server' => false]);
             for ($i = 1; $i <= 24; $i++) {
                 $params['configoption' . $i] = (string) ($product['configoption' . $i] ?? '');
             }
@@ -176,6 +271,8 @@ namespace {
                 'GetInvoices' => self::invoices($values),
                 'GetInvoice' => self::invoice($values),
                 'UpdateClientProduct' => self::updateClientProduct($values),
+                'EncryptPassword' => ['result' => 'success', 'password' => self::encrypt((string) ($values['password2'] ?? ''))],
+                'DecryptPassword' => ['result' => 'success', 'password' => self::decrypt((string) ($values['password2'] ?? ''))],
                 default => ['result' => 'success'],
             };
         }

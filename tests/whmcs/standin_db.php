@@ -3,9 +3,10 @@
  * The WHMCS stand-in's database: `WHMCS\Database\Capsule` (WHMCS's documented access to its
  * database, Illuminate's query builder) over in-memory tables, with the subset of the
  * builder the modules use: where / whereIn / orderBy / limit, get / first / count / value,
- * update / insert / insertGetId / delete, and Capsule::raw. Rows come back as stdClass
- * objects, as Illuminate returns them. A table named in WhmcsStandIn::$broken throws on any
- * query, as a missing table or a database error would.
+ * update / insert / insertGetId / delete, Capsule::raw, and Capsule::schema() with
+ * hasTable and create (a Blueprint that records its columns; a created table exists, empty).
+ * Rows come back as stdClass objects, as Illuminate returns them. A table named in
+ * WhmcsStandIn::$broken throws on any query, as a missing table or a database error would.
  */
 
 declare(strict_types=1);
@@ -190,8 +191,67 @@ namespace WHMCS\Database {
         }
     }
 
+    /** A column of a Blueprint: its modifiers are recorded, and change nothing here. */
+    final class Column
+    {
+        /** @var list<string> */
+        public array $modifiers = [];
+
+        public function __construct(public readonly string $type, public readonly string $name)
+        {
+        }
+
+        public function __call(string $modifier, array $arguments): self
+        {
+            $this->modifiers[] = $modifier;
+            return $this;
+        }
+    }
+
+    final class Blueprint
+    {
+        /** @var list<Column> */
+        public array $columns = [];
+
+        public function __call(string $type, array $arguments): Column
+        {
+            $column = new Column($type, (string) ($arguments[0] ?? ''));
+            $this->columns[] = $column;
+            return $column;
+        }
+    }
+
+    final class SchemaBuilder
+    {
+        public function hasTable(string $table): bool
+        {
+            if (isset(\WhmcsStandIn::$broken[$table])) {
+                throw new \RuntimeException(\WhmcsStandIn::$broken[$table]);
+            }
+            return array_key_exists($table, \WhmcsStandIn::$db);
+        }
+
+        public function create(string $table, callable $define): void
+        {
+            if ($this->hasTable($table)) {
+                throw new \RuntimeException("table '$table' already exists");
+            }
+            $blueprint = new Blueprint();
+            $define($blueprint);
+            \WhmcsStandIn::$db[$table] = [];
+            \WhmcsStandIn::$schemas[$table] = array_map(
+                fn (Column $c): array => ['type' => $c->type, 'name' => $c->name, 'modifiers' => $c->modifiers],
+                $blueprint->columns);
+        }
+    }
+
     final class Capsule
     {
+        public static function schema(): SchemaBuilder
+        {
+            return new SchemaBuilder();
+        }
+
         public static function table(string $table): Query
         {
             return new Query($table);
