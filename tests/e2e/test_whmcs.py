@@ -265,6 +265,7 @@ def test_old_module_account_is_adopted_by_the_button_only(stack, panels, tmp_pat
     assert sim.user("legacy1") is not None
 
     assert run("isphooks", "AdminCustomButtonArray")["result"] == {
+        "Check": "CheckAccount", "Repair to WHMCS state": "RepairAccount",
         "Adopt existing account": "AdoptAccount"}
     out = run("isphooks", "AdoptAccount", params)
     assert out["result"] == "success"

@@ -137,7 +137,8 @@ final class ModuleTest extends TestCase
         $this->assertSame('success', isphooks_AdoptAccount(self::params()));
         $this->assertSame(['sso', true, 'user'], [$this->sent[0]['action'], $this->sent[0]['body']['adopt'],
             $this->sent[0]['body']['as']]);
-        $this->assertSame(['Adopt existing account' => 'AdoptAccount'], isphooks_AdminCustomButtonArray());
+        $this->assertSame(['Check' => 'CheckAccount', 'Repair to WHMCS state' => 'RepairAccount',
+            'Adopt existing account' => 'AdoptAccount'], isphooks_AdminCustomButtonArray());
         isphooks_ServiceSingleSignOn(self::params());
         isphooks_ChangePassword(self::params());
         foreach (array_slice($this->sent, 1) as $request) {
@@ -195,14 +196,18 @@ final class ModuleTest extends TestCase
             ['username' => 'res1', 'kind' => 'reseller', 'service_id' => '43', 'disk_used_mib' => 1,
                 'disk_limit_mib' => 1, 'traffic_used_mib' => 1, 'traffic_limit_mib' => 1, 'suspended' => false],
         ]]]]];
+        WhmcsStandIn::$db['tblhosting'] = [['id' => 42, 'server' => 3, 'username' => 'u42'],
+            ['id' => 44, 'server' => 3, 'username' => 'legacy'], ['id' => 45, 'server' => 9, 'username' => 'legacy']];
         $this->assertSame('success', isphooks_UsageUpdate(self::params()));
-        $this->assertSame(['server' => 'isp1'], array_diff_key($this->sent[0]['body'], ['event_time' => 1]));
-        $updates = WhmcsStandIn::$updates;
+        // the object counts too, for the client area (v1.2)
+        $this->assertSame(['server' => 'isp1', 'counts' => true], array_diff_key($this->sent[0]['body'], ['event_time' => 1]));
+        $updates = array_values(array_filter(WhmcsStandIn::$updates, fn (array $u): bool => $u['table'] === 'tblhosting'));
         $this->assertCount(2, $updates);
-        $this->assertSame(['server' => 3, 'id' => 42], $updates[0]['where']);
+        $this->assertSame(['id' => 42], $updates[0]['where']);
         $this->assertSame(['diskusage' => 10, 'disklimit' => 100, 'bwusage' => 0, 'bwlimit' => 0,
             'lastupdate' => 'RAW:now()'], $updates[0]['values']);
-        $this->assertSame(['server' => 3, 'username' => 'legacy'], $updates[1]['where']);
+        $this->assertSame(['id' => 44], $updates[1]['where']); // legacy: found by its username
+        $this->assertSame([42, 44], array_column(WhmcsStandIn::$db['mod_isphooks_usage'], 'service_id'));
     }
 
     public function testListAccountsStatusFromWhmcsConstants(): void
@@ -242,9 +247,9 @@ final class ModuleTest extends TestCase
         $sso = isphooks_ServiceSingleSignOn(self::params());
         $this->assertStringNotContainsString('<img', $sso['errorMsg']);
         $this->answers[] = [200, ['servers' => [['server' => 'isp1', 'error' => null, 'accounts' => [
-            ['username' => self::XSS, 'kind' => 'user', 'suspended' => false]]]]]];
+            ['username' => self::XSS, 'kind' => 'user', 'suspended' => false, 'template' => self::XSS]]]]]];
         $accounts = isphooks_ListAccounts(self::params())['accounts'];
-        foreach (['name', 'username', 'uniqueIdentifier'] as $key) {
+        foreach (['username', 'uniqueIdentifier', 'product'] as $key) {
             $this->assertStringNotContainsString('<img', $accounts[0][$key], $key);
         }
     }

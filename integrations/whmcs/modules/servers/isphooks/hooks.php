@@ -5,7 +5,11 @@
  * module was activated is picked up once a product's Module Settings are saved again).
  *
  * AfterCronJob: failed isphooks and isphooks_reseller actions retry themselves while WHMCS
- * still wants them (lib/Retries.php). Delete this file to switch automatic retries off.
+ * still wants them (lib/Retries.php).
+ * DailyCronJob: the drift report — each isphooks server's Active and Suspended services
+ * compared with the panel by `reconcile` without `apply`; differences go to the activity log
+ * and one To-Do item per server. It never repairs (lib/Drift.php).
+ * Delete this file to switch both off.
  */
 
 declare(strict_types=1);
@@ -14,8 +18,13 @@ if (!defined('WHMCS')) {
     die('This file cannot be accessed directly');
 }
 
+require_once __DIR__ . '/lib/Drift.php';
 require_once __DIR__ . '/lib/Retries.php';
 
 add_hook('AfterCronJob', 1, function (array $vars): void {
     \IsphooksWhmcs\Retries::afterCron();
+});
+
+add_hook('DailyCronJob', 1, function (array $vars): void {
+    \IsphooksWhmcs\Drift::daily();
 });

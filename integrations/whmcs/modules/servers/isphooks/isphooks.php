@@ -88,3 +88,43 @@ function isphooks_AdoptAccount(array $params): string
 {
     return Module::user()->adoptAccount($params);
 }
+
+function isphooks_CheckAccount(array $params): string
+{
+    return Module::user()->adminTab()->check($params);
+}
+
+function isphooks_RepairAccount(array $params): string
+{
+    return Module::user()->adminTab()->repair($params);
+}
+
+function isphooks_AdminServicesTabFields(array $params): array
+{
+    return Module::user()->adminTab()->fields($params);
+}
+
+function isphooks_ClientArea(array $params): array
+{
+    return Module::user()->clientArea($params);
+}
+
+function isphooks_MetricProvider(array $params): object
+{
+    return Module::user()->metricProvider($params);
+}
+
+function isphooks_GetUserCount(array $params): array
+{
+    return Module::user()->serverPage()->userCount($params);
+}
+
+function isphooks_GetRemoteMetaData(array $params): array
+{
+    return Module::user()->serverPage()->remoteMetaData($params);
+}
+
+function isphooks_RenderRemoteMetaData(array $params): string
+{
+    return \IsphooksWhmcs\ServerPage::render($params);
+}

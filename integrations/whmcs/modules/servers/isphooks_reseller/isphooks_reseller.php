@@ -88,3 +88,43 @@ function isphooks_reseller_AdoptAccount(array $params): string
 {
     return Module::reseller()->adoptAccount($params);
 }
+
+function isphooks_reseller_CheckAccount(array $params): string
+{
+    return Module::reseller()->adminTab()->check($params);
+}
+
+function isphooks_reseller_RepairAccount(array $params): string
+{
+    return Module::reseller()->adminTab()->repair($params);
+}
+
+function isphooks_reseller_AdminServicesTabFields(array $params): array
+{
+    return Module::reseller()->adminTab()->fields($params);
+}
+
+function isphooks_reseller_ClientArea(array $params): array
+{
+    return Module::reseller()->clientArea($params);
+}
+
+function isphooks_reseller_MetricProvider(array $params): object
+{
+    return Module::reseller()->metricProvider($params);
+}
+
+function isphooks_reseller_GetUserCount(array $params): array
+{
+    return Module::reseller()->serverPage()->userCount($params);
+}
+
+function isphooks_reseller_GetRemoteMetaData(array $params): array
+{
+    return Module::reseller()->serverPage()->remoteMetaData($params);
+}
+
+function isphooks_reseller_RenderRemoteMetaData(array $params): string
+{
+    return \IsphooksWhmcs\ServerPage::render($params);
+}

@@ -8,17 +8,23 @@ declare(strict_types=1);
 
 namespace IsphooksWhmcs;
 
+require_once __DIR__ . '/AdminTab.php';
 require_once __DIR__ . '/Client.php';
+require_once __DIR__ . '/ClientArea.php';
 require_once __DIR__ . '/Gateway.php';
+require_once __DIR__ . '/MetricSource.php';
 require_once __DIR__ . '/Params.php';
 require_once __DIR__ . '/Plan.php';
 require_once __DIR__ . '/ServerFunctions.php';
+require_once __DIR__ . '/ServerPage.php';
 require_once __DIR__ . '/Text.php';
 
 
 final class Module
 {
     public const ADOPT_BUTTON = 'Adopt existing account';
+    public const CHECK_BUTTON = 'Check';
+    public const REPAIR_BUTTON = 'Repair to WHMCS state';
 
     /** @var callable|null a transport for tests; null: curl */
     public $transport = null;
@@ -63,7 +69,8 @@ final class Module
 
     public function adminCustomButtonArray(): array
     {
-        return [self::ADOPT_BUTTON => 'AdoptAccount'];
+        return [self::CHECK_BUTTON => 'CheckAccount', self::REPAIR_BUTTON => 'RepairAccount',
+            self::ADOPT_BUTTON => 'AdoptAccount'];
     }
 
     // -- account actions: "success" or an error string ----------------------------------------
@@ -183,10 +190,14 @@ final class Module
         return $this->server()->testConnection($params);
     }
 
-    /** Client area and admin area alike: never adopts. */
+    /** Client area and admin area alike: never adopts. A client-area button's `app` lands the
+     *  login on that panel page (ClientArea::APPS); any other `app`, on the dashboard. */
     public function serviceSingleSignOn(array $params): array
     {
-        return $this->singleSignOn($params, fn (): array => $this->account($params) + ['as' => 'user']);
+        return $this->singleSignOn($params, function () use ($params): array {
+            $page = ClientArea::page($params);
+            return $this->account($params) + ['as' => 'user'] + ($page !== null ? ['page' => $page] : []);
+        });
     }
 
     public function adminSingleSignOn(array $params): array
@@ -212,6 +223,30 @@ final class Module
     public function listAccounts(array $params): array
     {
         return $this->server()->listAccounts($params);
+    }
+
+    // -- the pages: client area, admin services tab, server page, usage billing -----------------
+
+    public function clientArea(array $params): array
+    {
+        return ClientArea::output($params, $this->kind);
+    }
+
+    public function adminTab(): AdminTab
+    {
+        return new AdminTab($this->gateway(), $this->kind);
+    }
+
+    public function serverPage(): ServerPage
+    {
+        return new ServerPage($this->gateway(), $this->name, $this->kind);
+    }
+
+    /** WHMCS's usage-billing provider; its class (WHMCS's interfaces) loads only here. */
+    public function metricProvider(array $params): object
+    {
+        require_once __DIR__ . '/UsageMetrics.php';
+        return new UsageMetrics(fn (): MetricSource => new MetricSource($this->server(), $params));
     }
 
     private function gateway(): Gateway

@@ -66,14 +66,27 @@ final class Plan
         return $fields;
     }
 
-    /** The `plan` of create/upgrade from `configoptionN`; empty limits are left to the template. */
+    /**
+     * The `plan` of create/upgrade from `configoptionN`; empty limits are left to the template.
+     * A configurable option named like a limit's product setting (`Disk quota`, `Web domains
+     * count`, … and the reseller ones) overrides it: WHMCS passes a service's options by
+     * name in `configoptions`, and calls ChangePackage when a client upgrades one. The
+     * template, the main IP and the username template are the product's alone; `IP` and
+     * `IPv6` are extra addresses made at creation only (Plan::ips).
+     */
     public static function fromParams(array $params, string $kind, bool $forCreate): array
     {
         $plan = ['limits' => []];
         $index = 0;
+        $chosen = is_array($params['configoptions'] ?? null) ? $params['configoptions'] : [];
         foreach (self::options($kind) as $label => [$field, $unit]) {
             $index++;
             $value = trim((string) ($params['configoption' . $index] ?? ''));
+            $option = self::optionValue($chosen, $label);
+            if ($option !== '' && !in_array($field, ['template', 'main_ip', 'username_template'], true)) {
+                $value = $option;
+                $label = ['configurable option', $label];
+            }
             if ($field === 'template') {
                 if ($value === '') {
                     throw new SettingError('the product setting "Package Name" (the ISPmanager template) is empty');
@@ -101,6 +114,21 @@ final class Plan
         return $plan;
     }
 
+    /** A configurable option's chosen value by its name, matched without regard to case or
+     *  surrounding spaces: a quantity or a dropdown's option text such as `10G` or `5`. A
+     *  quantity of 0 is an option the client did not take (WHMCS's quantity options start
+     *  at 0): the product setting stands, never a limit of 0. */
+    private static function optionValue(array $chosen, string $label): string
+    {
+        foreach ($chosen as $name => $value) {
+            if (strcasecmp(trim((string) $name), $label) === 0 && (is_string($value) || is_int($value))) {
+                $value = trim((string) $value);
+                return preg_match('/^0+$/', $value) ? '' : $value;
+            }
+        }
+        return '';
+    }
+
     /** The old module's `@ID@` / `@DOMAIN@` become `{service_id}` / `{domain}`. */
     public static function usernameTemplate(string $template): string
     {
@@ -114,28 +142,35 @@ final class Plan
         $ips = [];
         foreach (['IP' => 'ipv4', 'IPv6' => 'ipv6'] as $name => $family) {
             $value = trim((string) ($options[$name] ?? ''));
-            $ips[$family] = $value === '' ? 0 : self::count('configurable option ' . $name, $value);
+            $ips[$family] = $value === '' ? 0 : self::count(['configurable option', $name], $value);
         }
         return $ips['ipv4'] === 0 && $ips['ipv6'] === 0 ? null : $ips;
     }
 
-    public static function count(string $label, string $value): int
+    /** @param string|array{0: string, 1: string} $label a product setting's label, or [kind, name] */
+    private static function what(string|array $label): string
+    {
+        [$kind, $name] = is_array($label) ? $label : ['product setting', $label];
+        return 'the ' . $kind . ' "' . $name . '"';
+    }
+
+    public static function count(string|array $label, string $value): int
     {
         if (!preg_match('/^\d{1,10}$/', $value) || (int) $value > self::MAX_COUNT) {
-            throw new SettingError('the product setting "' . $label . '" must be a whole number, or empty');
+            throw new SettingError(self::what($label) . ' must be a whole number, or empty');
         }
         return (int) $value;
     }
 
     /** MiB, with an optional unit: `512`, `512M`, `2G`, `2 GiB`, `1T`. */
-    public static function mib(string $label, string $value): int
+    public static function mib(string|array $label, string $value): int
     {
         if (!preg_match('/^(\d{1,10})\s*([a-z]*)$/i', $value, $m) || !isset(self::MIB_PER[strtolower($m[2])])) {
-            throw new SettingError('the product setting "' . $label . '" must be MiB (e.g. 1024 or 2G), or empty');
+            throw new SettingError(self::what($label) . ' must be MiB (e.g. 1024 or 2G), or empty');
         }
         $mib = (int) $m[1] * self::MIB_PER[strtolower($m[2])];
         if ($mib > self::MAX_COUNT) {
-            throw new SettingError('the product setting "' . $label . '" is too large');
+            throw new SettingError(self::what($label) . ' is too large');
         }
         return $mib;
     }

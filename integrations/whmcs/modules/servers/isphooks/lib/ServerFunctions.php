@@ -2,6 +2,8 @@
 /**
  * The server functions of the isphooks modules: Test Connection (`check`), Usage Update and
  * Server Sync (`usage`). Text from isphooks or a panel is HTML-escaped before WHMCS shows it.
+ * Usage Update asks for the object counts too and keeps them for the client area
+ * (UsageStore).
  */
 
 declare(strict_types=1);
@@ -11,6 +13,7 @@ namespace IsphooksWhmcs;
 require_once __DIR__ . '/Gateway.php';
 require_once __DIR__ . '/Params.php';
 require_once __DIR__ . '/Text.php';
+require_once __DIR__ . '/UsageStore.php';
 
 use WHMCS\Database\Capsule;
 use WHMCS\Service\Status;
@@ -42,12 +45,14 @@ final class ServerFunctions
         }
     }
 
-    /** Disk and traffic of this server's accounts into tblhosting, as WHMCS's own sample does. */
+    /** Disk and traffic of this server's accounts into tblhosting, as WHMCS's own sample does,
+     *  and their object counts into the module's table. */
     public function usageUpdate(array $params): string
     {
         return $this->gateway->guard($params, 'usage', function () use ($params): string {
             $serverId = (int) ($params['serverid'] ?? 0);
-            foreach ($this->accounts($params) as $account) {
+            UsageStore::ensure();
+            foreach ($this->accounts($params, true) as $account) {
                 $query = Capsule::table('tblhosting')->where('server', $serverId);
                 $serviceId = (string) ($account['service_id'] ?? '');
                 if (ctype_digit($serviceId)) {
@@ -56,19 +61,25 @@ final class ServerFunctions
                     // No marker yet (an old module's account): the WHMCS username is the login.
                     $query = $query->where('username', (string) $account['username']);
                 }
-                $query->update([
+                $id = (int) $query->value('id');
+                if ($id <= 0) {
+                    continue; // not a service of this server in WHMCS
+                }
+                Capsule::table('tblhosting')->where('id', $id)->update([
                     'diskusage' => (int) ($account['disk_used_mib'] ?? 0),
                     'disklimit' => (int) ($account['disk_limit_mib'] ?? 0),
                     'bwusage' => (int) ($account['traffic_used_mib'] ?? 0),
                     'bwlimit' => (int) ($account['traffic_limit_mib'] ?? 0),
                     'lastupdate' => Capsule::raw('now()'),
                 ]);
+                UsageStore::write($id, $account, date('Y-m-d H:i:s'));
             }
             return 'success';
         });
     }
 
-    /** For WHMCS's Server Sync tool. isphooks reports no template, domain or creation date. */
+    /** For WHMCS's Server Sync tool: each account's template as its package, so that WHMCS
+     *  matches the product by its Package Name. isphooks reports no domain or creation date. */
     public function listAccounts(array $params): array
     {
         try {
@@ -76,12 +87,11 @@ final class ServerFunctions
             foreach ($this->accounts($params) as $account) {
                 $username = Text::html((string) $account['username']);
                 $accounts[] = [
-                    'name' => $username,
                     'email' => '',
                     'username' => $username,
                     'domain' => '',
                     'uniqueIdentifier' => $username,
-                    'product' => '',
+                    'product' => Text::html((string) ($account['template'] ?? '')),
                     'primaryip' => '',
                     'created' => '',
                     'status' => ($account['suspended'] ?? false) ? Status::SUSPENDED : Status::ACTIVE,
@@ -93,11 +103,14 @@ final class ServerFunctions
         }
     }
 
-    /** @return list<array<string, mixed>> this module's kind of accounts on this server */
-    private function accounts(array $params): array
+    /** @return list<array<string, mixed>> this module's kind of accounts on this server (one,
+     *  with `username`), with their object counts when asked */
+    public function accounts(array $params, bool $counts = false, ?string $username = null): array
     {
         $server = Params::server($params);
-        $report = self::serverReport($this->gateway->request($params, 'usage', ['server' => $server]), $server);
+        $body = ['server' => $server] + ($counts ? ['counts' => true] : [])
+            + ($username !== null ? ['username' => $username] : []);
+        $report = self::serverReport($this->gateway->request($params, 'usage', $body), $server);
         if (($report['error'] ?? null) !== null) {
             throw new IsphooksError('usage', $server . ': ' . (string) $report['error'], true);
         }
@@ -110,7 +123,7 @@ final class ServerFunctions
         return $accounts;
     }
 
-    private static function serverReport(array $answer, string $server): array
+    public static function serverReport(array $answer, string $server): array
     {
         foreach ((array) ($answer['servers'] ?? []) as $report) {
             if (is_array($report) && ($report['server'] ?? null) === $server) {
