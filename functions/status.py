@@ -13,14 +13,13 @@ from typing import Any
 
 from shared import decisions, ownership
 from shared.context import ActionRequest, Result
-from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Account
+from shared.panel import Account, limit_fields
 
 
 def _limits(account: Account, kind: str) -> dict[str, int | None]:
     """The account's limits by their request field; None where unlimited or unreadable."""
-    fields = LIMIT_FIELDS | (RESELLER_LIMIT_FIELDS if kind == "reseller" else {})
     limits: dict[str, int | None] = {}
-    for name, param in fields.items():
+    for name, param in limit_fields(kind).items():
         value = account.limits.get(param, "")
         limits[name] = int(value) if value.isascii() and value.isdigit() else None
     return limits

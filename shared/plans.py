@@ -9,7 +9,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, Account, Panel
+from shared.panel import Account, Panel, limit_fields
 
 PASSWORD_LENGTH = 24  # a generated password: 24 characters (docs/interface.md §3)
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -23,7 +23,7 @@ def plan_params(panel: Panel, plan: Mapping[str, Any], *, kind: str = "user") ->
     The panel keeps an account's old value for any limit left out of an edit, so every limit
     is sent; the template is read only when the request leaves one to it.
     """
-    fields = LIMIT_FIELDS | (RESELLER_LIMIT_FIELDS if kind == "reseller" else {})
+    fields = limit_fields(kind)
     limits = plan.get("limits") or {}
     params = {"preset": plan["template"]}
     missing = [param for name, param in fields.items() if name not in limits]

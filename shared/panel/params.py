@@ -17,3 +17,6 @@ RESELLER_LIMIT_FIELDS = {
 }
 
 
+def limit_fields(kind: str) -> dict[str, str]:
+    """The limits an account of this kind takes: request field → panel parameter."""
+    return LIMIT_FIELDS | (RESELLER_LIMIT_FIELDS if kind == "reseller" else {})

@@ -34,6 +34,7 @@ from tests.bench.common import (
     own_time,
     percentile,
     replayed_panel,
+    rss_peak_mib,
     secrets_env,
     spawn,
     stop,
@@ -43,13 +44,6 @@ from tests.helpers import SECRET, server_entry, signed, start_sim
 
 ACCOUNTS = 5000
 EVENT_TIME = 1_764_000_000_000
-
-
-def _rss_peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def run_reconcile(accounts: int = ACCOUNTS, rounds: int = 5) -> dict[str, Any]:
@@ -86,7 +80,7 @@ def run_reconcile(accounts: int = ACCOUNTS, rounds: int = 5) -> dict[str, Any]:
                 assert resp.status_code == 200, resp.text[:500]
                 summary = resp.json()["summary"]
                 calls.append(len(sim.journal))
-        rss = _rss_peak_mib(proc.pid)
+        rss = rss_peak_mib(proc.pid)
     finally:
         stop(proc)
         sim.stop()
@@ -128,7 +122,7 @@ def run_reconcile_memory(accounts: int = BIG,
                          env={**os.environ, "ISPHOOKS_SECRETS": f"file:{config}"})
             try:
                 wait_until_up(url + "/", proc)
-                before = _rss_peak_mib(proc.pid)
+                before = rss_peak_mib(proc.pid)
                 statuses: list[int] = []
 
                 def one() -> None:
@@ -143,7 +137,7 @@ def run_reconcile_memory(accounts: int = BIG,
                 for thread in threads:
                     thread.join()
                 assert statuses == [200] * count, statuses
-                peaks[count] = (before, _rss_peak_mib(proc.pid))
+                peaks[count] = (before, rss_peak_mib(proc.pid))
             finally:
                 stop(proc)
     finally:

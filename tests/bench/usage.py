@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from tests.bench.common import free_port, median, spawn, stop, wait_until_up
+from tests.bench.common import free_port, median, rss_peak_mib, spawn, stop, wait_until_up
 from tests.helpers import SECRET, signed
 
 SERVERS = 3
@@ -56,13 +56,6 @@ def _serve_panel(conn: Connection, accounts: int) -> None:
                 break
     finally:
         sim.stop()
-
-
-def _rss_peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _cpu_s(pid: int) -> float:
@@ -134,7 +127,7 @@ def _measure(config: Path, body: dict[str, Any], panels: list[tuple[Any, Connect
                     assert listed[0]["mailboxes"] == OWNS["email"], listed[0]
                 panels[0][1].send("journal")
                 calls = sorted(panels[0][1].recv())
-        rss = _rss_peak_mib(proc.pid)
+        rss = rss_peak_mib(proc.pid)
     finally:
         stop(proc)
     return {"p50_ms": median(times), "max_ms": max(times), "cpu_ms": median(cpu),

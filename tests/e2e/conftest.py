@@ -3,6 +3,7 @@ signed by the `standardwebhooks` package, against the simulator over real HTTPS.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import requests
 
 from shared.config import CACHE
 from tests import hygiene
-from tests.helpers import signed
+from tests.helpers import SECRET, server_entry, signed
 
 
 def free_port() -> int:
@@ -66,6 +67,17 @@ class Served:
             self.proc.wait()
         self._out.close()
         return self.out_path.read_text(errors="replace")
+
+
+def serve_panels(panels: dict, tmp_path: Path, monkeypatch, secrets=(SECRET,)) -> Served:
+    """`isphooks serve` over a config of these simulators (by server name), the same config
+    set as this process's ISPHOOKS_SECRETS."""
+    path = tmp_path / "isphooks.json"
+    path.write_text(json.dumps({"webhook_secrets": list(secrets),
+                                "servers": {name: server_entry(sim) for name, sim in panels.items()}}))
+    monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
+    CACHE.clear()
+    return Served(path, tmp_path / "serve.log")
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import requests
 
 from shared.config import CACHE
 from tests import hygiene
-from tests.e2e.conftest import Served
+from tests.e2e.conftest import Served, serve_panels
 from tests.e2e.whmcs_runner import requires_php, run
-from tests.helpers import LIMITS, OLD_SECRET, SECRET, server_entry, start_sim, writes
+from tests.helpers import LIMITS, OLD_SECRET, SECRET, start_sim, writes
 
 pytestmark = requires_php
 
@@ -35,14 +35,7 @@ def panels():
 
 @pytest.fixture
 def stack(panels, tmp_path, monkeypatch):
-    path = tmp_path / "isphooks.json"
-    path.write_text(json.dumps({
-        "webhook_secrets": [OLD_SECRET, SECRET],
-        "servers": {name: server_entry(sim) for name, sim in panels.items()},
-    }))
-    monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
-    CACHE.clear()
-    served = Served(path, tmp_path / "serve.log")
+    served = serve_panels(panels, tmp_path, monkeypatch, secrets=(OLD_SECRET, SECRET))
     yield served
     served.stop()
     CACHE.clear()

@@ -17,9 +17,18 @@ import requests
 
 from shared.config import CACHE
 from tests import hygiene
-from tests.e2e.conftest import Served
-from tests.e2e.whmcs_runner import api, hook, metrics, page, requires_php, run, sso
-from tests.helpers import LIMITS, SECRET, server_entry, start_sim, writes
+from tests.e2e.conftest import serve_panels
+from tests.e2e.whmcs_runner import (
+    api,
+    hook,
+    metrics,
+    page,
+    requires_php,
+    run,
+    server_row,
+    sso,
+)
+from tests.helpers import LIMITS, SECRET, start_sim, writes
 
 pytestmark = requires_php
 
@@ -55,16 +64,9 @@ def whmcs(tmp_path, monkeypatch):
     server, a hosting and a reseller product, and one client."""
     sim = start_sim(edition="business")
     sim.add_preset("reseller-basic", {**LIMITS, "limit_users": "10"}, level="24")
-    path = tmp_path / "isphooks.json"
-    path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                "servers": {"isp1": server_entry(sim)}}))
-    monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
-    CACHE.clear()
-    served = Served(path, tmp_path / "serve.log")
+    served = serve_panels({"isp1": sim}, tmp_path, monkeypatch)
     db = {
-        "tblservers": [{"id": SERVER_ID, "ipaddress": "", "hostname": "", "username": "isp1",
-                        "password": SECRET, "accesshash": served.url + "/{action}", "secure": "",
-                        "port": "", "type": "isphooks", "disabled": 0}],
+        "tblservers": [server_row(SERVER_ID, served.url, SECRET)],
         "tblproducts": [
             {"id": PRODUCT_ID, "type": "hostingaccount", "servertype": "isphooks",
              **product_options()},

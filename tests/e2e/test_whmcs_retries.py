@@ -13,9 +13,9 @@ import time
 import pytest
 
 from shared.config import CACHE
-from tests.e2e.conftest import Served
-from tests.e2e.whmcs_runner import api, hook, requires_php, run
-from tests.helpers import SECRET, server_entry, start_sim
+from tests.e2e.conftest import serve_panels
+from tests.e2e.whmcs_runner import api, hook, requires_php, run, server_row
+from tests.helpers import SECRET, start_sim
 
 pytestmark = requires_php
 
@@ -36,17 +36,10 @@ def whmcs(tmp_path, monkeypatch):
     """A lite panel behind `isphooks serve`, and a WHMCS database with one server entry, one
     isphooks product and one client."""
     sim = start_sim(edition="lite")
-    path = tmp_path / "isphooks.json"
-    path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                "servers": {"isp1": server_entry(sim)}}))
-    monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
-    CACHE.clear()
-    served = Served(path, tmp_path / "serve.log")
+    served = serve_panels({"isp1": sim}, tmp_path, monkeypatch)
     options = ["basic", "", "", "", "", "", "", "", "", "", "", "", "9", "shared", ""]
     db = {
-        "tblservers": [{"id": SERVER_ID, "ipaddress": "", "hostname": "", "username": "isp1",
-                        "password": SECRET, "accesshash": served.url + "/{action}", "secure": "",
-                        "port": "", "type": "isphooks"}],
+        "tblservers": [server_row(SERVER_ID, served.url, SECRET)],
         "tblproducts": [{"id": PRODUCT_ID, "type": "hostingaccount", "servertype": "isphooks",
                          **{f"configoption{i}": v for i, v in enumerate(options, start=1)}}],
         "tblclients": [{"id": CLIENT_ID, "email": "owner@example.com", "firstname": "Ann"}],

@@ -34,6 +34,15 @@ requires_php = pytest.mark.skipif(
     reason=f"SKIPPED WHMCS module suite: {php_ready()} missing; install with: {PHP_INSTALL}")
 
 
+def server_row(server_id: int, url: str, secret: str, name: str = "isp1",
+               module: str = "isphooks") -> dict[str, Any]:
+    """A WHMCS server entry (tblservers) for an isphooks server: its name as Username, the
+    secret as Password (the stand-in stores it encrypted), the URL template as Access Hash."""
+    return {"id": server_id, "ipaddress": "", "hostname": "", "username": name,
+            "password": secret, "accesshash": url + "/{action}", "secure": "", "port": "",
+            "type": module, "disabled": 0}
+
+
 def run(module: str, function: str, params: dict[str, Any] | None = None,
         tblhosting: list[dict[str, Any]] | None = None,
         localapi: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:

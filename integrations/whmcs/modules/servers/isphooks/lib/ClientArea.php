@@ -39,14 +39,9 @@ final class ClientArea
         'cron' => ['scheduler', 'Cron jobs'],
         'backups' => ['backup2.list', 'Backups'],
     ];
-    /** usage count field => [label, plan.limits field] */
-    private const OBJECTS = [
-        'web_domains' => ['Web domains', 'web_domains'],
-        'mail_domains' => ['Mail domains', 'mail_domains'],
-        'mailboxes' => ['Mailboxes', 'mailboxes'],
-        'databases' => ['Databases', 'databases'],
-        'ftp_users' => ['FTP users', 'ftp_users'],
-    ];
+    /** usage count field (also the plan.limits field of its limit) => label */
+    private const OBJECTS = ['web_domains' => 'Web domains', 'mail_domains' => 'Mail domains',
+        'mailboxes' => 'Mailboxes', 'databases' => 'Databases', 'ftp_users' => 'FTP users'];
 
     /** The `sso` page of a single sign-on request's `app` (WHMCS passes the query's `app`
      *  on; read from the parameters, else from the request), or null for the dashboard. */
@@ -79,10 +74,10 @@ final class ClientArea
         ];
         $counts = UsageStore::read($serviceId);
         $limits = self::limits($params, $kind);
-        foreach (self::OBJECTS as $field => [$label, $limit]) {
+        foreach (self::OBJECTS as $field => $label) {
             $used = $counts[$field] ?? null;
             if (is_int($used)) {
-                $meters[] = self::meter($label, $used, $limits[$limit] ?? null, '');
+                $meters[] = self::meter($label, $used, $limits[$field] ?? null, '');
             }
         }
         $status = (string) ($params['status'] ?? '');

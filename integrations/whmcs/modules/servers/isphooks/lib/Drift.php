@@ -26,7 +26,6 @@ use WHMCS\Database\Capsule;
 final class Drift
 {
     public const KINDS = ['isphooks' => 'user', 'isphooks_reseller' => 'reseller'];
-    public const STATES = ['Active' => 'active', 'Suspended' => 'suspended'];
     public const TODO_TABLE = 'tbltodolist';
     public const TODO_FIRST = 10;
 
@@ -97,7 +96,7 @@ final class Drift
         $ids = array_map(fn (object $row): int => (int) $row->id, $group);
         $services = $clients = $seen = [];
         foreach (Capsule::table('tblhosting')->whereIn('server', $ids)
-            ->whereIn('domainstatus', array_keys(self::STATES))->orderBy('id')->get() as $row) {
+            ->whereIn('domainstatus', array_keys(AdminTab::STATES))->orderBy('id')->get() as $row) {
             [$kind, $template] = $kinds[(int) $row->packageid] ?? [null, ''];
             $username = trim((string) ($row->username ?? ''));
             if ($kind === null || $username === '' || isset($seen[$kind . ' ' . $username])) {
@@ -105,7 +104,7 @@ final class Drift
             }
             $seen[$kind . ' ' . $username] = true;
             $service = ['service_id' => (string) $row->id, 'username' => $username, 'kind' => $kind,
-                'state' => self::STATES[(string) $row->domainstatus]];
+                'state' => AdminTab::STATES[(string) $row->domainstatus]];
             if ($template !== '') {
                 $service['template'] = $template;
             }

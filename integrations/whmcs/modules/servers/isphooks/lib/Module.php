@@ -239,7 +239,7 @@ final class Module
 
     public function serverPage(): ServerPage
     {
-        return new ServerPage($this->gateway(), $this->name, $this->kind);
+        return new ServerPage($this->gateway(), $this->server(), $this->name, $this->kind);
     }
 
     /** WHMCS's usage-billing provider; its class (WHMCS's interfaces) loads only here. */

@@ -28,8 +28,7 @@ final class ServerFunctions
     {
         try {
             $server = Params::server($params);
-            $answer = $this->gateway->request($params, 'check', ['server' => $server]);
-            $report = self::serverReport($answer, $server);
+            $report = $this->checkReport($params);
             if (!($report['ok'] ?? false)) {
                 return ['success' => false, 'error' => Text::html('isphooks check: ' . $server . ': '
                     . IsphooksError::oneLine((string) ($report['error'] ?? 'not reachable')))];
@@ -43,6 +42,13 @@ final class ServerFunctions
         } catch (\Throwable $error) {
             return ['success' => false, 'error' => $this->gateway->failure($params, 'check', $error)];
         }
+    }
+
+    /** `check` of this server: its entry of the answer (Test Connection, the server page). */
+    public function checkReport(array $params): array
+    {
+        $server = Params::server($params);
+        return self::serverReport($this->gateway->request($params, 'check', ['server' => $server]), $server);
     }
 
     /** Disk and traffic of this server's accounts into tblhosting, as WHMCS's own sample does,

@@ -15,14 +15,15 @@ namespace IsphooksWhmcs;
 
 require_once __DIR__ . '/Gateway.php';
 require_once __DIR__ . '/Params.php';
+require_once __DIR__ . '/ServerFunctions.php';
 require_once __DIR__ . '/Text.php';
 
 use WHMCS\Database\Capsule;
 
 final class ServerPage
 {
-    public function __construct(private readonly Gateway $gateway, private readonly string $module,
-        private readonly string $kind)
+    public function __construct(private readonly Gateway $gateway, private readonly ServerFunctions $server,
+        private readonly string $module, private readonly string $kind)
     {
     }
 
@@ -106,11 +107,10 @@ final class ServerPage
 
     private function check(array $params): array
     {
-        $server = Params::server($params);
-        $answer = $this->gateway->request($params, 'check', ['server' => $server]);
-        $report = ServerFunctions::serverReport($answer, $server);
+        $report = $this->server->checkReport($params);
         if (!($report['ok'] ?? false)) {
-            throw new IsphooksError('check_failed', $server . ': ' . (string) ($report['error'] ?? 'not reachable'), true);
+            throw new IsphooksError('check_failed', Params::server($params) . ': '
+                . (string) ($report['error'] ?? 'not reachable'), true);
         }
         return $report;
     }
