@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared import text
 from shared.errors import InvalidRequest, flatten_errors
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
 
@@ -55,20 +56,21 @@ def _event_time() -> fields.Integer:
     return fields.Integer(strict=True, validate=_event_time_in_range)
 
 
-# A strict e-mail address: a dot-atom local part (RFC 5322 atext, at most 64), a host name
-# of letters, digits and hyphens with at least one dot and a letter top-level domain, 254
-# characters at most. No quoted local parts (control characters, quotes, commas), no
-# comments, no IP literals, no single-label hosts such as `localhost`, no markup.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}")
+class _Normalised(fields.String):
+    """A string checked and normalised by a rule of shared/text.py (a domain to its A-label,
+    an e-mail address's domain to its A-label, free text as it is)."""
 
+    def __init__(self, rule: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rule = rule
 
-def _email(value: str) -> None:
-    local = value.partition("@")[0]
-    if len(value) > 254 or len(local) > 64 or not _EMAIL.fullmatch(value):
-        raise ValidationError("an e-mail address such as name@example.com: a dot-atom name, "
-                              "a domain with a letter top-level, at most 254 characters")
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        loaded: str = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            normalised: str = self._rule(loaded)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return normalised
 
 
 MAX_COUNT = 2**31 - 1
@@ -191,10 +193,12 @@ class CreateSchema(_Base):
     server_group = _name()
     username = _username()
     password = _password()
-    domain = fields.String(validate=_FullMatch(
-        r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-        error="a lowercase domain name such as example.com"))
-    email = fields.String(validate=_email)
+    domain = _Normalised(text.domain, metadata={
+        "description": "A domain name as Unicode (`сайт.рф`) or A-labels; normalised with "
+                       "IDNA 2008 and UTS #46 and sent to the panel as A-labels"})
+    email = _Normalised(text.email, metadata={
+        "description": "An e-mail address: an ASCII dot-atom name and a domain that may be "
+                       "internationalized (sent as A-labels)"})
     plan = fields.Nested(PlanSchema, required=True)
     ips = fields.Nested(IpsSchema, load_default=lambda: {"ipv4": 0, "ipv6": 0})
 
@@ -215,8 +219,10 @@ class CreateSchema(_Base):
 
 
 class SuspendSchema(AccountSchema):
-    reason = fields.String(validate=[validate.Length(max=200),
-                                     _FullMatch(_PRINTABLE, error="printable, one line")])
+    reason = _Normalised(text.free_text, validate=validate.Length(max=text.MAX_FREE_TEXT),
+                         metadata={"description": "One line of UTF-8 text: letters, marks, "
+                                   "digits, punctuation, symbols and spaces of any script; no "
+                                   "control, separator, format or bidi characters"})
 
 
 class TerminateSchema(AccountSchema):

@@ -43,3 +43,25 @@ def test_lazy_pattern_compiles_once_and_hides_dunders():
     assert pattern.match("aaa") and not pattern.match("b")
     compiled = pattern._compiled
     assert pattern.fullmatch("a") and pattern._compiled is compiled
+
+
+LAZY_TEXT = """
+import json, sys
+import functions.main  # what every function imports
+from shared import schemas
+body = {"service_id": "1", "server": "isp1", "username": "bob", "plan": {"template": "b"}}
+schemas.load("create", body)
+schemas.load("suspend", {"service_id": "1", "server": "isp1", "username": "bob",
+                         "reason": "Неоплата"})
+before = "email_validator" in sys.modules
+schemas.load("create", {**body, "email": "ivan@почта.рф"})
+print(json.dumps({"before": before, "after": "email_validator" in sys.modules}))
+"""
+
+
+def test_the_email_validator_is_imported_only_by_a_request_with_an_email():
+    """Cold start does not grow: email-validator (~60 ms to import) loads with the first
+    request that carries an e-mail address, not before."""
+    out = subprocess.run([sys.executable, "-c", LAZY_TEXT], capture_output=True, text=True,
+                         check=True).stdout
+    assert json.loads(out) == {"before": False, "after": True}
