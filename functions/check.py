@@ -26,7 +26,6 @@ from typing import Any
 from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import IsphooksError, PanelError, PanelMissing
-from shared.panel import elems
 from shared.placement import fan_out, servers_of
 
 ADMIN_LEVEL = 29  # "admin+": the panel administrator (29) and the server administrator (30)
@@ -50,18 +49,18 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
             f"login {server.username} has {rights} rights (level {me.level}); isphooks "
             "needs an administrator login (level 29 or above): SSO as admin, the reseller "
             "kind and the accounts of every owner need admin rights")
-    panel.call("preset", {}, write=False)
+    panel.list_rows("preset")
     rows = panel.list_accounts("user")
     accounts: dict[str, int] = {"user": len(rows)}
     probe = EDITION_PROBE.get(server.edition)
     if probe:
         try:
-            answer = panel.call(probe, {}, write=False)
+            listed = panel.list_rows(probe)
         except PanelMissing:
             raise PanelError(f"the config says {server.edition}, but the panel has no "
                              f"{probe} function") from None
         if probe == "reseller":
-            accounts["reseller"] = len(elems(answer))
+            accounts["reseller"] = len(listed)
     if server.has_resellers and "reseller" not in accounts:
         accounts["reseller"] = len(panel.list_accounts("reseller"))
     # null until the server holds an account: an empty list shows no columns

@@ -20,7 +20,7 @@ from shared import callback, ownership
 from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import CallbackUndelivered, IsphooksError, PanelError, PanelMissing
-from shared.panel import Panel, Row, elems, text
+from shared.panel import Panel, Row, text
 from shared.placement import all_accounts, fan_out, servers_of
 
 MAX_MIB = 2**53  # beyond any disk: a figure above it is garbage
@@ -65,7 +65,7 @@ def _count(panel: Panel, func: str) -> dict[str, int] | None:
     such list or its rows show no owner (unverified on lite and pro: ispmanager-api.md
     §11). The rows are dropped as soon as they are counted."""
     try:
-        rows = elems(panel.call(func, {}, write=False))
+        rows = panel.list_rows(func)
     except PanelMissing:
         return None
     per_owner: dict[str, int] = {}

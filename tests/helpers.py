@@ -81,6 +81,19 @@ def signed(body: Any, secret: str = SECRET, msg_id: str | None = None) -> tuple[
     return raw, headers
 
 
+def list_reads(rows: int, dialect: Any) -> int:
+    """How many reads a list of `rows` rows takes, from the interface's words (§9, Lists): a
+    panel that pages answers at most `page_size` rows a read; with `p_elems` the client stops
+    once it has read that many rows, without it at the first page holding fewer rows than
+    `p_cnt` (an empty one included). A panel that does not page answers in one read."""
+    size = getattr(dialect, "page_size", 0)
+    if not size:
+        return 1
+    if getattr(dialect, "page_total", True):
+        return max(1, -(-rows // size))
+    return rows // size + 1
+
+
 def writes(sim: Simulator) -> list[dict[str, Any]]:
     return [entry for entry in sim.journal if entry["write"]]
 

@@ -10,11 +10,10 @@ from typing import Any, NamedTuple
 
 from shared.config import Server
 from shared.errors import PanelMissing, PanelRejected
-from shared.panel import transport
+from shared.panel import lists, transport
 from shared.panel.answers import (
     Whoami,
     document,
-    elems,
     flag,
     raise_for_error,
     read_whoami,
@@ -98,6 +97,14 @@ class Panel:
         raise_for_error(func, doc)
         return doc
 
+    def list_rows(self, func: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every row of the list `func`, however many pages the panel answers it in (one
+        read per page; a list that cannot be read to its end is a 503)."""
+        return lists.read_all(self._read, func, params or {}, self.server.name)
+
+    def _read(self, func: str, params: dict[str, str]) -> dict[str, Any]:
+        return self.call(func, params, write=False)
+
     def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
         raw = transport.exchange(self.server, func, params, write=write,
                                  deadline=self.deadline)
@@ -143,10 +150,9 @@ class Panel:
         return self._rows[kind].get(name)
 
     def list_accounts(self, kind: str) -> list[Row]:
-        """Every account of a kind, as list rows (one call). `active` is "on" or "off"
-        where the row shows a readable state, absent where it does not."""
-        doc = self.call(kind, {}, write=False)
-        rows = [Row(kind, _columns(elem)) for elem in elems(doc)]
+        """Every account of a kind, as list rows (one read per page). `active` is "on" or
+        "off" where the row shows a readable state, absent where it does not."""
+        rows = [Row(kind, _columns(elem)) for elem in self.list_rows(kind)]
         self._rows[kind] = {row.get("name"): row for row in rows}
         return rows
 
@@ -196,9 +202,8 @@ class Panel:
     # -- dedicated IP addresses (business) --
 
     def list_ips(self) -> list[IpAddress]:
-        doc = self.call("ipaddr", {}, write=False)
         return [IpAddress(text(e.get("name")), text(e.get("family")), text(e.get("owner")))
-                for e in elems(doc) if text(e.get("iprole")) == "assigned"]
+                for e in self.list_rows("ipaddr") if text(e.get("iprole")) == "assigned"]
 
     def assign_ip(self, owner: str, family: str) -> str:
         doc = self.call("ipaddr.edit", {"sok": "ok", "name": "", "iprole": "assigned",

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 import urllib3
@@ -167,7 +168,10 @@ def _send(server: Server, session: requests.Session, verify: str | bool,
     """POST the form and read the answer, at most `max_response_bytes` of it."""
     limit = server.max_response_bytes
     timeout = server.timeout_s
-    with session.post(server.url, data=form, verify=verify, stream=True,
+    # Encoded here, as requests would (UTF-8, form-encoded): requests 2.32+ checks a dict
+    # body against runtime protocols, ~0.2 ms of every call; bytes skip that.
+    with session.post(server.url, data=urlencode(form).encode(), headers=_FORM, verify=verify,
+                      stream=True,
                       timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
                       allow_redirects=False) as resp:
         if resp.status_code != 200:
@@ -186,6 +190,7 @@ def _send(server: Server, session: requests.Session, verify: str | bool,
     return b"".join(chunks)
 
 
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _INSECURE = {
     "plain_http": "this panel is reached over plain HTTP (allow_insecure_http): its "
                   "credentials cross the network unencrypted",

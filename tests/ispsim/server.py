@@ -48,6 +48,7 @@ class Fault:
     remaining: int
     func: str | None
     when: str
+    skip: int = 0  # matching calls let through before the fault applies (a list's page 2)
 
 
 class FaultQueue:
@@ -63,7 +64,8 @@ class FaultQueue:
         with self._lock:
             self._rate, self._rng = rate, random.Random(seed)
 
-    def add(self, kind: str, count: int = 1, func: str | None = None, when: str = "before") -> None:
+    def add(self, kind: str, count: int = 1, func: str | None = None, when: str = "before",
+            skip: int = 0) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         if when not in FAULT_WHEN:
@@ -71,7 +73,7 @@ class FaultQueue:
         if count < 1:
             raise ValueError("count must be >= 1")
         with self._lock:
-            self._faults.append(Fault(kind, count, func or None, when))
+            self._faults.append(Fault(kind, count, func or None, when, max(0, skip)))
 
     def take(self, func: str) -> Fault | None:
         """Consume one use of the first fault matching this call, if any ("applied" faults
@@ -79,6 +81,9 @@ class FaultQueue:
         with self._lock:
             for fault in self._faults:
                 if fault.when != "applied" and (fault.func is None or fault.func == func):
+                    if fault.skip:
+                        fault.skip -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._faults.remove(fault)
@@ -518,9 +523,12 @@ class Simulator:
         self.journal_log.clear()
 
     def inject(
-        self, kind: str, count: int = 1, func: str | None = None, when: str = "before"
+        self, kind: str, count: int = 1, func: str | None = None, when: str = "before",
+        skip: int = 0,
     ) -> None:
-        self.faults.add(kind, count, func, when)
+        """Fault the next `count` calls of `func` (any, if None), after letting `skip`
+        matching calls through."""
+        self.faults.add(kind, count, func, when, skip)
 
     def remember_secrets(self, params: dict[str, str]) -> None:
         """Every secret value that crossed the wire (for the log hygiene scan)."""

@@ -40,6 +40,8 @@ from .wire import (
     form,
     json_reply,
     ok,
+    page_of,
+    paged,
     rows,
     sjson_extras,
     text,
@@ -244,6 +246,9 @@ class Panel:
                 if effective.level < ADMIN_LEVEL and func not in USER_FUNCS:
                     raise ApiError("access", func, "Access denied")
                 doc = handler(effective, params)
+                if (dialect.page_size and isinstance(doc.get("elem"), list)
+                        and "p_cnt" not in doc):
+                    doc = paged(doc, params, dialect)
                 if dialect.sjson:
                     doc = sjson_extras(doc, params)
                 return json_reply({"doc": doc}, login=caller.login, dialect=dialect)
@@ -347,8 +352,11 @@ class Panel:
 
     def _account_list(self, level: int, caller: Caller, params: Params) -> Doc:
         with_traffic = self.edition in IP_EDITIONS
-        return {"elem": [list_row(a, with_traffic, self.dialect)
-                         for a in self._records(level).values()]}
+        records = list(self._records(level).values())
+        if self.dialect.page_size:  # only the page's rows are built
+            return page_of(records, lambda a: list_row(a, with_traffic, self.dialect),
+                           params, self.dialect)
+        return {"elem": [list_row(a, with_traffic, self.dialect) for a in records]}
 
     def _account_edit(self, level: int, caller: Caller, params: Params) -> Doc:
         elid = params.get("elid", "")

@@ -50,6 +50,10 @@ class Dialect:
     empty_flags: bool = False  # in forms a set flag as {} and an unset one absent
     sjson: bool = False  # `out=sjson`'s extras: tparams, metadata, paging, messages, tips,
     # and some single children as one-element arrays
+    # v1.3 (ispmanager-api.md §12: a captured v6 list answer is paged, p_cnt 1000):
+    page_size: int = 0  # > 0: every list answered one page of at most this many rows,
+    # with `p_cnt` / `p_num` / `p_elems`, honouring `p_num` and cutting `p_cnt` to it
+    page_total: bool = True  # False: pages without `p_elems` (the total)
 
 
 DIALECTS: dict[str, Dialect] = {
@@ -69,6 +73,9 @@ DIALECTS: dict[str, Dialect] = {
         Dialect("orig_enums", orig_enums=True),
         Dialect("empty_flags", empty_flags=True),
         Dialect("sjson", sjson=True),
+        # lists one page at a time (pages of 2: the suites' few accounts span pages)
+        Dialect("paged", page_size=2),
+        Dialect("paged_no_total", page_size=2, page_total=False),
     )
 }
 # A panel that shows no owner anywhere: isphooks refuses every account on host and
@@ -123,9 +130,33 @@ def sjson_extras(doc: Doc, params: Params) -> Doc:
                    "messages": {}, "tips": {}}
     if "elem" in doc:
         count = len(doc["elem"]) if isinstance(doc["elem"], list) else 1
-        extras.update(metadata={"$key": "name", "$type": "list"}, p_cnt=text(count),
-                      p_num=text(1), p_elems=text(count))
+        extras.update(metadata={"$key": "name", "$type": "list"})
+        if "p_cnt" not in doc:  # one page holding every row
+            extras.update(p_cnt=text(count), p_num=text(1), p_elems=text(count))
     return {**doc, **extras}
+
+
+def paged(doc: Doc, params: Params, dialect: Dialect) -> Doc:
+    """A list answer cut to the page `params` ask for (`p_num`, default 1; `p_cnt`, at most
+    the dialect's page size), with the paging fields; a page past the end is empty."""
+    rows = doc["elem"]
+    return {**doc, **page_of(rows, lambda row: row, params, dialect)}
+
+
+def page_of(items: list[Any], build: Any, params: Params, dialect: Dialect) -> Doc:
+    """The page of `items` that `params` ask for, each item made a row by `build` (only
+    the page's items are built: a panel of 5,000 accounts answers 1,000 at a time)."""
+    size = dialect.page_size
+    asked = params.get("p_cnt", "")
+    if asked.isdigit() and int(asked) > 0:
+        size = min(size, int(asked))
+    number = params.get("p_num", "")
+    page = int(number) if number.isdigit() and int(number) > 0 else 1
+    shown = {"elem": [build(item) for item in items[(page - 1) * size: page * size]],
+             "p_cnt": text(size), "p_num": text(page)}
+    if dialect.page_total:
+        shown["p_elems"] = text(len(items))
+    return shown
 
 
 def render(doc: Doc, dialect: Dialect) -> Doc:

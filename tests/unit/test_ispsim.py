@@ -876,3 +876,28 @@ def test_list_rows_without_preset(dialect_client: Callable[..., Client]) -> None
     [row] = client.call(func="user")["elem"]
     assert "preset" not in row and row["quota_total"] == {"$": "1000"}
     assert client.call(func="user.edit", elid="bob")["preset"] == {"$": "basic"}
+
+
+@pytest.mark.parametrize("total", [True, False])
+def test_paged_dialect_answers_one_page_of_a_list(tmp_path: Path, total: bool) -> None:
+    """A paging panel (v1.3): at most `page_size` rows a read, `p_num` honoured, `p_cnt` cut
+    to the page size, `p_elems` where the dialect tells the total."""
+    from tests.ispsim import Dialect
+
+    dialect = Dialect("paged3", page_size=3, page_total=total)
+    with Simulator(admin_login="root", admin_password=ADMIN_PW, dialect=dialect) as sim:
+        for i in range(7):
+            sim.add_user(f"u{i}", password=BOB_PW, comment="Клиент")
+        ca_file = tmp_path / "ca.pem"
+        ca_file.write_text(sim.ca_pem)
+        client = Client(sim, str(ca_file))
+        first = client.call(func="user")
+        assert [e["name"]["$"] for e in first["elem"]] == ["u0", "u1", "u2"]
+        assert (first["p_cnt"], first["p_num"]) == ({"$": "3"}, {"$": "1"})
+        assert ("p_elems" in first) is total and (not total or first["p_elems"] == {"$": "7"})
+        third = client.call(func="user", p_num="3", p_cnt="500")  # p_cnt cut to the page
+        assert [e["name"]["$"] for e in third["elem"]] == ["u6"]
+        small = client.call(func="user", p_num="2", p_cnt="2")
+        assert [e["name"]["$"] for e in small["elem"]] == ["u2", "u3"]
+        assert client.call(func="user", p_num="9")["elem"] == []
+        assert first["elem"][0]["comment"] == {"$": "Клиент"}
