@@ -151,6 +151,27 @@ def test_user_module_lifecycle(stack, panels, tmp_path):
     assert sim.user("u4711") is None and sim.users == {}
 
 
+def test_idn_domain_and_cyrillic_reason_end_to_end(stack, panels):
+    """WHMCS stand-in → isphooks serve → the simulator: a `.рф` order is provisioned with the
+    domain's A-label, and a Cyrillic suspension reason reaches the account's comment as it
+    was written (only the bidi override WHMCS held is stripped)."""
+    import idna  # the outside reference for the A-label
+
+    sim = panels["isp1"]
+    sid, password = 4800, "Whmcs-Pass-4800"
+    hygiene.remember(password)
+    params = service_params(stack, sid, "shop4800", password, user_options(),
+                            domain="Магазин.РФ")
+    assert run("isphooks", "CreateAccount", params)["result"] == "success"
+    a_label = idna.encode("магазин.рф", uts46=True).decode()
+    assert sim.user("shop4800")["domains"] == [a_label]
+    params["suspendreason"] = "Неоплата счёта\u202e №42"
+    assert run("isphooks", "SuspendAccount", params)["result"] == "success"
+    user = sim.user("shop4800")
+    assert user["active"] is False
+    assert "isphooks:suspended=Неоплата счёта №42" in user["comment"].split("\n")
+
+
 def test_reseller_module_lifecycle(stack, panels, tmp_path):
     sim = panels["isp1"]
     sid, password = 5100, "Reseller-Pass-5100"

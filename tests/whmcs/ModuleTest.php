@@ -67,7 +67,8 @@ final class ModuleTest extends TestCase
         $this->assertSame('success', isphooks_CreateAccount(self::params()));
         $body = $this->sent[0]['body'];
         $this->assertSame(['service_id' => '42', 'server' => 'isp1', 'kind' => 'user', 'username' => 'bob',
-            'password' => 'Pa"ss/wörd\\1', 'domain' => 'shop.example.com', 'email' => 'owner@example.com',
+            'password' => 'Pa"ss/wörd\\1', 'domain' => 'Shop.Example.COM', // as stored: isphooks normalises
+            'email' => 'owner@example.com',
             'plan' => ['template' => 'basic', 'main_ip' => 'shared'], 'ips' => ['ipv4' => 1, 'ipv6' => 0],
             'event_time' => $body['event_time']], $body);
         $this->assertSame([], WhmcsStandIn::$localApi); // the username did not change
@@ -156,14 +157,27 @@ final class ModuleTest extends TestCase
         $this->assertStringContainsString('&quot;Adopt existing account&quot; button', $result);
     }
 
-    public function testSuspendReasonIsOnePrintableLine(): void
+    public function testSuspendReasonIsOneLineOfUtf8(): void
     {
         isphooks_SuspendAccount(self::params(['suspendreason' => "Overdue\non payment – " . str_repeat('x', 300)]));
         $reason = $this->sent[0]['body']['reason'];
-        $this->assertSame(200, strlen($reason));
-        $this->assertStringStartsWith('Overdue on payment x', $reason);
+        $this->assertSame(200, preg_match_all('/./us', $reason));  // code points, not bytes
+        $this->assertStringStartsWith('Overdue on payment – x', $reason);
         isphooks_SuspendAccount(self::params(['suspendreason' => '']));
         $this->assertArrayNotHasKey('reason', $this->sent[1]['body']);
+    }
+
+    public function testSuspendReasonKeepsCyrillicAndStripsOnlyWhatIsphooksRefuses(): void
+    {
+        isphooks_SuspendAccount(self::params(['suspendreason' => 'Неоплата счёта №42']));
+        $this->assertSame('Неоплата счёта №42', $this->sent[0]['body']['reason']);
+        // a tab and a line separator become a space; C0/C1 controls, bidi overrides and other
+        // format characters go; the joiner that Persian needs stays
+        isphooks_SuspendAccount(self::params(['suspendreason' =>
+            "a\tb\u{2028}c\x01\u{0085}d\u{202E}e\u{2066}f\u{200B}g\u{200C}h"]));
+        $this->assertSame("a b c defg\u{200C}h", $this->sent[1]['body']['reason']);
+        isphooks_SuspendAccount(self::params(['suspendreason' => "\xffbad"]));  // invalid UTF-8
+        $this->assertSame("\u{FFFD}bad", $this->sent[2]['body']['reason']);
     }
 
     public function testResellerModuleSendsKindAndItsLimits(): void

@@ -88,7 +88,8 @@ final class Module
             if ($password !== '') {
                 $body['password'] = $password;
             }
-            $domain = strtolower(trim((string) ($params['domain'] ?? '')));
+            // as WHMCS stores it (an IDN domain too): isphooks normalises it
+            $domain = trim((string) ($params['domain'] ?? ''));
             if ($domain !== '') {
                 $body['domain'] = $domain;
             }
@@ -110,10 +111,9 @@ final class Module
     {
         return $this->gateway()->guard($params, 'suspend', function () use ($params): string {
             $body = $this->account($params);
-            $reason = (string) preg_replace('/[^\x21-\x7e]+/', ' ', (string) ($params['suspendreason'] ?? ''));
-            $reason = trim($reason);
+            $reason = Text::freeText((string) ($params['suspendreason'] ?? ''));
             if ($reason !== '') {
-                $body['reason'] = substr($reason, 0, 200);
+                $body['reason'] = $reason;
             }
             return self::applied($this->gateway()->request($params, 'suspend', $body));
         });
