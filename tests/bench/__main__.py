@@ -81,7 +81,8 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
             reconcile.run_reconcile_memory(accounts=200 if quick else reconcile.BIG,
                                            concurrent=(1, 2) if quick else reconcile.CONCURRENT)),
         "usage": lambda stack: usage.report(  # its own simulators, one process each
-            usage.run(accounts=50 if quick else usage.ACCOUNTS, rounds=1 if quick else 5)),
+            usage.run(accounts=50 if quick else usage.ACCOUNTS, rounds=1 if quick else 5,
+                      page_size=20 if quick else usage.PAGE)),
     }
 
 
