@@ -15,7 +15,7 @@ from typing import Any
 from shared import ordering, ownership, plans
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
-from shared.decisions import Change, Decision, apply, recorded, settle
+from shared.decisions import Change, Decision, apply, recorded, settle, state_is
 from shared.errors import Conflict, PanelExists, Unsupported
 from shared.panel import Panel
 from shared.placement import place
@@ -43,17 +43,20 @@ def run(req: ActionRequest) -> Result:
             body["plan"]["username_template"], body["service_id"], body.get("domain"))
 
     for name in candidates:
-        status = _ensure(req, panel, name, password, params)
-        if isinstance(status, Result):  # older than the account's record: nothing re-applied
-            status.body.update(username=name, panel_url=server.url)
-            return status
-        if status is not None:
+        ensured = _ensure(req, panel, name, password, params)
+        if isinstance(ensured, Result):  # older than the account's record: nothing re-applied
+            ensured.body.update(username=name, panel_url=server.url)
+            return ensured
+        if ensured is not None:
+            status, repaired = ensured
             ips = _ensure_ips(panel, name, body)
             extra: dict[str, Any] = {"username": name, "panel_url": server.url}
             if ips:
                 extra["ips"] = ips
             if generated:
                 extra["password"] = password
+            if repaired:
+                extra["repaired"] = [a for a in ordering.ASPECTS if a in repaired]
             code = 201 if status == "created" else 200
             return req.result(status, server, status_code=code, **extra)
         if len(candidates) == 1:
@@ -78,16 +81,18 @@ def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
 
 
 def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
-            plan: dict[str, str]) -> str | Result | None:
-    """`created` or `exists` when the account is ours now; None when the name is not ours;
-    the `superseded` answer when it is ours and records newer decisions than this create."""
+            plan: dict[str, str]) -> tuple[str, frozenset[str]] | Result | None:
+    """`created` or `exists` (with the aspects it repaired) when the account is ours now;
+    None when the name is not ours; the `superseded` answer when it is ours and records
+    newer decisions than this create about all three aspects."""
     service_id = req.body["service_id"]
-    decision = _decision(plan, password)
+    decision = _decision(plan, password, panel)
     for _ in range(2):  # a second go only when the name was freed between create and read
         try:
-            panel.create_account(_create_params(req, name, password, decision, plan))
-            settle(req, panel, name, decision)
-            return "created"
+            params = _create_params(req, name, password, decision, plan)
+            panel.create_account(params)
+            written = ordering.parse(params["comment"])
+            return "created", settle(req, panel, name, decision, written)
         except PanelExists:
             account = panel.get_account(name)
         if account is None:
@@ -97,17 +102,18 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
         done = apply(req, panel, account, decision)
         if done.superseded is not None:
             return done.answer(req, panel.server, "superseded")
-        return "exists"
+        return "exists", done.repaired
     # Taken twice yet not an account of this kind: the login belongs to another kind (a
     # user when creating a reseller, or the reverse) or to the panel itself. Not ours.
     return None
 
 
-def _decision(plan: dict[str, str], password: str) -> Decision:
-    """What a create decides: the account active (held by the record and the repair of the
-    state), its plan and its password (re-applied to our existing account in one edit)."""
+def _decision(plan: dict[str, str], password: str, panel: Panel) -> Decision:
+    """What a create decides: the account active (a new account is; our existing one is
+    resumed where it is not), its plan and its password (re-applied to our existing
+    account in one edit)."""
     return Decision((
-        Change("state", ordering.ACTIVE),
+        Change("state", ordering.ACTIVE, held=state_is(True), call=panel.resume),
         Change("template", plan["preset"], edit=plan,
                held=lambda now: not plans.differing(now, plan)),
         Change("password", edit={"passwd": password, "confirm": password}),

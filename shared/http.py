@@ -121,6 +121,7 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
         response = _json_response(result.body, result.status_code, action in STREAMED)
         fields["outcome"] = result.body.get("status")
         fields["http_status"] = result.status_code
+        fields["repaired"] = result.body.get("repaired")
         severity = "INFO"
     except _Anonymous as anonymous:
         exc = anonymous.public

@@ -32,6 +32,11 @@ ALLOWED_FIELDS = frozenset(
         "tls_warning",
         "traceback",
         "auth",
+        # the order rule (docs/interface.md §4): a delivery's repairs
+        "aspect",
+        "event_time",
+        "recorded_event_time",
+        "repaired",
     }
 )
 SEVERITIES = frozenset({"DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL"})

@@ -142,11 +142,12 @@ def read(comment: str, now_ms: int | None = None) -> tuple[Record, str | None]:
         if found.newest is not None and found.newest > now_ms + FUTURE_ALLOWANCE_MS:
             why = "it names a time more than 300 s in the future"
             continue
-        record = _merged(record, found)
+        record = merged(record, found)
     return record, why
 
 
-def _merged(a: Record, b: Record) -> Record:
+def merged(a: Record, b: Record) -> Record:
+    """For each aspect, the newer of the two stamps."""
     newer = [max((x, y), key=lambda s: s.at) if x and y else (x or y) for x, y in zip(a, b,
                                                                                      strict=True)]
     return Record(*newer)
