@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -200,9 +201,30 @@ def sign(secret: str, msg_id: str | None, body: bytes) -> dict[str, str]:
     return sign_headers(secret, msg_id or "msg_" + uuid.uuid4().hex, body)
 
 
+def with_event_time(action: str, body: bytes) -> bytes:
+    """An account action's body with `event_time` = now where it has none: a person's
+    decision is a decision too (docs/interface.md §4), and a time in the body keeps its
+    place when the request is re-sent later. Said on stderr; any other body as it is."""
+    from shared.http import ACCOUNT_ACTIONS
+
+    if action not in ACCOUNT_ACTIONS:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body  # isphooks answers what is wrong with it
+    if not isinstance(data, dict) or "event_time" in data:
+        return body
+    data["event_time"] = int(time.time() * 1000)
+    print(f"isphooks: added event_time {data['event_time']} (now): this {action} is a "
+          "decision made now, and outranks older deliveries", file=sys.stderr)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
 def send(action: str, body: bytes, url: str, secret: str, msg_id: str | None) -> int:
     import requests
 
+    body = with_event_time(action, body)
     headers = sign(secret, msg_id, body)
     headers["Content-Type"] = "application/json"
     resp = requests.post(f"{url.rstrip('/')}/{action}", data=body, headers=headers, timeout=600)

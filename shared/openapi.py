@@ -197,6 +197,18 @@ def _result_schema() -> dict[str, Any]:
         "properties": {
             "action": {"type": "string"},
             "status": {"type": "string"},
+            "recorded_event_time": {
+                "type": "integer",
+                "description": "`superseded` only: the time of the newest recorded decision "
+                               "about an aspect this delivery decides (docs/interface.md §5)"},
+            "repaired": {
+                "type": "array", "items": {"type": "string",
+                                           "enum": ["state", "password", "template"]},
+                "description": "v1.3, an account action: the aspects whose panel value it "
+                               "changed beyond applying its own decision (the newest "
+                               "recorded decision enforced, or its own re-applied after a "
+                               "concurrent write undid it); present only when not empty "
+                               "(docs/interface.md §4)"},
         },
     }
 
