@@ -68,10 +68,12 @@ def write_config(path: Path, sim: Simulator, **overrides: Any) -> Path:
     return path
 
 
-def signed(body: Any, secret: str = SECRET, msg_id: str | None = None) -> tuple[bytes, dict]:
+def signed(body: Any, secret: str = SECRET, msg_id: str | None = None,
+           at: int | None = None) -> tuple[bytes, dict]:
+    """`body` signed now (or at the Unix second `at`) by the `standardwebhooks` package."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     msg_id = msg_id or "msg_" + uuid.uuid4().hex
-    now = datetime.now(tz=UTC)
+    now = datetime.now(tz=UTC) if at is None else datetime.fromtimestamp(at, tz=UTC)
     headers = {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(now.timestamp())),
@@ -96,6 +98,30 @@ def list_reads(rows: int, dialect: Any) -> int:
 
 def writes(sim: Simulator) -> list[dict[str, Any]]:
     return [entry for entry in sim.journal if entry["write"]]
+
+
+ORDER_PREFIX = "isphooks:order="  # the order record's line (docs/interface.md §4)
+
+
+def without_record(comment: str) -> str:
+    """The comment without its order record line: what the account's comment says beside
+    the record every decision writes (v1.3: an untimed decision is recorded too)."""
+    return "\n".join(line for line in comment.split("\n") if not line.startswith(ORDER_PREFIX))
+
+
+def record_line(comment: str) -> str | None:
+    """The order record line of a comment, without its prefix; None when there is none."""
+    found = [line[len(ORDER_PREFIX):] for line in comment.split("\n")
+             if line.startswith(ORDER_PREFIX)]
+    return found[0] if found else None
+
+
+def value_writes(sim: Simulator) -> list[str]:
+    """The funcs of the writes that change a value: every write but an edit that carries
+    only the comment (the order record, a reason)."""
+    return [e["func"] for e in sim.journal if e["write"] and not (
+        e["func"].endswith(".edit")
+        and set(e["params"]) <= {"elid", "sok", "comment", "authinfo", "lang"})]
 
 
 def create_body(service_id: str = "1001", username: str = "bob", **extra: Any) -> dict:

@@ -58,10 +58,13 @@ class Stack:
 
     def __init__(self) -> None:
         self.sim: Simulator = start_sim(edition="business")
-        self.sim.add_user("benchs", "Bench-Pass-123", preset="basic",
-                          comment="isphooks:service=bench", active=False)
+        at = BENCH_EVENT_TIME
+        self.sim.add_user("benchs", "Bench-Pass-123", preset="basic", active=False,
+                          comment=f"isphooks:service=bench\nisphooks:order=state:suspended@{at}")
         self.sim.add_user("bencha", "Bench-Pass-123", preset="basic",
-                          comment="isphooks:service=bench")
+                          comment=(
+                              "isphooks:service=bench\n"
+                              f"isphooks:order=password@{at};template:basic@{at}"))
         self.dir = Path(tempfile.mkdtemp(prefix="isphooks-bench-"))
         self.config = self.dir / "isphooks.json"
         self.config.write_text(json.dumps({"webhook_secrets": [SECRET],
@@ -165,13 +168,19 @@ def signed_post(session: requests.Session, url: str, body: dict[str, Any]) -> re
     return session.post(url, data=raw, headers=headers, timeout=30)
 
 
+# The time of the decisions the bench's bodies carry, and the accounts already record: a
+# billing system's deliveries carry event_time, and one the account records is a duplicate
+# (v1.3: an untimed body would be a new decision every second).
+BENCH_EVENT_TIME = 1_764_000_000_000
 BODIES: dict[str, dict[str, Any]] = {
     # Bodies that can be sent again and again with the same effect on the panel.
-    "suspend": {"service_id": "bench", "server": "isp1", "username": "benchs"},
+    "suspend": {"service_id": "bench", "server": "isp1", "username": "benchs",
+                "event_time": BENCH_EVENT_TIME},
     "password": {"service_id": "bench", "server": "isp1", "username": "bencha",
-                 "password": "Bench-Pass-123"},
+                 "password": "Bench-Pass-123", "event_time": BENCH_EVENT_TIME},
     "sso": {"service_id": "bench", "server": "isp1", "username": "bencha"},
     "upgrade": {"service_id": "bench", "server": "isp1", "username": "bencha",
-                "plan": {"template": "basic", "limits": ALL_LIMITS}},
+                "plan": {"template": "basic", "limits": ALL_LIMITS},
+                "event_time": BENCH_EVENT_TIME},
 }
 LIMITS_PANEL = LIMITS

@@ -7,12 +7,21 @@ import json
 import os
 import subprocess
 import sys
+import time
 from urllib.parse import parse_qs, urlparse
 
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from tests.helpers import FULL_LIMITS, FULL_LIMITS_PANEL, LIMITS, OLD_SECRET, SECRET
+from tests.helpers import (
+    FULL_LIMITS,
+    FULL_LIMITS_PANEL,
+    LIMITS,
+    OLD_SECRET,
+    SECRET,
+    record_line,
+    without_record,
+)
 
 SID = "svc-4711"
 
@@ -38,7 +47,7 @@ def test_full_lifecycle_twice_each_with_clean_logs(served, sim, tmp_path):
     password = second["password"]
     secrets_seen |= {first["password"], password}
     user = sim.user("shop42")
-    assert user["comment"] == f"isphooks:service={SID}" and user["password"] == password
+    assert without_record(user["comment"]) == f"isphooks:service={SID}" and user["password"] == password
     assert user["limits"]["limit_quota"] == "3000" and user["limits"]["limit_process"] == "9"
     assert user["limits"]["limit_db"] == LIMITS["limit_db"]  # left to the template
     assert user["active"] is True and len(sim.users) == 1
@@ -50,7 +59,7 @@ def test_full_lifecycle_twice_each_with_clean_logs(served, sim, tmp_path):
 
     _twice(served, "unsuspend", account, [(200, "active"), (200, "already_active")])
     assert sim.user("shop42")["active"] is True
-    assert sim.user("shop42")["comment"] == f"isphooks:service={SID}"
+    assert without_record(sim.user("shop42")["comment"]) == f"isphooks:service={SID}"
 
     first, second = _twice(served, "upgrade", {**account, "plan": {"template": "pro",
                                                                     "limits": FULL_LIMITS}},
@@ -122,6 +131,31 @@ def test_cli_send_and_sign(served, sim, config_path):
     headers = dict(line.split(": ", 1) for line in done.stdout.splitlines())
     assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     assert Webhook(SECRET).verify(body, headers) == json.loads(body)
+
+
+def test_cli_send_adds_event_time_now_to_an_account_action_and_says_so(served, sim,
+                                                                     config_path):
+    """v1.3: a person's `isphooks send unsuspend` is a decision made now: it outranks the
+    late retry of an older suspend, and the time stays in the body if it is re-sent."""
+    env_cmd = [sys.executable, "-m", "shared.cli"]
+    env = {"ISPHOOKS_SECRETS": f"file:{config_path}", "PATH": "/usr/bin:/bin"}
+    account = {"service_id": "78", "server": "isp1", "username": "cli78"}
+    older = int(time.time() * 1000) - 60_000
+    sim.add_user("cli78", "Cli-Pass-78", preset="basic", active=False,
+                 comment=f"isphooks:service=78\nisphooks:order=state:suspended@{older}")
+    before = int(time.time() * 1000)
+    done = subprocess.run([*env_cmd, "send", "unsuspend", json.dumps(account), "--url",
+                           served.url], capture_output=True, text=True, env=env, timeout=60)
+    after = int(time.time() * 1000)
+    assert done.returncode == 0, done.stderr
+    assert "added event_time" in done.stderr
+    assert sim.user("cli78")["active"] is True
+    at = int(record_line(sim.user("cli78")["comment"]).partition("@")[2])
+    assert before <= at <= after
+    # usage and check decide nothing: their body is sent as given
+    done = subprocess.run([*env_cmd, "send", "usage", "{}", "--url", served.url],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and "event_time" not in done.stderr
 
 
 def test_file_store_imports_no_cloud_sdk(config_path, sim):

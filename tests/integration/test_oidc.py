@@ -36,7 +36,7 @@ def _bearer(call, token, body=DECIDED, action="suspend"):
 
 def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, sim, issuer,
                                                                       capsys):
-    call("create", create_body())
+    call("create", create_body(event_time=DECIDED["event_time"] - 1000))
     resp = _bearer(call, issuer.token())
     assert resp.status_code == 200, resp.json
     assert resp.json["status"] == "suspended"

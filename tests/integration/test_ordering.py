@@ -9,7 +9,7 @@ import time
 import pytest
 
 from shared import decisions, ordering
-from tests.helpers import create_body, writes
+from tests.helpers import create_body, record_line, writes
 from tests.ispsim import DIALECTS
 
 # The scenarios run in every answer shape of the simulator; the reorder matrix of pairs
@@ -241,13 +241,21 @@ def test_the_retried_suspend_of_the_issue_leaves_the_paying_customer_active(call
 
 
 @EVERY_DIALECT
-def test_without_event_time_v1_behaviour_and_the_record_untouched(call, sim):
+def test_an_untimed_decision_is_recorded_at_its_signed_time(call, sim):
+    """v1.3: a person's decision is a decision too: recorded at its signed
+    webhook-timestamp x 1000, exactly as if it carried that event_time."""
     assert call("create", create_body(event_time=T1)).status_code == 201
-    before = sim.user("bob")["comment"]
-    assert call("suspend", ACCOUNT).json["status"] == "suspended"
-    assert sim.user("bob")["active"] is False
-    assert sim.user("bob")["comment"] == before
-    assert [w["func"] for w in writes(sim)][-1:] == ["user.suspend"]
+    signed_at = int(time.time()) - 5
+    resp = call("suspend", {**ACCOUNT, "reason": "by hand"}, at=signed_at)
+    assert resp.json["status"] == "suspended" and sim.user("bob")["active"] is False
+    assert record_line(sim.user("bob")["comment"]) == (
+        f"state:suspended@{signed_at * 1000};password@{T1};template:basic@{T1}")
+    # an older delivery is superseded by it; a newer one applies
+    resp = call("unsuspend", {**ACCOUNT, "event_time": signed_at * 1000 - 1})
+    assert resp.json["status"] == "superseded"
+    assert resp.json["recorded_event_time"] == signed_at * 1000
+    assert call("unsuspend", {**ACCOUNT, "event_time": signed_at * 1000 + 1}).json[
+        "status"] == "active"
 
 
 @EVERY_DIALECT
@@ -276,35 +284,124 @@ def test_a_record_edited_by_hand_into_nonsense_is_ignored(call, sim, line):
                                    f"isphooks:order=state:suspended@{T0}", "customer note"]
 
 
+def _resume_by_hand(sim, active=True):
+    with sim.panel.lock:  # an admin clicks in the panel: no record, no isphooks call
+        sim.panel.users["bob"]["active"] = active
+
+
 @EVERY_DIALECT
-def test_an_account_flipped_by_hand_is_put_back_by_the_next_touch(call, sim):
+def test_an_account_resumed_by_hand_stays_so_through_a_password_change(call, sim, capsys):
+    """v1.3: a delivery never changes the value of an aspect it does not decide: the drift
+    is shown (status), not undone."""
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
-    with sim.panel.lock:  # an operator resumes it in the panel
-        sim.panel.users["bob"]["active"] = True
-    resp = call("password", {**ACCOUNT, "event_time": T2, "password": "Touch-Pass-77"})
-    assert resp.status_code == 200
-    assert sim.user("bob")["active"] is False
-    # a late delivery that is superseded repairs too, whatever its own verdict
-    with sim.panel.lock:
-        sim.panel.users["bob"]["active"] = True
+    _resume_by_hand(sim)
     sim.clear_journal()
-    assert call("unsuspend", {**ACCOUNT, "event_time": T0}).json["status"] == "superseded"
+    resp = call("password", {**ACCOUNT, "event_time": T2, "password": "Touch-Pass-77"})
+    assert resp.status_code == 200 and resp.json["status"] == "updated"
+    assert "repaired" not in resp.json
+    assert sim.user("bob")["active"] is True
+    assert "user.suspend" not in [w["func"] for w in writes(sim)]
+    # the record still holds the billing system's intent: status shows the drift
+    status = call("status", ACCOUNT).json
+    assert status["active"] is True
+    assert status["recorded"]["state"] == {"value": "suspended", "at": T1}
+    assert status["recorded"]["password"] == {"at": T2}
+
+
+@EVERY_DIALECT
+def test_an_upgrade_after_a_resume_by_hand_leaves_the_account_active(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
+    _resume_by_hand(sim)
+    resp = call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}})
+    assert resp.json["status"] == "updated" and "repaired" not in resp.json
+    assert sim.user("bob")["active"] is True and sim.user("bob")["preset"] == "pro"
+    # reconcile reports the drift, and repairs it with apply
+    services = [{"service_id": "1001", "username": "bob", "state": "suspended"}]
+    report = call("reconcile", {"server": "isp1", "services": services}).json
+    assert report["summary"]["state"] == 1
+    call("reconcile", {"server": "isp1", "services": services, "apply": True})
+    assert sim.user("bob")["active"] is False
+
+
+@EVERY_DIALECT
+def test_a_superseded_unsuspend_enforces_the_newer_suspend_and_says_so(call, sim, capsys):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T2}).json["status"] == "suspended"
+    _resume_by_hand(sim)
+    sim.clear_journal()
+    resp = call("unsuspend", {**ACCOUNT, "event_time": T1})
+    assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == T2
+    assert resp.json["repaired"] == ["state"]
     assert sim.user("bob")["active"] is False
     assert [w["func"] for w in writes(sim)] == ["user.suspend"]
+    warning = [line for line in capsys.readouterr().out.splitlines()
+               if '"aspect":"state"' in line]
+    assert len(warning) == 1 and '"severity":"WARNING"' in warning[0]
+    assert f'"recorded_event_time":{T2}' in warning[0] and f'"event_time":{T1}' in warning[0]
+    assert '"username":"bob"' in warning[0] and '"server":"isp1"' in warning[0]
 
 
 @EVERY_DIALECT
-def test_an_upgrade_found_in_sync_still_repairs_the_state(call, sim):
+def test_a_reconcile_repair_then_a_resume_by_hand_through_isphooks_sticks(call, sim):
+    """The issue's first path: reconcile suspends (recorded), an operator resumes with an
+    untimed request (recorded at its signed time), and the next ordered upgrade neither
+    suspends the paying customer again nor says it did."""
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    services = [{"service_id": "1001", "username": "bob", "state": "suspended"}]
+    assert call("reconcile", {"server": "isp1", "services": services, "apply": True,
+                              "event_time": T1}).json["status"] == "repaired"
+    assert sim.user("bob")["active"] is False
+    assert call("unsuspend", ACCOUNT).json["status"] == "active"  # by hand, untimed
+    sim.clear_journal()
+    resp = call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}})
+    assert resp.json["status"] == "updated" and "repaired" not in resp.json
+    assert sim.user("bob")["active"] is True
+    assert "user.suspend" not in [w["func"] for w in writes(sim)]
+
+
+@EVERY_DIALECT
+def test_a_late_retry_of_an_older_suspend_after_a_resume_by_hand_is_superseded(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T1}).json["status"] == "suspended"
+    assert call("unsuspend", ACCOUNT).json["status"] == "active"  # by hand, untimed
+    resp = call("suspend", {**ACCOUNT, "event_time": T1})  # the billing system's retry
+    assert resp.json["status"] == "superseded"
+    assert sim.user("bob")["active"] is True
+
+
+@EVERY_DIALECT
+def test_a_superseded_upgrade_restores_the_recorded_template_only_where_it_differs(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("upgrade", {**ACCOUNT, "event_time": T2,
-                            "plan": {"template": "basic"}}).status_code == 200
-    with sim.panel.lock:
-        sim.panel.users["bob"]["active"] = True
-    resp = call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "basic"}})
-    assert resp.json["changed"] == []
-    assert sim.user("bob")["active"] is False
+                            "plan": {"template": "pro"}}).json["status"] == "updated"
+    sim.clear_journal()
+    resp = call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "basic"}})
+    assert resp.json["status"] == "superseded" and "repaired" not in resp.json
+    assert writes(sim) == []  # the panel shows the recorded template: nothing to restore
+    with sim.panel.lock:  # changed by hand in the panel
+        sim.panel.users["bob"]["preset"] = "basic"
+    resp = call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "basic"}})
+    assert resp.json["status"] == "superseded" and resp.json["repaired"] == ["template"]
+    assert sim.user("bob")["preset"] == "pro"
+    assert sim.user("bob")["limits"]["limit_quota"] == "5000"  # with its template's limits
+
+
+@EVERY_DIALECT
+def test_a_superseded_password_and_terminate_enforce_nothing(call, sim):
+    assert call("create", create_body(event_time=T0)).status_code == 201
+    assert call("suspend", {**ACCOUNT, "event_time": T2}).json["status"] == "suspended"
+    assert call("password", {**ACCOUNT, "event_time": T2,
+                             "password": "Newer-Pass-22"}).status_code == 200
+    _resume_by_hand(sim)
+    sim.clear_journal()
+    resp = call("password", {**ACCOUNT, "event_time": T1, "password": "Older-Pass-11"})
+    assert resp.json["status"] == "superseded" and "repaired" not in resp.json
+    resp = call("terminate", {**ACCOUNT, "event_time": T1})
+    assert resp.json["status"] == "superseded" and "repaired" not in resp.json
+    assert writes(sim) == [] and sim.user("bob")["active"] is True
+    assert sim.user("bob")["password"] == "Newer-Pass-22"
 
 
 @pytest.mark.parametrize(("value", "reason"), [
