@@ -6,177 +6,11 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 import uuid
 from typing import Any
 
-import flask
-
-
-def make_app() -> flask.Flask:
-    """All actions in one process, each at POST /<action>, through the deployed handlers."""
-    from functions.main import ACTIONS, run_of
-    from shared.errors import NotFound
-    from shared.http import error_response, handle
-
-    app = flask.Flask("isphooks")
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-    @app.route("/<action>", methods=methods)
-    def dispatch(action: str) -> flask.Response:
-        if action not in ACTIONS:
-            return error_response(NotFound(f"no action {action!r}; try one of "
-                                           + ", ".join(ACTIONS)))
-        return handle(action, run_of(action), flask.request)
-
-    @app.errorhandler(404)
-    def not_found(_: Exception) -> flask.Response:
-        return error_response(NotFound("no such path; POST /<action>"))
-
-    @app.errorhandler(405)
-    def not_allowed(_: Exception) -> flask.Response:
-        from shared.errors import MethodNotAllowed
-
-        return error_response(MethodNotAllowed("use POST"))
-
-    return app
-
-
-# A connection that sends nothing is dropped after this long (each read is bounded by it).
-CONNECTION_TIMEOUT_S = 10.0
-# A request's head and body must arrive within this long of its first byte: a client
-# dripping a byte every few seconds cannot hold a connection slot for longer. The socket is
-# shut down at the deadline, whatever is blocked on it (shared/deadlines.py).
-REQUEST_DEADLINE_S = 15.0
-BUSY_RETRY_AFTER_S = 1
-_BUSY = json.dumps({"error": {"code": "server_busy", "retryable": True,
-                              "message": "every connection slot of isphooks serve is taken "
-                                         "(--threads); retry shortly"}}).encode()
-
-
-class _UntilRead:
-    """`wsgi.input` that ends the request's deadline once its body has been read: from then
-    on the request is the action's, which has its own (ISPHOOKS_REQUEST_TIMEOUT_S)."""
-
-    def __init__(self, stream: Any, length: int | None, done: Any) -> None:
-        self._stream, self._left, self._done = stream, length, done
-
-    def _seen(self, data: bytes) -> bytes:
-        if self._left is not None:
-            self._left -= len(data)
-        if not data or (self._left is not None and self._left <= 0):
-            self._done()
-        return data
-
-    def read(self, size: int = -1) -> bytes:
-        return self._seen(self._stream.read(size))
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._seen(self._stream.readline(size))
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        lines: list[bytes] = self._stream.readlines(hint)
-        self._seen(b"".join(lines))
-        self._done()
-        return lines
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
-
-
-def serve(host: str, port: int, threads: int,
-          request_deadline_s: float = REQUEST_DEADLINE_S) -> None:
-    """For local use and small self-hosted setups: one process, a thread per connection, at
-    most `threads` at once. Each read is bounded (CONNECTION_TIMEOUT_S), and so is a whole
-    request's head and body (`request_deadline_s` from its first byte); with every slot
-    taken a new connection gets 503 with Retry-After at once, never a wait. On the internet,
-    put it behind a reverse proxy that buffers requests (nginx, Caddy) or deploy the
-    functions."""
-    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
-
-    from shared import log
-    from shared.deadlines import Deadline
-
-    slots = threading.BoundedSemaphore(threads)
-
-    class _Handler(WSGIRequestHandler):
-        timeout = CONNECTION_TIMEOUT_S  # socketserver sets it on the connection
-        deadline: Deadline | None = None
-
-        def handle_one_request(self) -> None:
-            try:  # an idle connection: each read is bounded by the socket timeout
-                if not self.rfile.peek(1):  # type: ignore[attr-defined]
-                    self.close_connection = True
-                    return
-            except (OSError, ValueError):
-                self.close_connection = True
-                return
-            self.deadline = Deadline(request_deadline_s, self.connection)
-            try:
-                super().handle_one_request()
-            finally:
-                self.deadline.cancel()
-
-        def make_environ(self) -> Any:
-            environ = super().make_environ()
-            deadline = self.deadline
-            if deadline is None:
-                return environ
-            length = environ.get("CONTENT_LENGTH") or ""
-            if not environ.get("wsgi.input_terminated") and not length.isdigit():
-                deadline.cancel()  # no body to wait for: the head is all
-                return environ
-            environ["wsgi.input"] = _UntilRead(
-                environ["wsgi.input"], None if environ.get("wsgi.input_terminated")
-                else int(length), deadline.cancel)
-            if length == "0":
-                deadline.cancel()
-            return environ
-
-        def log(self, type: str, message: str, *args: Any) -> None:
-            pass  # every request is logged by the handler, as structured JSON
-
-    class _Server(ThreadedWSGIServer):
-        def process_request(self, request: Any, client_address: Any) -> None:
-            if not slots.acquire(blocking=False):
-                self._busy(request)
-                return
-            try:
-                super().process_request(request, client_address)
-            except BaseException:
-                slots.release()
-                raise
-
-        def _busy(self, request: Any) -> None:
-            """Every slot taken: 503 at once, so the accept loop never waits on slow
-            clients and the caller knows to retry."""
-            log.log("WARNING", "isphooks serve is busy: every connection slot is taken",
-                    http_status=503, code="server_busy")
-            try:
-                request.settimeout(1.0)
-                request.sendall(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                    + f"Retry-After: {BUSY_RETRY_AFTER_S}\r\nContent-Length: {len(_BUSY)}\r\n"
-                      "Connection: close\r\n\r\n".encode() + _BUSY)
-            except OSError:
-                pass
-            finally:
-                self.shutdown_request(request)
-
-        def process_request_thread(self, request: Any, client_address: Any) -> None:
-            try:
-                super().process_request_thread(request, client_address)
-            finally:
-                slots.release()
-
-    server = _Server(host, port, make_app(), handler=_Handler)
-    print(json.dumps({"severity": "NOTICE",
-                      "message": f"isphooks serving on http://{host}:{port}"}), flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+from shared.serve import PER_CLIENT, REQUEST_DEADLINE_S
 
 
 def _body_arg(value: str) -> bytes:
@@ -249,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="SECONDS",
                    help="a request's head and body must arrive within this long of its first "
                         f"byte (default {REQUEST_DEADLINE_S:g})")
+    p.add_argument("--max-per-client", type=int, default=PER_CLIENT, metavar="N",
+                   help="connections at once from one client address (default "
+                        f"{PER_CLIENT}); more get 503 with Retry-After at once")
     p = sub.add_parser("sign", help="print the Standard Webhooks headers for BODY")
     p.add_argument("--secret", required=True)
     p.add_argument("--id", dest="msg_id")
@@ -279,7 +116,9 @@ def openapi(output: str | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     args: Any = _parser().parse_args(argv)
     if args.command == "serve":
-        serve(args.host, args.port, args.threads, args.request_deadline)
+        from shared.serve import serve
+
+        serve(args.host, args.port, args.threads, args.request_deadline, args.max_per_client)
         return 0
     if args.command == "openapi":
         return openapi(args.output)

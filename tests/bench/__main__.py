@@ -13,7 +13,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.bench import cold_start, own_time, reconcile, round_trips, throughput, usage, warm
+from tests.bench import (
+    cold_start,
+    own_time,
+    reconcile,
+    round_trips,
+    starvation,
+    throughput,
+    usage,
+    warm,
+)
 from tests.bench.common import Stack
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -80,6 +89,8 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
             reconcile.run_event_time_cost(calls=calls),
             reconcile.run_reconcile_memory(accounts=200 if quick else reconcile.BIG,
                                            concurrent=(1, 2) if quick else reconcile.CONCURRENT)),
+        "starvation": lambda stack: starvation.report(
+            starvation.run(stack.config, seconds=2.0 if quick else 20.0)),
         "usage": lambda stack: usage.report(  # its own simulators, one process each
             usage.run(accounts=50 if quick else usage.ACCOUNTS, rounds=1 if quick else 5,
                       page_size=20 if quick else usage.PAGE)),

@@ -30,4 +30,5 @@ def test_quick_bench_run_produces_every_table():
     assert "Memory of reconciles at once" in text  # security round 3, finding 5
     assert "### usage at scale" in text and "| usage with counts |" in text  # issue 23
     assert "| usage with counts, lists in pages of 20 |" in text  # issue 26
+    assert "### Starvation of isphooks serve" in text  # security round 4, finding 3
     assert "**≠**" not in text

@@ -1,0 +1,341 @@
+"""`isphooks serve`: every action in one process, at `POST /<action>`, through the deployed
+handlers (docs/interface.md §7), with the limits a listener open to the network needs:
+
+- a request's first byte within FIRST_BYTE_S of the connection (or of the previous answer
+  on a kept-alive one), each later read within CONNECTION_TIMEOUT_S, and its whole head
+  and body within the request deadline from its first byte (shared/deadlines.py shuts
+  the socket at that time, whatever is blocked on it);
+- at most `threads` connections at once, and `per_client` from one address: beyond
+  either, 503 `server_busy` with `Retry-After: 1` at once, then close — never a wait;
+- a request head of at most HEAD_LIMIT bytes in all (431 beyond), and a `Content-Length`
+  of ASCII digits only (400 otherwise), both before anything is read of a body;
+- each kind of refusal logged at most once a second, with how many there were;
+- nothing of the server's own reaches stderr as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import flask
+
+# The first byte of a request must come this soon after the connection (or the previous
+# answer): an idle connection holds a slot no longer.
+FIRST_BYTE_S = 3.0
+# Each later read of a request is bounded by this (a body trickling in pieces).
+CONNECTION_TIMEOUT_S = 10.0
+# A request's head and body must arrive within this long of its first byte.
+REQUEST_DEADLINE_S = 15.0
+HEAD_LIMIT = 16 * 1024  # request line and headers, in all
+PER_CLIENT = 8  # connections at once from one client address
+BUSY_RETRY_AFTER_S = 1
+
+
+def _error(code: str, message: str, retryable: bool) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message,
+                                 "retryable": retryable}}).encode()
+
+
+_BUSY = _error("server_busy", "every connection slot of isphooks serve is taken "
+               "(--threads); retry shortly", True)
+_CLIENT_BUSY = _error("server_busy", "this address has too many connections open "
+                      "(--max-per-client); retry shortly", True)
+_HEAD_TOO_LARGE = _error("headers_too_large", f"the request head is over {HEAD_LIMIT // 1024} "
+                         "KiB", False)
+_BAD_LENGTH = _error("invalid_request", "Content-Length must be ASCII digits", False)
+
+
+def make_app() -> flask.Flask:
+    """All actions in one process, each at POST /<action>, through the deployed handlers."""
+    import flask
+
+    from functions.main import ACTIONS, run_of
+    from shared.errors import NotFound
+    from shared.http import error_response, handle
+
+    app = flask.Flask("isphooks")
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    @app.route("/<action>", methods=methods)
+    def dispatch(action: str) -> flask.Response:
+        if action not in ACTIONS:
+            return error_response(NotFound(f"no action {action!r}; try one of "
+                                           + ", ".join(ACTIONS)))
+        return handle(action, run_of(action), flask.request)
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> flask.Response:
+        return error_response(NotFound("no such path; POST /<action>"))
+
+    @app.errorhandler(405)
+    def not_allowed(_: Exception) -> flask.Response:
+        from shared.errors import MethodNotAllowed
+
+        return error_response(MethodNotAllowed("use POST"))
+
+    return app
+
+
+class Refusals:
+    """Refusals of one kind logged at most once a second, with their count: a flood of
+    refused connections is one line a second, not one line each."""
+
+    def __init__(self, period_s: float = 1.0) -> None:
+        self._period = period_s
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}
+        self._last: dict[str, float] = {}
+
+    def note(self, kind: str, message: str, status: int, code: str) -> None:
+        """One refusal of `kind` (the log line's `code`: the answer's error code)."""
+        from shared import log
+
+        now = time.monotonic()
+        with self._lock:
+            self._counts[kind] = self._counts.get(kind, 0) + 1
+            if now - self._last.get(kind, -self._period) < self._period:
+                return
+            count, self._counts[kind] = self._counts[kind], 0
+            self._last[kind] = now
+        log.log("WARNING", f"isphooks serve refused {count} connection(s) in the last "
+                f"second: {message}", http_status=status, code=code)
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class _HeadReader:
+    """The connection's reader while a request head is read: at most `limit` bytes."""
+
+    def __init__(self, raw: Any, limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._left < 0:
+            raise _HeadTooLarge
+        cap = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        line: bytes = self._raw.readline(cap)
+        self._left -= len(line)
+        if self._left < 0:
+            raise _HeadTooLarge
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+class _UntilRead:
+    """`wsgi.input` that ends the request's deadline once its body has been read: from then
+    on the request is the action's, which has its own (ISPHOOKS_REQUEST_TIMEOUT_S)."""
+
+    def __init__(self, stream: Any, length: int | None, done: Any) -> None:
+        self._stream, self._left, self._done = stream, length, done
+
+    def _seen(self, data: bytes) -> bytes:
+        if self._left is not None:
+            self._left -= len(data)
+        if not data or (self._left is not None and self._left <= 0):
+            self._done()
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        return self._seen(self._stream.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._seen(self._stream.readline(size))
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        lines: list[bytes] = self._stream.readlines(hint)
+        self._seen(b"".join(lines))
+        self._done()
+        return lines
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
+
+
+class _Drained:
+    """The connection's reader after the answer: werkzeug reads what is left of a body
+    before it closes the connection, and a connection the deadline cut (or the client
+    reset) has nothing left to read, not an error to print."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data: bytes = self._raw.read(size)
+        except (OSError, ValueError):
+            return b""
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _reply(sock: Any, status: str, body: bytes, extra: str = "") -> None:
+    """A whole answer, sent at once on a connection about to close."""
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                     + body)
+    except OSError:
+        pass
+
+
+def serve(host: str, port: int, threads: int,
+          request_deadline_s: float = REQUEST_DEADLINE_S,
+          per_client: int = PER_CLIENT) -> None:
+    """One process, a thread per connection (see the module's docstring for the limits).
+    On the internet, put it behind a TLS reverse proxy (nginx, Caddy) that passes the
+    client's address, or deploy the functions."""
+    from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+
+    from shared.deadlines import Deadline
+
+    slots = threading.BoundedSemaphore(threads)
+    refusals = Refusals()
+    open_per_client: dict[str, int] = {}
+    clients_lock = threading.Lock()
+
+    class _Handler(WSGIRequestHandler):
+        timeout = CONNECTION_TIMEOUT_S  # socketserver sets it on the connection
+        deadline: Deadline | None = None
+
+        def handle_one_request(self) -> None:
+            try:  # an idle connection: its first byte within FIRST_BYTE_S
+                self.connection.settimeout(FIRST_BYTE_S)
+                if not self.rfile.peek(1):  # type: ignore[attr-defined]
+                    self.close_connection = True
+                    return
+                self.connection.settimeout(CONNECTION_TIMEOUT_S)
+            except (OSError, ValueError):
+                self.close_connection = True
+                return
+            self.deadline = Deadline(request_deadline_s, self.connection)
+            raw = self.rfile
+            self.rfile = _HeadReader(raw, HEAD_LIMIT)  # type: ignore[assignment]
+            try:
+                super().handle_one_request()
+            except _HeadTooLarge:
+                refusals.note("head", "request heads over 16 KiB", 431,
+                              "headers_too_large")
+                _reply(self.connection, "431 Request Header Fields Too Large",
+                       _HEAD_TOO_LARGE)
+                self.close_connection = True
+            finally:
+                self.rfile = raw
+                self.deadline.cancel()
+
+        def parse_request(self) -> bool:
+            ok = super().parse_request()
+            self.rfile = _Drained(getattr(self.rfile, "_raw", self.rfile))  # type: ignore[assignment]
+            if not ok:
+                return False
+            length = self.headers.get("Content-Length")
+            if length is not None and not (length.isascii() and length.isdigit()):
+                refusals.note("length", "Content-Length not ASCII digits", 400,
+                              "invalid_request")
+                _reply(self.connection, "400 Bad Request", _BAD_LENGTH)
+                self.close_connection = True
+                return False
+            return True
+
+        def make_environ(self) -> Any:
+            environ = super().make_environ()
+            deadline = self.deadline
+            if deadline is None:
+                return environ
+            length = environ.get("CONTENT_LENGTH") or ""
+            if not environ.get("wsgi.input_terminated") and not length.isdigit():
+                deadline.cancel()  # no body to wait for: the head is all
+                return environ
+            environ["wsgi.input"] = _UntilRead(
+                environ["wsgi.input"], None if environ.get("wsgi.input_terminated")
+                else int(length), deadline.cancel)
+            if length == "0":
+                deadline.cancel()
+            return environ
+
+        def log(self, type: str, message: str, *args: Any) -> None:
+            pass  # every request is logged by the handler, as structured JSON
+
+    class _Server(ThreadedWSGIServer):
+        def process_request(self, request: Any, client_address: Any) -> None:
+            client = str(client_address[0]) if client_address else ""
+            with clients_lock:
+                held = open_per_client.get(client, 0)
+                if held < per_client:
+                    open_per_client[client] = held + 1
+            if held >= per_client:
+                refusals.note("client", "connections over --max-per-client from one "
+                              "address", 503, "server_busy")
+                self._refuse(request, _CLIENT_BUSY)
+                return
+            if not slots.acquire(blocking=False):
+                self._left(client)
+                refusals.note("busy", "every connection slot is taken", 503,
+                              "server_busy")
+                self._refuse(request, _BUSY)
+                return
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                slots.release()
+                self._left(client)
+                raise
+
+        def _left(self, client: str) -> None:
+            with clients_lock:
+                held = open_per_client.get(client, 1) - 1
+                if held > 0:
+                    open_per_client[client] = held
+                else:
+                    open_per_client.pop(client, None)
+
+        def _refuse(self, request: Any, body: bytes) -> None:
+            """503 at once, so the accept loop never waits on slow clients and the caller
+            knows to retry."""
+            _reply(request, "503 Service Unavailable", body,
+                   f"Retry-After: {BUSY_RETRY_AFTER_S}\r\n")
+            self.shutdown_request(request)
+
+        def process_request_thread(self, request: Any, client_address: Any) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                slots.release()
+                self._left(str(client_address[0]) if client_address else "")
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            import sys
+
+            from shared import log
+
+            error = sys.exc_info()[1]
+            if isinstance(error, OSError | ValueError):
+                return  # a client gone or cut at its deadline: nothing to report
+            log.log("ERROR", f"isphooks serve: a connection failed: {type(error).__name__}",
+                    error=str(error).splitlines()[0][:200] if str(error) else None)
+
+        def log(self, type: str, message: str, *args: Any) -> None:
+            """werkzeug's own "Error on request" report: one line, never a traceback."""
+            from shared import log
+
+            first = message.splitlines()[0] if message else ""
+            log.log("ERROR" if type == "error" else "INFO",
+                    f"isphooks serve: {first[:200]}")
+
+    server = _Server(host, port, make_app(), handler=_Handler)
+    print(json.dumps({"severity": "NOTICE",
+                      "message": f"isphooks serving on http://{host}:{port}"}), flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
