@@ -65,18 +65,20 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
         accounts["reseller"] = len(panel.list_accounts("reseller"))
     # null until the server holds an account: an empty list shows no columns
     state_from, owner_from = panel.shown_where(rows[0]) if rows else (None, None)
+    error = None
     if rows and owner_from is None and server.has_resellers:
-        raise PanelError(
-            f"the panel shows no account's owner, neither in the user form nor in the user "
-            f"list: on {server.edition}, which has resellers, isphooks cannot tell its "
-            "accounts from a reseller's, so it refuses every account action on this server")
+        error = (f"the panel shows no account's owner, neither in the user form nor in the "
+                 f"user list: on {server.edition}, which has resellers, isphooks cannot tell "
+                 "its accounts from a reseller's, so it refuses every account action on "
+                 "this server")
     if rows and state_from is None:
         warning = ((warning + "; ") if warning else "") + (
             "the panel shows no account's state, neither in the user form nor in the list: "
             "suspend and unsuspend always make their call, and usage and reconcile report "
             "the state as unknown")
-    return {"server": server.name, "ok": True, "edition": server.edition,
-            "latency_ms": latency_ms, "error": None, "level": me.level,
+    # a server that fails for its owners still says where it shows the state
+    return {"server": server.name, "ok": error is None, "edition": server.edition,
+            "latency_ms": latency_ms, "error": error, "level": me.level,
             "list_has_comment": ("comment" in rows[0].columns) if rows else None,
             "state_from": state_from, "owner_from": owner_from, "warning": warning,
             "accounts": accounts, "version": None}

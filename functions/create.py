@@ -48,12 +48,12 @@ def run(req: ActionRequest) -> Result:
             ensured.body.update(username=name, panel_url=server.url)
             return ensured
         if ensured is not None:
-            status, repaired = ensured
+            status, repaired, password_set = ensured
             ips = _ensure_ips(panel, name, body)
             extra: dict[str, Any] = {"username": name, "panel_url": server.url}
             if ips:
                 extra["ips"] = ips
-            if generated:
+            if generated and password_set:  # never one this delivery did not set
                 extra["password"] = password
             if repaired:
                 extra["repaired"] = [a for a in ordering.ASPECTS if a in repaired]
@@ -81,10 +81,11 @@ def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
 
 
 def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
-            plan: dict[str, str]) -> tuple[str, frozenset[str]] | Result | None:
-    """`created` or `exists` (with the aspects it repaired) when the account is ours now;
-    None when the name is not ours; the `superseded` answer when it is ours and records
-    newer decisions than this create about all three aspects."""
+            plan: dict[str, str]) -> tuple[str, frozenset[str], bool] | Result | None:
+    """`created` or `exists` (with the aspects it repaired, and whether it set the
+    password) when the account is ours now; None when the name is not ours; the
+    `superseded` answer when it is ours and records newer decisions than this create
+    about all three aspects."""
     service_id = req.body["service_id"]
     decision = _decision(plan, password, panel)
     for _ in range(2):  # a second go only when the name was freed between create and read
@@ -92,7 +93,7 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
             params = _create_params(req, name, password, decision, plan)
             panel.create_account(params)
             written = ordering.parse(params["comment"])
-            return "created", settle(req, panel, name, decision, written)
+            return "created", settle(req, panel, name, decision, written), True
         except PanelExists:
             account = panel.get_account(name)
         if account is None:
@@ -102,7 +103,7 @@ def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
         done = apply(req, panel, account, decision)
         if done.superseded is not None:
             return done.answer(req, panel.server, "superseded")
-        return "exists", done.repaired
+        return "exists", done.repaired, "password" in done.wrote
     # Taken twice yet not an account of this kind: the login belongs to another kind (a
     # user when creating a reseller, or the reverse) or to the panel itself. Not ours.
     return None

@@ -148,13 +148,18 @@ class Config(NamedTuple):
         return f"Config(servers={self.servers!r}, scheduler={self.scheduler!r})"
 
     def derivation_key(self, server: Server, signing_key: bytes | None = None) -> bytes:
-        """The key generated passwords are derived from: `password_key` when configured,
-        else the key of the secret that verified the request (so that during a rotation a
-        duplicate signed with the old secret derives what its first delivery did), else the
-        first webhook secret, or, in a scheduler-only config, the server's panel password.
-        Never leaves the instance."""
-        base = self.password_key or signing_key or (
-            self.webhook_keys[0] if self.webhook_keys else server.password.encode())
+        """The key generated passwords are derived from: `password_key` when configured
+        (then stable across every rotation of the webhook secrets); else the key of the
+        secret that verified the request (so that a duplicate signed with the same secret
+        derives what its first delivery did) under the server's panel password — so that
+        a webhook secret rotated out (and perhaps leaked) together with the logged inputs
+        (`service_id`, `webhook-id`) does not give away the passwords it generated. Never
+        leaves the instance."""
+        if self.password_key:
+            base = self.password_key
+        else:
+            secret = signing_key or (self.webhook_keys[0] if self.webhook_keys else b"")
+            base = hmac.new(server.password.encode(), secret, hashlib.sha256).digest()
         return hmac.new(base, b"isphooks generated passwords v1", hashlib.sha256).digest()
 
 
