@@ -55,6 +55,8 @@ ERRORS: dict[str, tuple[str, list[str]]] = {
             ["conflict", "unowned_account"]),
     "413": ("Body over 64 KiB (2 MiB for reconcile)", ["payload_too_large"]),
     "415": ("Content-Type is not application/json", ["unsupported_media_type"]),
+    "431": ("`isphooks serve`: a request head (request line and headers) over 16 KiB",
+            ["headers_too_large"]),
     "422": ("The panel refused a value, the edition lacks the feature, no server in the "
             "group has room, or a reconcile would make more than `max_repairs` repairs "
             "(nothing changed; the full report in `error.report`)",
@@ -63,8 +65,9 @@ ERRORS: dict[str, tuple[str, list[str]]] = {
             ["internal"]),
     "502": ("The panel answered something unexpected, or refused our credentials or rights",
             ["panel_error"]),
-    "503": ("Panel or secret store unavailable, or the usage callback failed; retry later",
-            ["panel_unavailable", "config_unavailable", "callback_failed"]),
+    "503": ("Panel or secret store unavailable, or the usage callback failed, or (`isphooks "
+            "serve`) every connection slot or the client address's is taken; retry later",
+            ["panel_unavailable", "config_unavailable", "callback_failed", "server_busy"]),
 }
 RETRY_AFTER_STATUSES = ("503",)
 

@@ -19,7 +19,9 @@ from shared.schemas import SCHEMAS
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi.json"
 REGENERATE = "run `.venv/bin/isphooks openapi --output openapi.json` and commit the result"
-ERROR_STATUSES = {"400", "401", "404", "405", "409", "413", "415", "422", "500", "502", "503"}
+# docs/interface.md §5: 431 is `isphooks serve`'s (security round 4)
+ERROR_STATUSES = {"400", "401", "404", "405", "409", "413", "415", "422", "431", "500", "502",
+                  "503"}
 
 
 @pytest.fixture(scope="module")
