@@ -5,6 +5,7 @@ state is checked after each step."""
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,7 +14,7 @@ import requests
 from shared.config import CACHE
 from tests import hygiene
 from tests.e2e.conftest import Served, serve_panels
-from tests.e2e.whmcs_runner import requires_php, run
+from tests.e2e.whmcs_runner import requires_php, run, server_row
 from tests.helpers import LIMITS, OLD_SECRET, SECRET, start_sim, writes
 
 pytestmark = requires_php
@@ -56,7 +57,7 @@ def service_params(served: Served, sid: int, username: str, password: str, opts:
     params = {**server_params(served, server), "serviceid": sid, "userid": 3, "pid": 1,
               "domain": f"shop{sid}.example.com", "username": username, "password": password,
               "producttype": "hostingaccount", "clientsdetails": {"email": "owner@example.com"},
-              "configoptions": {}, "suspendreason": "", **opts}
+              "configoptions": {}, "suspendreason": "", "status": "Active", **opts}
     params.update(extra)
     return params
 
@@ -323,3 +324,36 @@ def test_readme_migration_of_a_whole_server_with_reconcile(stack, panels, tmp_pa
               service_params(stack, 1001, "shop1001", "Old-Pass-1001", user_options()))
     assert out["result"]["success"] is True
     logs_in_once(out["result"]["redirectTo"], sim, "shop1001", tmp_path)
+
+
+# --- security round 4 ---------------------------------------------------------------------------
+
+def test_r4_f10_a_resent_create_never_stores_a_password_it_did_not_set(stack, panels):
+    """A create re-sent with an empty WHMCS password (isphooks generates one) finds the
+    account, whose record holds a newer password decision: the generated password is not
+    set, so it is not in the answer, and WHMCS keeps the password it has."""
+    sim = panels["isp1"]
+    sid, first, newer = 6300, "First-Pass-6300", "Newer-Pass-6300"
+    hygiene.remember(first, newer)
+    assert run("isphooks", "CreateAccount",
+               service_params(stack, sid, "u6300", first, user_options()))["result"] == "success"
+    # a password decision newer than the create about to be re-sent
+    later = stack.post("password", {"service_id": str(sid), "server": "isp1", "username": "u6300",
+                                    "password": newer,
+                                    "event_time": int((time.time() + 120) * 1000)})
+    assert later.status_code == 200, later.text
+    assert sim.user("u6300")["password"] == newer
+    db = {"tblservers": [server_row(SERVER_ID, stack.url, SECRET)],
+          "tblproducts": [{"id": 1, "type": "hostingaccount", "servertype": "isphooks",
+                           **user_options()}],
+          "tblclients": [{"id": 3, "email": "owner@example.com"}],
+          "tblhosting": [{"id": sid, "userid": 3, "packageid": 1, "server": SERVER_ID,
+                          "domain": f"shop{sid}.example.com", "username": "u6300",
+                          "password": "", "domainstatus": "Pending"}]}
+    out = run("isphooks", "CreateAccount", serviceid=sid, db=db)
+    assert out["result"] == "success", out["result"]
+    answer = json.loads(out["module_log"][-1]["response"].split("\n\n", 1)[1])
+    assert answer["status"] == "exists" and "password" not in answer
+    assert [c for c in out["localapi"] if c["command"] == "UpdateClientProduct"] == []
+    assert out["tblhosting"][0]["password"] == ""  # what WHMCS had
+    assert sim.user("u6300")["password"] == newer

@@ -404,3 +404,97 @@ def test_the_reseller_module_shows_its_client_area_from_the_package(whmcs, tmp_p
     db = created(db, 140, product=RESELLER_PRODUCT_ID)
     html = page(140, db, root=tmp_path / "whmcs")["result"]["html"]
     assert "isphooks-clientarea" in html and "app=mail" in html
+
+
+# --- security round 4 ---------------------------------------------------------------------------
+
+def test_r4_f4_client_sso_only_for_an_active_service(whmcs):
+    sim, db, _ = whmcs
+    db = created(db, 150)
+    # the account is still active on the panel (a terminate or suspend not made yet)
+    for status in ("Pending", "Suspended", "Terminated", "Cancelled", "Fraud"):
+        service(db, 150)["domainstatus"] = status
+        sim.clear_journal()
+        out = sso(150, "mail", db)
+        assert out["result"] == {
+            "success": False, "errorMsg": "The control panel login is available only while the "
+            f"service is Active; this service is {status}."}, status
+        assert out["module_log"] == [] and sim.journal == []  # nothing asked of isphooks
+    service(db, 150)["domainstatus"] = "Active"
+    out = sso(150, "mail", db)
+    assert out["result"]["success"] is True
+    hygiene.remember(parse_qs(urlparse(out["result"]["redirectTo"]).query)["key"][0])
+
+
+def test_r4_f8_usage_goes_to_a_service_only_by_its_accounts_marker(whmcs):
+    sim, db, _ = whmcs
+    db = created(db, 101)
+    sim.set_usage("u101", disk_mib=250, traffic_mib=300)
+    # a reseller's customer "bob", and another client's Pending service named bob in WHMCS
+    sim.add_reseller("res1", "Reseller-Pass-1", preset="reseller-basic")
+    sim.add_user("bob", "Bob-Pass-1", preset="basic", owner="res1",
+                 comment="isphooks:service=160")
+    hygiene.remember("Reseller-Pass-1", "Bob-Pass-1")
+    sim.set_usage("bob", disk_mib=700, traffic_mib=900)
+    sim.add_object("db", "bob_shop", "bob", size=40)
+    db["tblclients"].append({"id": 4, "email": "other@example.com", "firstname": "Bo"})
+    db["tblhosting"].append({"id": 160, "userid": 4, "packageid": PRODUCT_ID,
+                             "server": SERVER_ID, "domain": "", "username": "bob",
+                             "password": "", "domainstatus": "Pending", "diskusage": 0,
+                             "disklimit": 0, "bwusage": 0, "bwlimit": 0,
+                             "lastupdate": "0000-00-00 00:00:00"})
+    out = run("isphooks", "UsageUpdate", serverid=SERVER_ID, db=db)
+    assert out["result"] == "success", out["result"]
+    db = out["db"]
+    assert (service(db, 160)["diskusage"], service(db, 160)["bwusage"]) == (0, 0)
+    assert service(db, 160)["lastupdate"] == "0000-00-00 00:00:00"
+    assert [row["service_id"] for row in db["mod_isphooks_usage"]] == [101]
+    assert (service(db, 101)["diskusage"], service(db, 101)["bwusage"]) == (250, 300)
+    assert "Databases" not in page(160, db)["result"]["html"]
+    usage = metrics("isphooks", "usage", db, serverid=SERVER_ID)["result"]
+    assert list(usage) == ["u101"]
+    assert metrics("isphooks", "tenantUsage", db, serverid=SERVER_ID, tenant="bob")["result"] == []
+    one = metrics("isphooks", "tenantUsage", db, serverid=SERVER_ID, tenant="u101")["result"]
+    assert {m["system_name"]: m["usage"] for m in one}["diskusage"] == round(250 / 1024, 3)
+
+
+def test_r4_f9_a_username_isphooks_refuses_is_one_line_and_the_report_goes_on(whmcs):
+    sim, db, _ = whmcs
+    db = created(db, 170)
+    db = created(db, 171)
+    sim.panel.dispatch({"func": "user.suspend", "elid": "u171", "out": "json",
+                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
+    db["tblhosting"].append({**service(db, 170), "id": 172, "username": "Legacy1",
+                             "domainstatus": "Active"})
+    out = hook("DailyCronJob", db)
+    lines = [row["description"] for row in out["db"]["tblactivitylog"]
+             if row["description"].startswith("isphooks")]
+    assert lines == [
+        "isphooks drift report: server isp1: service #172 (Legacy1) not compared: isphooks "
+        "refuses its username (lowercase letters, digits, _ . -, at most 32, not starting "
+        "with a digit, dot or hyphen)",
+        "isphooks drift: server isp1: service #171 (u171): WHMCS has it active, the panel "
+        "suspended",
+    ], lines
+    [todo] = out["db"]["tbltodolist"]
+    assert todo["title"] == "isphooks: 1 difference on server isp1"
+    body = json.loads(out["module_log"][0]["request"].split("\n\n", 1)[1])
+    assert [s["service_id"] for s in body["services"]] == ["170", "171"]
+
+
+def test_r4_f11_the_drift_report_updates_its_open_todo_item(whmcs):
+    sim, db, _ = whmcs
+    db = created(db, 180)
+    sim.panel.dispatch({"func": "user.suspend", "elid": "u180", "out": "json",
+                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
+    db = hook("DailyCronJob", db)["db"]
+    [first] = db["tbltodolist"]
+    first["description"] = "an older text"
+    db = hook("DailyCronJob", db)["db"]  # the next day, the same difference
+    [todo] = db["tbltodolist"]
+    assert todo["id"] == first["id"] and todo["title"] == "isphooks: 1 difference on server isp1"
+    assert "service #180 (u180)" in todo["description"] and todo["status"] == "Incomplete"
+    # once the admin completes it, a difference found again is a new item
+    todo["status"] = "Completed"
+    db = hook("DailyCronJob", db)["db"]
+    assert [t["status"] for t in db["tbltodolist"]] == ["Completed", "Incomplete"]

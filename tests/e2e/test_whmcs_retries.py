@@ -13,6 +13,7 @@ import time
 import pytest
 
 from shared.config import CACHE
+from tests import hygiene
 from tests.e2e.conftest import serve_panels
 from tests.e2e.whmcs_runner import api, hook, requires_php, run, server_row
 from tests.helpers import SECRET, start_sim
@@ -135,12 +136,14 @@ def test_a_queued_suspend_whose_invoice_was_paid_meanwhile_is_skipped(whmcs):
     assert [r["module_action"] for r in queue(db)] == ["SuspendAccount"]
     db["tblinvoices"][0]["status"] = "Paid"  # the customer paid in between
     out = hook("AfterCronJob", age(db, 3600))
-    assert out["module_calls"] == []  # no suspend was sent
+    # no suspend was sent: the panel was checked against WHMCS (Repair) before resolving
+    assert [c["function"] for c in out["module_calls"]] == ["RepairAccount"]
     db = out["db"]
     assert queue(db) == [] and status(db, 102) == "Active"
     assert sim.user("u102")["active"] is True
     [line] = [x for x in activity(db) if "SuspendAccount of service #102" in x]
     assert "not retried, and resolved" in line and "paid in between" in line
+    assert "the panel already matched WHMCS (account active)" in line
     # and while it is still overdue, the same row is retried
     add_invoice(db, 9002, 102, "Unpaid", day(-1))
     panel_down(sim)
@@ -151,27 +154,34 @@ def test_a_queued_suspend_whose_invoice_was_paid_meanwhile_is_skipped(whmcs):
     assert sim.user("u102")["active"] is False and status(out["db"], 102) == "Suspended"
 
 
-def test_a_stale_suspend_retried_by_an_admin_after_a_newer_unsuspend_is_superseded(whmcs):
+def test_the_hooks_retry_is_back_dated_and_an_admins_retry_is_stamped_now(whmcs):
+    """The hook's own retry of a row carries the row's time, so a newer decision stands; an
+    admin's Retry on the Module Queue page shows the module no sign of being one, and is a
+    decision made now (Queue::decisionTime)."""
     sim, db = whmcs
     db = created(sim, db, 103)
     add_invoice(db, 9003, 103, "Unpaid", day(-10))
     panel_down(sim)
     db = api("ModuleSuspend", {"serviceid": 103}, db)["db"]  # fails, queued...
     sim.clear_faults()
-    db = age(db, 2 * 86400, created=True)  # ...two days ago
-    # since then the customer paid and an unsuspend was decided and applied
-    db["tblinvoices"][0]["status"] = "Paid"
-    db = api("ModuleUnsuspend", {"serviceid": 103}, db)["db"]
-    assert sim.user("u103")["active"] is True
-    # the admin clicks Retry on the old row (no guards): its event_time is the row's time
-    out = api("ModuleSuspend", {"serviceid": 103}, db)
-    assert out["result"]["result"] == "error"
-    assert "isphooks superseded" in out["result"]["message"]
-    sent = json.loads(out["module_log"][-1]["request"].split("\n\n", 1)[1])
+    db = age(db, 20 * 3600, created=True)  # ...twenty hours ago
     row_time = calendar.timegm(time.strptime(queue(db)[0]["created_at"], "%Y-%m-%d %H:%M:%S"))
+    # since then an admin decided to keep the service running (the invoice still unpaid)
+    db = api("ModuleUnsuspend", {"serviceid": 103}, db)["db"]
+    assert sim.user("u103")["active"] is True and status(db, 103) == "Active"
+    out = hook("AfterCronJob", db)
+    [call] = out["module_calls"]
+    assert call["function"] == "SuspendAccount" and "isphooks superseded" in call["result"]
+    sent = json.loads(out["module_log"][-1]["request"].split("\n\n", 1)[1])
     assert sent["event_time"] == row_time * 1000 + 999  # the end of the row's second
-    assert '"status": "superseded"' in out["module_log"][-1]["response"]
     assert sim.user("u103")["active"] is True and status(out["db"], 103) == "Active"
+    # the admin clicks Retry on that row: the module cannot tell it from a new suspend
+    before = time.time() * 1000
+    out = api("ModuleSuspend", {"serviceid": 103}, out["db"])
+    assert out["result"] == {"result": "success"}, out["result"]
+    sent = json.loads(out["module_log"][-1]["request"].split("\n\n", 1)[1])
+    assert sent["event_time"] >= before - 1000
+    assert sim.user("u103")["active"] is False and status(out["db"], 103) == "Suspended"
 
 
 def test_a_queued_terminate_is_left_for_the_admin(whmcs):
@@ -234,20 +244,13 @@ def test_the_backoff_schedule_and_the_24_hour_limit_are_kept(whmcs):
     assert time.time() - now < 60
 
 
-def test_a_failing_queue_lookup_still_sends_the_call_with_now(whmcs):
+def test_an_unreadable_queue_never_stops_a_call(whmcs):
     sim, db = whmcs
     db = created(sim, db, 105)
-    panel_down(sim)
     db = api("ModuleSuspend", {"serviceid": 105}, db)["db"]
-    sim.clear_faults()
-    db = age(db, 3 * 86400, created=True)
-    # with the row readable the call carries the row's time...
-    out = api("ModuleSuspend", {"serviceid": 105}, db)
-    sent = json.loads(out["module_log"][-1]["request"].split("\n\n", 1)[1])
-    assert sent["event_time"] < (time.time() - 2 * 86400) * 1000
-    # ...and with the table unreadable it is sent all the same, as a decision made now
+    # with the module queue unreadable the call is sent all the same, as a decision made now
     before = time.time() * 1000
-    params = {**out["db"]["tblhosting"][0]}
+    params = {**db["tblhosting"][0]}
     result = run("isphooks", "UnsuspendAccount", {
         "serviceid": 105, "username": params["username"], "serverusername": "isp1",
         "serverpassword": SECRET, "serveraccesshash": db["tblservers"][0]["accesshash"]},
@@ -256,3 +259,161 @@ def test_a_failing_queue_lookup_still_sends_the_call_with_now(whmcs):
     sent = json.loads(result["module_log"][-1]["request"].split("\n\n", 1)[1])
     assert sent["event_time"] >= before - 1000
     assert sim.user("u105")["active"] is True
+
+
+# --- security round 4 ---------------------------------------------------------------------------
+
+def sent_body(entry: dict) -> dict:
+    return json.loads(entry["request"].split("\n\n", 1)[1])
+
+
+def lost_suspend(sim, db: dict, sid: int) -> dict:
+    """A service whose automatic suspend reached the panel with its answer lost: WHMCS keeps
+    it Active with the suspend queued, the panel has it suspended; then the customer pays."""
+    db = created(sim, db, sid)
+    add_invoice(db, 9000 + sid, sid, "Unpaid", day(-3))
+    sim.inject("http500", func="user.suspend", when="applied")
+    out = api("ModuleSuspend", {"serviceid": sid, "suspendreason": "Overdue on Payment"}, db)
+    sim.clear_faults()
+    assert out["result"]["result"] == "error", out["result"]
+    db = out["db"]
+    assert sim.user(f"u{sid}")["active"] is False and status(db, sid) == "Active"
+    assert [r["module_action"] for r in queue(db)] == ["SuspendAccount"]
+    next(i for i in db["tblinvoices"] if i["id"] == 9000 + sid)["status"] = "Paid"
+    return db
+
+
+def test_r4_f1_a_paid_suspend_whose_answer_was_lost_is_repaired_before_it_is_resolved(whmcs):
+    sim, db = whmcs
+    db = lost_suspend(sim, db, 201)
+    out = hook("AfterCronJob", age(db, 3600))
+    # no suspend again: the service's Repair to WHMCS state, then the row resolved
+    assert [c["function"] for c in out["module_calls"]] == ["RepairAccount"]
+    [reconcile] = [e for e in out["module_log"] if e["action"] == "reconcile"]
+    body = sent_body(reconcile)
+    assert body["apply"] is True and body["event_time"] >= (time.time() - 60) * 1000
+    assert body["services"] == [{"service_id": "201", "username": "u201", "kind": "user",
+                                 "state": "active", "template": "basic"}]
+    assert sim.user("u201")["active"] is True  # the panel follows WHMCS again
+    db = out["db"]
+    assert queue(db) == [] and status(db, 201) == "Active"
+    [line] = [x for x in activity(db) if "SuspendAccount of service #201" in x]
+    assert "not retried, and resolved" in line and "paid in between" in line
+    assert "the panel was repaired to the WHMCS state (account set active)" in line
+
+
+def test_r4_f1_a_row_stays_while_the_panel_cannot_be_made_to_match(whmcs):
+    sim, db = whmcs
+    db = lost_suspend(sim, db, 202)
+    panel_down(sim)
+    out = hook("AfterCronJob", age(db, 3600))
+    sim.clear_faults()
+    db = out["db"]
+    [row] = queue(db)  # kept, with the attempt counted
+    assert row["module_action"] == "SuspendAccount" and row["num_retries"] == 1
+    assert "Repair to WHMCS state: isphooks panel_unavailable" in row["last_attempt_error"]
+    assert sim.user("u202")["active"] is False
+    [line] = [x for x in activity(db) if "SuspendAccount of service #202" in x]
+    assert "is no longer wanted" in line and "not resolved" in line and "tried again later" in line
+    # not due again yet (backoff), then once the panel answers it is repaired and resolved
+    assert hook("AfterCronJob", db)["module_calls"] == []
+    out = hook("AfterCronJob", age(db, 601))
+    assert [c["function"] for c in out["module_calls"]] == ["RepairAccount"]
+    assert queue(out["db"]) == [] and sim.user("u202")["active"] is True
+
+
+def test_r4_f1_a_row_of_a_service_that_cannot_be_repaired_waits_for_the_admin(whmcs):
+    sim, db = whmcs
+    db = lost_suspend(sim, db, 203)
+    next(s for s in db["tblhosting"] if s["id"] == 203)["domainstatus"] = "Cancelled"
+    out = hook("AfterCronJob", age(db, 3600))
+    assert out["module_calls"] == []
+    assert [r["service_id"] for r in queue(out["db"])] == [203]  # never resolved on a guess
+    [line] = [x for x in activity(out["db"]) if "service #203" in x]
+    assert "only an Active or Suspended service can be repaired" in line
+    again = hook("AfterCronJob", out["db"])
+    assert len([x for x in activity(again["db"]) if "service #203" in x]) == 1
+
+
+def test_r4_f2_a_new_suspend_is_not_back_dated_by_an_old_row(whmcs):
+    sim, db = whmcs
+    db = created(sim, db, 211)
+    panel_down(sim)
+    db = api("ModuleSuspend", {"serviceid": 211}, db)["db"]
+    sim.clear_faults()
+    db = age(db, 30 * 86400, created=True)  # a 30-day-old suspend row, left for the admin
+    db = api("ModuleUnsuspend", {"serviceid": 211}, db)["db"]  # a decision since
+    # today's automatic suspend of the same service: a decision made now
+    before = time.time() * 1000
+    out = api("ModuleSuspend", {"serviceid": 211, "suspendreason": "Overdue on Payment"}, db)
+    assert out["result"] == {"result": "success"}, out["result"]
+    assert sent_body(out["module_log"][-1])["event_time"] >= before - 1000
+    assert sim.user("u211")["active"] is False and status(out["db"], 211) == "Suspended"
+
+
+def test_r4_f2_a_client_password_change_is_not_back_dated(whmcs):
+    sim, db = whmcs
+    db = created(sim, db, 212)
+    hygiene.remember("Queued-Pass-212", "Client-Pass-212")
+    panel_down(sim)
+    db = api("ModuleChangePw", {"serviceid": 212, "servicepassword": "Queued-Pass-212"}, db)["db"]
+    sim.clear_faults()
+    db = age(db, 2 * 86400, created=True)  # an old failed change, still queued
+    # the client changes the password now: the panel must take it
+    before = time.time() * 1000
+    out = api("ModuleChangePw", {"serviceid": 212, "servicepassword": "Client-Pass-212"}, db)
+    assert out["result"] == {"result": "success"}, out["result"]
+    assert sim.user("u212")["password"] == "Client-Pass-212"
+    assert sent_body(out["module_log"][-1])["event_time"] >= before - 1000
+
+
+def test_r4_f2_a_row_past_24_hours_is_guarded_before_it_is_left_for_the_admin(whmcs):
+    sim, db = whmcs
+    db = lost_suspend(sim, db, 213)
+    out = hook("AfterCronJob", age(db, 30 * 3600, created=True))
+    assert [c["function"] for c in out["module_calls"]] == ["RepairAccount"]
+    db = out["db"]
+    assert queue(db) == [] and sim.user("u213")["active"] is True
+    assert not [x for x in activity(db) if "has failed for 24 hours" in x]
+    [line] = [x for x in activity(db) if "SuspendAccount of service #213" in x]
+    assert "not retried, and resolved" in line and "paid in between" in line
+
+
+def stale_rows(sim, db: dict, sids: tuple[int, ...]) -> dict:
+    for sid in sids:
+        db = created(sim, db, sid)
+        db["tblmodulequeue"].append({
+            "id": sid, "service_type": "service", "service_id": sid, "module_name": "isphooks",
+            "module_action": "ChangePassword", "last_attempt": utc(-7 * 3600),
+            "last_attempt_error": "isphooks panel_unavailable", "num_retries": 12,
+            "completed": 0, "created_at": utc(-30 * 3600), "updated_at": utc(-7 * 3600)})
+    return db
+
+
+def test_r4_f11_the_activity_log_is_read_once_per_cron_run(whmcs):
+    sim, db = whmcs
+    db = stale_rows(sim, db, (221, 222, 223))
+    out = hook("AfterCronJob", db)
+    assert (out["reads"] or {}).get("tblactivitylog") == 1
+    given_up = [x for x in activity(out["db"]) if "has failed for 24 hours" in x]
+    assert sorted(int(x.split("service #")[1].split(" ")[0]) for x in given_up) == [221, 222, 223]
+    again = hook("AfterCronJob", out["db"])
+    assert (again["reads"] or {}).get("tblactivitylog") == 1
+    assert len([x for x in activity(again["db"]) if "has failed for 24 hours" in x]) == 3
+
+
+def test_r4_f11_the_invoice_guard_reads_every_page_of_invoices(whmcs):
+    sim, db = whmcs
+    db = created(sim, db, 231)
+    # 300 unpaid invoices of the client not yet due, then the service's overdue one
+    db["tblinvoices"].extend({"id": n, "userid": CLIENT_ID, "status": "Unpaid", "duedate": day(30)}
+                             for n in range(1, 301))
+    add_invoice(db, 400, 231, "Unpaid", day(-3))
+    panel_down(sim)
+    db = api("ModuleSuspend", {"serviceid": 231, "suspendreason": "Overdue on Payment"}, db)["db"]
+    sim.clear_faults()
+    out = hook("AfterCronJob", age(db, 3600))
+    assert [c["function"] for c in out["module_calls"]] == ["SuspendAccount"]
+    assert sim.user("u231")["active"] is False and status(out["db"], 231) == "Suspended"
+    pages = [c["values"] for c in out["localapi"] if c["command"] == "GetInvoices"]
+    assert [(p["limitstart"], p["limitnum"]) for p in pages] == [(0, 250), (250, 250)]

@@ -38,6 +38,7 @@ final class ModuleTest extends TestCase
         $options = ['basic', '', '', '', '', '', '', '', '', '', '', '', '', 'shared', ''];
         $params = ['serverid' => 3, 'serverusername' => 'isp1', 'serverpassword' => self::SECRET,
             'serveraccesshash' => 'https://hooks.example.net/{action}', 'serviceid' => 42, 'username' => 'bob',
+            'status' => 'Active',
             'password' => 'Pa"ss/wörd\\1', 'domain' => 'Shop.Example.COM',
             'clientsdetails' => ['email' => 'owner@example.com'], 'configoptions' => ['IP' => '1']];
         foreach ($options as $i => $value) {
@@ -200,7 +201,7 @@ final class ModuleTest extends TestCase
         $this->assertStringNotContainsString('not-a-secret', $this->logText());
     }
 
-    public function testUsageUpdateMatchesByServiceIdThenUsername(): void
+    public function testUsageUpdateMatchesByTheMarkerOnly(): void
     {
         $this->answers[] = [200, ['status' => 'ok', 'servers' => [['server' => 'isp1', 'error' => null, 'accounts' => [
             ['username' => 'u42', 'kind' => 'user', 'service_id' => '42', 'disk_used_mib' => 10,
@@ -216,12 +217,11 @@ final class ModuleTest extends TestCase
         // the object counts too, for the client area (v1.2)
         $this->assertSame(['server' => 'isp1', 'counts' => true], array_diff_key($this->sent[0]['body'], ['event_time' => 1]));
         $updates = array_values(array_filter(WhmcsStandIn::$updates, fn (array $u): bool => $u['table'] === 'tblhosting'));
-        $this->assertCount(2, $updates);
+        $this->assertCount(1, $updates); // legacy: no marker, so no service's usage
         $this->assertSame(['id' => 42], $updates[0]['where']);
         $this->assertSame(['diskusage' => 10, 'disklimit' => 100, 'bwusage' => 0, 'bwlimit' => 0,
             'lastupdate' => 'RAW:now()'], $updates[0]['values']);
-        $this->assertSame(['id' => 44], $updates[1]['where']); // legacy: found by its username
-        $this->assertSame([42, 44], array_column(WhmcsStandIn::$db['mod_isphooks_usage'], 'service_id'));
+        $this->assertSame([42], array_column(WhmcsStandIn::$db['mod_isphooks_usage'], 'service_id'));
     }
 
     public function testListAccountsStatusFromWhmcsConstants(): void
@@ -275,20 +275,28 @@ final class ModuleTest extends TestCase
             'num_retries' => 3, 'completed' => $completed, 'created_at' => $created, 'updated_at' => $created];
     }
 
-    public function testARetryCarriesTheTimeOfItsDecision(): void
+    public function testOnlyTheRetryOfARowIsBackDated(): void
     {
         $created = date('Y-m-d H:i:s', time() - 3 * 86400);
-        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $created)];
+        $row = self::queueRow('SuspendAccount', $created);
+        WhmcsStandIn::$db['tblmodulequeue'] = [$row];
+        // a new suspend of the same service (the cron's, an admin's button or Retry): now
+        $before = (int) floor(microtime(true) * 1000);
         isphooks_SuspendAccount(self::params());
+        $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time']);
+        // the hook's retry of that row: the row's time
+        $this->sent = [];
+        \IsphooksWhmcs\Queue::asRetryOf((object) $row, fn () => isphooks_SuspendAccount(self::params()));
         $this->assertSame(strtotime($created) * 1000 + 999, $this->sent[0]['body']['event_time']);
-        // another action, another module, or a resolved row: now
-        foreach ([['UnsuspendAccount', 'isphooks'], ['SuspendAccount', 'isphooks_reseller']] as [$fn, $module]) {
+        // inside it, another action, another module or another service: now
+        foreach ([['UnsuspendAccount', 'isphooks', 42], ['SuspendAccount', 'isphooks_reseller', 42],
+                     ['SuspendAccount', 'isphooks', 43]] as [$fn, $module, $service]) {
             $this->sent = [];
             $before = (int) floor(microtime(true) * 1000);
-            $module === 'isphooks' ? isphooks_UnsuspendAccount(self::params()) : isphooks_reseller_SuspendAccount(self::params());
-            $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time'], $fn . ' ' . $module);
+            \IsphooksWhmcs\Queue::asRetryOf((object) $row, fn () => ($module . '_' . $fn)(self::params(['serviceid' => $service])));
+            $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time'], "$fn $module $service");
         }
-        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $created, 1)];
+        // and after it: now again
         $this->sent = [];
         $before = (int) floor(microtime(true) * 1000);
         isphooks_SuspendAccount(self::params());
@@ -297,8 +305,8 @@ final class ModuleTest extends TestCase
 
     public function testARowDatedInTheFutureIsNow(): void
     {
-        WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', date('Y-m-d H:i:s', time() + 7200))];
-        isphooks_SuspendAccount(self::params());
+        $row = self::queueRow('SuspendAccount', date('Y-m-d H:i:s', time() + 7200));
+        \IsphooksWhmcs\Queue::asRetryOf((object) $row, fn () => isphooks_SuspendAccount(self::params()));
         $this->assertLessThanOrEqual((int) floor(microtime(true) * 1000), $this->sent[0]['body']['event_time']);
     }
 
@@ -308,13 +316,15 @@ final class ModuleTest extends TestCase
                      ['row' => '0000-00-00 00:00:00']] as $case) {
             WhmcsStandIn::reset();
             $this->sent = [];
-            if (isset($case['broken'])) {
-                WhmcsStandIn::$broken['tblmodulequeue'] = $case['broken'];
-            } else {
-                WhmcsStandIn::$db['tblmodulequeue'] = [self::queueRow('SuspendAccount', $case['row'])];
-            }
             $before = (int) floor(microtime(true) * 1000);
-            $this->assertSame('success', isphooks_SuspendAccount(self::params()));
+            if (isset($case['broken'])) { // no queue read at all
+                WhmcsStandIn::$broken['tblmodulequeue'] = $case['broken'];
+                $result = isphooks_SuspendAccount(self::params());
+            } else { // the retry of a row whose time cannot be read
+                $row = (object) self::queueRow('SuspendAccount', $case['row']);
+                $result = \IsphooksWhmcs\Queue::asRetryOf($row, fn () => isphooks_SuspendAccount(self::params()));
+            }
+            $this->assertSame('success', $result);
             $this->assertCount(1, $this->sent);
             $this->assertGreaterThanOrEqual($before, $this->sent[0]['body']['event_time']);
         }

@@ -106,4 +106,23 @@ final class RetriesTest extends TestCase
         Retries::afterCron(); // logged, never thrown
         $this->assertStringContainsString('automatic retries stopped', end(WhmcsStandIn::$db['tblactivitylog'])['description']);
     }
+
+    public function testAnUnwantedRowIsResolvedOnlyOnceThePanelMatchesWhmcs(): void
+    {
+        $this->service(1, 'Suspended', 'SuspendAccount', 600); // suspended meanwhile by an admin
+        WhmcsStandIn::$localApiAnswers['ModuleCustom'] = ['result' => 'error', 'message' => 'isphooks panel_unavailable'];
+        Retries::run(time());
+        $row = WhmcsStandIn::$db['tblmodulequeue'][0];
+        $this->assertSame(0, $row['completed']);
+        $this->assertSame(1, $row['num_retries']);
+        $this->assertSame('Repair to WHMCS state: isphooks panel_unavailable', $row['last_attempt_error']);
+        $this->assertSame(['command' => 'ModuleCustom', 'values' => ['serviceid' => 1, 'func_name' => 'RepairAccount']],
+            array_values(array_filter(WhmcsStandIn::$localApi, fn (array $c): bool => $c['command'] === 'ModuleCustom'))[0]);
+        unset(WhmcsStandIn::$localApiAnswers['ModuleCustom']);
+        Retries::run(time() + 601);
+        $this->assertSame(1, WhmcsStandIn::$db['tblmodulequeue'][0]['completed']);
+        $this->assertSame(1, $this->sent); // the one-service reconcile, no suspend
+        $this->assertStringContainsString('not retried, and resolved: the service is Suspended, no longer Active;'
+            . ' the panel already matched WHMCS (account suspended)', end(WhmcsStandIn::$db['tblactivitylog'])['description']);
+    }
 }

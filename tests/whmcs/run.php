@@ -12,7 +12,7 @@
  *         "page"?: serviceid, "sso"?: {"serviceid", "app"}, "metrics"?: {…},
  *         "db"?: {table: rows}, "broken"?: {table: error}, "tblhosting"?, "localapi"?}
  * stdout: {"result", "module_log", "localapi", "updates", "db", "tblhosting", "module_calls",
- *          "schemas"}
+ *          "schemas", "reads"}
  */
 
 declare(strict_types=1);
@@ -80,4 +80,5 @@ echo json_encode([
     'tblhosting' => WhmcsStandIn::$db['tblhosting'] ?? [],
     'module_calls' => WhmcsStandIn::$moduleCalls,
     'schemas' => WhmcsStandIn::$schemas,
+    'reads' => WhmcsStandIn::$reads,
 ], JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR), "\n";

@@ -3,7 +3,7 @@
  * A test-only stand-in for the parts of WHMCS the isphooks modules use, written from WHMCS's
  * developer documentation (developers.whmcs.com): logModuleCall (which, like WHMCS, scrubs
  * the replace-vars from what it stores), localAPI with the commands the modules and their
- * hook call, add_hook and the cron hook points, logActivity, WHMCS\Module\Queue,
+ * hook call (ModuleCustom included: an admin's custom button, such as Repair), add_hook and the cron hook points, logActivity, WHMCS\Module\Queue,
  * WHMCS\Service\Status, and Capsule over an in-memory database (standin_db.php). A Module*
  * command builds the module parameters of a service from its rows (provisioning-modules/
  * module-parameters), runs the module function, and then does what WHMCS does with the
@@ -63,13 +63,15 @@ namespace {
         public static array $hooks = [];
         /** @var list<array{serviceid: int, function: string, result: mixed}> module calls run */
         public static array $moduleCalls = [];
+        /** @var array<string, int> table => queries that read it (get, first, value, count) */
+        public static array $reads = [];
         public static string $modulesRoot = __DIR__ . '/../../integrations/whmcs';
 
         public static function reset(): void
         {
             self::$db = self::$broken = self::$moduleLog = self::$replaceVars = [];
             self::$localApi = self::$localApiAnswers = self::$updates = self::$hooks = [];
-            self::$moduleCalls = self::$schemas = [];
+            self::$moduleCalls = self::$schemas = self::$reads = [];
         }
 
         public static function encrypt(string $plain): string
@@ -270,6 +272,7 @@ namespace {
                 'GetClientsProducts' => self::clientsProducts($values),
                 'GetInvoices' => self::invoices($values),
                 'GetInvoice' => self::invoice($values),
+                'ModuleCustom' => self::moduleCustom($values),
                 'UpdateClientProduct' => self::updateClientProduct($values),
                 'EncryptPassword' => ['result' => 'success', 'password' => self::encrypt((string) ($values['password2'] ?? ''))],
                 'DecryptPassword' => ['result' => 'success', 'password' => self::decrypt((string) ($values['password2'] ?? ''))],
@@ -307,8 +310,34 @@ namespace {
                 $invoices[] = ['id' => (int) $row['id'], 'userid' => (int) $row['userid'],
                     'duedate' => (string) $row['duedate'], 'status' => $status];
             }
-            return ['result' => 'success', 'totalresults' => count($invoices),
-                'numreturned' => count($invoices), 'invoices' => ['invoice' => $invoices]];
+            // orderby (id, duedate, status; the documentation names no default: id here) and
+            // order; then one page: limitstart (default 0), limitnum (default 25)
+            $by = in_array($values['orderby'] ?? '', ['id', 'duedate', 'status'], true) ? $values['orderby'] : 'id';
+            usort($invoices, fn (array $a, array $b): int => strtolower((string) ($values['order'] ?? 'asc')) === 'desc'
+                ? $b[$by] <=> $a[$by] : $a[$by] <=> $b[$by]);
+            $start = max(0, (int) ($values['limitstart'] ?? 0));
+            $page = array_slice($invoices, $start, max(0, (int) ($values['limitnum'] ?? 25)));
+            return ['result' => 'success', 'totalresults' => count($invoices), 'startnumber' => $start,
+                'numreturned' => count($page), 'invoices' => ['invoice' => $page]];
+        }
+
+        /** ModuleCustom: a custom function of the service's module (an admin's custom button),
+         *  run with the service's parameters; its answer as WHMCS gives it. Nothing is queued. */
+        private static function moduleCustom(array $values): array
+        {
+            $serviceId = (int) ($values['serviceid'] ?? 0);
+            if (self::row('tblhosting', $serviceId) === null) {
+                return ['result' => 'error', 'message' => 'Service ID not found'];
+            }
+            $params = self::moduleParams($serviceId);
+            $function = $params['moduletype'] . '_' . (string) ($values['func_name'] ?? '');
+            if (!function_exists($function)) {
+                return ['result' => 'error', 'message' => 'Function Not Supported by Module'];
+            }
+            $result = $function($params);
+            self::$moduleCalls[] = ['serviceid' => $serviceId, 'function' => (string) $values['func_name'],
+                'result' => $result];
+            return $result === 'success' ? ['result' => 'success'] : ['result' => 'error', 'message' => (string) $result];
         }
 
         private static function invoice(array $values): array

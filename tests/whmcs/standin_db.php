@@ -5,7 +5,8 @@
  * builder the modules use: where / whereIn / orderBy / limit, get / first / count / value,
  * update / insert / insertGetId / delete, Capsule::raw, and Capsule::schema() with
  * hasTable and create (a Blueprint that records its columns; a created table exists, empty).
- * Rows come back as stdClass objects, as Illuminate returns them. A table named in
+ * Rows come back as stdClass objects, as Illuminate returns them; the reads of each table
+ * are counted (WhmcsStandIn::$reads). A table named in
  * WhmcsStandIn::$broken throws on any query, as a missing table or a database error would.
  */
 
@@ -34,6 +35,7 @@ namespace WHMCS\Database {
 
         public function count(): int
         {
+            \WhmcsStandIn::$reads[$this->table] = (\WhmcsStandIn::$reads[$this->table] ?? 0) + 1;
             return count($this->items);
         }
 
@@ -93,6 +95,7 @@ namespace WHMCS\Database {
 
         public function get(): Collection
         {
+            \WhmcsStandIn::$reads[$this->table] = (\WhmcsStandIn::$reads[$this->table] ?? 0) + 1;
             return new Collection(array_map(fn (array $row): object => (object) $row, array_values($this->rows())));
         }
 
@@ -103,6 +106,7 @@ namespace WHMCS\Database {
 
         public function count(): int
         {
+            \WhmcsStandIn::$reads[$this->table] = (\WhmcsStandIn::$reads[$this->table] ?? 0) + 1;
             return count($this->rows());
         }
 

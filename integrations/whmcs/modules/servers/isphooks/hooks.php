@@ -5,10 +5,11 @@
  * module was activated is picked up once a product's Module Settings are saved again).
  *
  * AfterCronJob: failed isphooks and isphooks_reseller actions retry themselves while WHMCS
- * still wants them (lib/Retries.php).
+ * still wants them; a row it no longer wants is resolved only once the service's "Repair to
+ * WHMCS state" made the panel match WHMCS (lib/Retries.php).
  * DailyCronJob: the drift report — each isphooks server's Active and Suspended services
  * compared with the panel by `reconcile` without `apply`; differences go to the activity log
- * and one To-Do item per server. It never repairs (lib/Drift.php).
+ * and one open To-Do item per server and difference set. It never repairs (lib/Drift.php).
  * Delete this file to switch both off.
  */
 

@@ -75,10 +75,26 @@ final class AdminTab
         });
     }
 
-    /** The Repair button: the account's state to WHMCS's, as a reconcile of this one service
-     *  with `apply` decided now (a newer decision recorded on the account still stands). */
+    /** What the last successful Repair of each service did in this process, in words: a
+     *  custom button answers WHMCS only "success", and the retries' activity-log line says
+     *  what was done (Retries::settle). */
+    private static array $lastRepair = [];
+
+    public static function lastRepair(int $serviceId): ?string
+    {
+        return self::$lastRepair[$serviceId] ?? null;
+    }
+
+    /**
+     * The Repair button: the account's state to WHMCS's, as a reconcile of this one service
+     * with `apply` decided now (a newer decision recorded on the account still stands).
+     * "success" only when the answer shows the service in sync (no row of it among the
+     * differences) or its difference repaired. The AfterCronJob retries run it too (through
+     * WHMCS's ModuleCustom) before they resolve a queue row WHMCS no longer wants.
+     */
     public function repair(array $params): string
     {
+        unset(self::$lastRepair[(int) ($params['serviceid'] ?? 0)]);
         return $this->gateway->guard($params, 'reconcile', function () use ($params): string {
             $wanted = self::STATES[(string) ($params['status'] ?? '')] ?? null;
             if ($wanted === null) {
@@ -93,11 +109,17 @@ final class AdminTab
             }
             $answer = $this->gateway->request($params, 'reconcile',
                 ['server' => Params::server($params), 'services' => [$service], 'apply' => true]);
+            $id = (int) $params['serviceid'];
             foreach ((array) ($answer['differences'] ?? []) as $row) {
                 if (is_array($row) && ($row['service_id'] ?? null) === $service['service_id']) {
-                    return self::repaired($row);
+                    $result = self::repaired($row);
+                    if ($result === 'success') {
+                        self::$lastRepair[$id] = 'the panel was repaired to the WHMCS state (account set ' . $wanted . ')';
+                    }
+                    return $result;
                 }
             }
+            self::$lastRepair[$id] = 'the panel already matched WHMCS (account ' . $wanted . ')';
             return 'success'; // in sync
         });
     }

@@ -187,8 +187,8 @@ final class Client
         return json_encode($body, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
     }
 
-    /** POST one action. Every body carries `event_time`: when WHMCS decided the call (a
-     *  queued retry's decision time, Queue::decisionTime), else now. */
+    /** POST one action. Every body carries `event_time`: when WHMCS decided the call (the
+     *  hook's retry of a queue row: the row's time, Queue::decisionTime), else now. */
     public function send(string $action, array $body, ?int $eventTimeMs = null): Exchange
     {
         $body['event_time'] = $eventTimeMs ?? self::nowMs();

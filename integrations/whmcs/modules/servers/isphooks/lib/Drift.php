@@ -12,7 +12,11 @@
  * Servers are grouped by their Username (the server's name in the isphooks config), so
  * that user and reseller services of one panel are compared in one reconcile: listed apart,
  * each kind's accounts would be the other's orphans. A server that cannot be read is one
- * activity-log line and does not stop the others. Nothing escapes into WHMCS's cron.
+ * activity-log line and does not stop the others; nor does one service isphooks would
+ * refuse (a username outside its rule, such as `Legacy1`): it is one activity-log line
+ * ("not compared: …") and the others are compared. The To-Do item of a server is updated
+ * while it is open and its title (the count) is the same, not added again each day.
+ * Nothing escapes into WHMCS's cron.
  */
 
 declare(strict_types=1);
@@ -28,6 +32,11 @@ final class Drift
     public const KINDS = ['isphooks' => 'user', 'isphooks_reseller' => 'reseller'];
     public const TODO_TABLE = 'tbltodolist';
     public const TODO_FIRST = 10;
+    /** What isphooks accepts in a reconcile's services (docs/interface.md §3, §8). */
+    public const USERNAME_RULE = '/^[a-z_][a-z0-9_.-]{0,31}$/';
+    public const TEMPLATE_RULE = '/^[\x20-\x7e]{1,64}$/';
+    /** Reconciles sent for one server at most, each without the rows the last one refused. */
+    private const ROUNDS = 3;
 
     /** The hook's entry: never lets anything escape into WHMCS's cron. */
     public static function daily(): void
@@ -58,10 +67,27 @@ final class Drift
     private static function report(string $name, array $group): void
     {
         try {
-            [$services, $clients] = self::services($group);
+            [$services, $clients, $refused] = self::services($group);
             $params = self::params($group[0]);
-            $answer = (new Gateway((string) $group[0]->type))->request($params, 'reconcile',
-                ['server' => $name, 'services' => $services]);
+            $module = (string) $group[0]->type === 'isphooks_reseller' ? Module::reseller() : Module::user();
+            $gateway = new Gateway($module->name, $module->transport);
+            for ($round = 1; ; $round++) {
+                foreach ($refused as $id => $why) {
+                    self::log('drift report: server ' . $name . ': service #' . $id . ' ('
+                        . ($services[$id]['username'] ?? '') . ') not compared: ' . $why, $clients[$id] ?? 0);
+                    unset($services[$id]);
+                }
+                try {
+                    $answer = $gateway->request($params, 'reconcile',
+                        ['server' => $name, 'services' => array_values($services)]);
+                    break;
+                } catch (IsphooksError $error) {
+                    $refused = $round < self::ROUNDS ? self::refusedRows($error, array_keys($services)) : [];
+                    if ($refused === []) {
+                        throw $error;
+                    }
+                }
+            }
         } catch (\Throwable $error) {
             $why = $error instanceof IsphooksError ? $error->whmcsMessage() : Text::oneLine($error->getMessage());
             self::log('drift report: server ' . $name . ' not compared: ' . $why);
@@ -83,9 +109,32 @@ final class Drift
     }
 
     /**
+     * The rows a 400 of isphooks names (`services.N.<field>`), by service id, each with why:
+     * what the validation above did not foresee still stops only those rows.
+     *
+     * @param list<int|string> $ids the service ids in the order they were sent
+     * @return array<string, string>
+     */
+    private static function refusedRows(IsphooksError $error, array $ids): array
+    {
+        if ($error->httpStatus !== 400 || !preg_match_all('/\bservices\.(\d+)\.([a-z_]+)/', $error->getMessage(), $found,
+            PREG_SET_ORDER)) {
+            return [];
+        }
+        $refused = [];
+        foreach ($found as [, $index, $field]) {
+            if (isset($ids[(int) $index])) {
+                $refused[(string) $ids[(int) $index]] = 'isphooks refuses its ' . $field . ' (' . $error->errorCode . ')';
+            }
+        }
+        return $refused;
+    }
+
+    /**
      * @param list<object> $group
-     * @return array{0: list<array<string, string>>, 1: array<string, int>} the services to
-     *         list, and each one's client id
+     * @return array{0: array<string, array<string, string>>, 1: array<string, int>, 2: array<string, string>}
+     *         the services to list by service id, each one's client id, and those isphooks
+     *         would refuse, with why
      */
     private static function services(array $group): array
     {
@@ -94,7 +143,7 @@ final class Drift
             $kinds[(int) $product->id] = [self::KINDS[(string) $product->servertype], trim((string) ($product->configoption1 ?? ''))];
         }
         $ids = array_map(fn (object $row): int => (int) $row->id, $group);
-        $services = $clients = $seen = [];
+        $services = $clients = $refused = $seen = [];
         foreach (Capsule::table('tblhosting')->whereIn('server', $ids)
             ->whereIn('domainstatus', array_keys(AdminTab::STATES))->orderBy('id')->get() as $row) {
             [$kind, $template] = $kinds[(int) $row->packageid] ?? [null, ''];
@@ -103,15 +152,22 @@ final class Drift
                 continue; // not an isphooks product, no login yet, or a login listed already
             }
             $seen[$kind . ' ' . $username] = true;
-            $service = ['service_id' => (string) $row->id, 'username' => $username, 'kind' => $kind,
+            $id = (string) $row->id;
+            $service = ['service_id' => $id, 'username' => $username, 'kind' => $kind,
                 'state' => AdminTab::STATES[(string) $row->domainstatus]];
             if ($template !== '') {
                 $service['template'] = $template;
             }
-            $services[] = $service;
-            $clients[(string) $row->id] = (int) ($row->userid ?? 0);
+            $services[$id] = $service;
+            $clients[$id] = (int) ($row->userid ?? 0);
+            if (!preg_match(self::USERNAME_RULE, $username)) {
+                $refused[$id] = 'isphooks refuses its username (lowercase letters, digits, _ . -, at most 32,'
+                    . ' not starting with a digit, dot or hyphen)';
+            } elseif ($template !== '' && !preg_match(self::TEMPLATE_RULE, $template)) {
+                $refused[$id] = 'isphooks refuses its product\'s Package Name (printable ASCII, at most 64)';
+            }
         }
-        return [$services, $clients];
+        return [$services, $clients, $refused];
     }
 
     /** The module parameters of a server as WHMCS builds them: its password decrypted. */
@@ -148,7 +204,12 @@ final class Drift
         };
     }
 
-    /** @param list<string> $lines */
+    /**
+     * One To-Do item per server and difference set: the open item with the same title (the
+     * server and the count) is brought up to date; else one is added.
+     *
+     * @param list<string> $lines
+     */
     private static function todo(string $name, array $lines): void
     {
         $count = count($lines);
@@ -156,9 +217,16 @@ final class Drift
         $description = implode("\n", $shown)
             . ($count > self::TODO_FIRST ? "\n… and " . ($count - self::TODO_FIRST) . ' more in the activity log' : '')
             . "\n\nNothing was changed. Repair a service with its \"Repair to WHMCS state\" button.";
-        Capsule::table(self::TODO_TABLE)->insert(['date' => date('Y-m-d'),
-            'title' => Text::html('isphooks: ' . $count . ' difference' . ($count === 1 ? '' : 's') . ' on server ' . $name),
-            'description' => Text::html($description), 'admin' => 0, 'status' => 'Incomplete', 'duedate' => date('Y-m-d')]);
+        $title = Text::html('isphooks: ' . $count . ' difference' . ($count === 1 ? '' : 's') . ' on server ' . $name);
+        $item = ['description' => Text::html($description), 'duedate' => date('Y-m-d')];
+        $open = Capsule::table(self::TODO_TABLE)->where('title', $title)->where('status', '!=', 'Completed')
+            ->orderBy('id', 'desc')->first();
+        if ($open !== null) {
+            Capsule::table(self::TODO_TABLE)->where('id', $open->id)->update($item);
+            return;
+        }
+        Capsule::table(self::TODO_TABLE)->insert(['date' => date('Y-m-d'), 'title' => $title, 'admin' => 0,
+            'status' => 'Incomplete'] + $item);
     }
 
     private static function log(string $message, int $clientId = 0): void

@@ -30,8 +30,8 @@ final class Gateway
     /**
      * @param list<string> $secrets values of this call to mask in the module log
      *
-     * An account action carries the time WHMCS decided it: a queued retry's `created_at`
-     * (Queue::decisionTime), else now.
+     * An account action carries the time WHMCS decided it: the queue row's `created_at` when
+     * this call is the AfterCronJob hook's retry of that row, else now (Queue::decisionTime).
      */
     public function request(array $params, string $action, array $body, array $secrets = []): array
     {

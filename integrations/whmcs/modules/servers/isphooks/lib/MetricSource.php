@@ -1,12 +1,14 @@
 <?php
 /**
- * What WHMCS's usage billing meters for an isphooks service, as plain values (no WHMCS class
- * here, so it loads and is tested anywhere): disk (GB, a snapshot), bandwidth (GB per
- * month) and the account's web domains, mail domains, mailboxes, databases and FTP users
- * (snapshots), from isphooks' `usage` with `counts`. Tenants are keyed by the service's
- * username, as WHMCS's usage billing matches them (developers.whmcs.com/
- * provisioning-modules/usage-metrics). A figure the panel does not report is left out,
- * never sent as 0.
+ * What WHMCS's usage billing meters for an isphooks service, as plain values (no WHMCS
+ * usage-billing class here, so it loads and is tested anywhere): disk (GB, a snapshot),
+ * bandwidth (GB per month) and the account's web domains, mail domains, mailboxes,
+ * databases and FTP users (snapshots), from isphooks' `usage` with `counts`. Tenants are
+ * keyed by the service's username, as WHMCS's usage billing matches them
+ * (developers.whmcs.com/provisioning-modules/usage-metrics); an account is a service's
+ * only by its marker (`service_id` = the WHMCS service on this server), never by its login
+ * alone, which may be anyone's. A figure the panel does not report is left out, never sent
+ * as 0.
  */
 
 declare(strict_types=1);
@@ -14,6 +16,8 @@ declare(strict_types=1);
 namespace IsphooksWhmcs;
 
 require_once __DIR__ . '/ServerFunctions.php';
+
+use WHMCS\Database\Capsule;
 
 final class MetricSource
 {
@@ -35,9 +39,13 @@ final class MetricSource
     /** @return array<string, array<string, float|int>> username => system name => value */
     public function all(): array
     {
+        $tenants = $this->tenants();
         $usage = [];
         foreach ($this->server->accounts($this->params, true) as $account) {
-            $usage[(string) $account['username']] = self::values($account);
+            $tenant = $tenants[(string) ($account['service_id'] ?? '')] ?? '';
+            if ($tenant !== '') {
+                $usage[$tenant] = self::values($account);
+            }
         }
         return $usage;
     }
@@ -45,12 +53,26 @@ final class MetricSource
     /** @return array<string, float|int> system name => value for one username */
     public function tenant(string $username): array
     {
+        $ids = array_map('strval', array_keys($this->tenants(), $username, true));
+        if ($ids === []) {
+            return []; // no WHMCS service of this server has that username
+        }
         foreach ($this->server->accounts($this->params, true, $username) as $account) {
-            if ((string) $account['username'] === $username) {
+            if (in_array((string) ($account['service_id'] ?? ''), $ids, true)) {
                 return self::values($account);
             }
         }
         return [];
+    }
+
+    /** @return array<string, string> WHMCS's services on this server: id => username (the tenant) */
+    private function tenants(): array
+    {
+        $tenants = [];
+        foreach (Capsule::table('tblhosting')->where('server', (int) ($this->params['serverid'] ?? 0))->get() as $row) {
+            $tenants[(string) $row->id] = trim((string) ($row->username ?? ''));
+        }
+        return $tenants;
     }
 
     /** @return array<string, float|int> */

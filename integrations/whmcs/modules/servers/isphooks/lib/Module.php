@@ -190,10 +190,17 @@ final class Module
         return $this->server()->testConnection($params);
     }
 
-    /** Client area and admin area alike: never adopts. A client-area button's `app` lands the
-     *  login on that panel page (ClientArea::APPS); any other `app`, on the dashboard. */
+    /** Client area and admin area alike: never adopts, and only for an Active service (the
+     *  client area hides its buttons otherwise, but the single sign-on URL can be opened by
+     *  hand). A client-area button's `app` lands the login on that panel page
+     *  (ClientArea::APPS); any other `app`, on the dashboard. */
     public function serviceSingleSignOn(array $params): array
     {
+        $status = trim((string) ($params['status'] ?? ''));
+        if ($status !== 'Active') {
+            return ['success' => false, 'errorMsg' => Text::html('The control panel login is available only while'
+                . ' the service is Active; this service is ' . ($status !== '' ? $status : 'without a status') . '.')];
+        }
         return $this->singleSignOn($params, function () use ($params): array {
             $page = ClientArea::page($params);
             return $this->account($params) + ['as' => 'user'] + ($page !== null ? ['page' => $page] : []);

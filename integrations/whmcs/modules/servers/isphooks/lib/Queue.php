@@ -2,7 +2,8 @@
 /**
  * WHMCS's module queue (tblmodulequeue, WHMCS\Module\Queue) as isphooks reads it: one
  * incomplete row per failed (service, module, action), kept until a retry succeeds; a
- * further failure bumps `num_retries` and `last_attempt`, not `created_at`.
+ * further failure bumps `num_retries` and `last_attempt`, not `created_at`. Only the
+ * AfterCronJob hook's retry of a row is back-dated to it (decisionTime).
  */
 
 declare(strict_types=1);
@@ -18,13 +19,40 @@ final class Queue
     /** isphooks refuses an event_time before 2020-01-01 (docs/interface.md §3). */
     private const EARLIEST_MS = 1577836800000;
 
+    /** The queue row whose retry this process is making right now (Retries, around its own
+     *  localAPI call), or null. */
+    private static ?object $retrying = null;
+
     /**
-     * The `event_time` of a call: when WHMCS decided it. A retry (an admin's, or the
-     * AfterCronJob hook's) runs the module function with the ordinary parameters and no
-     * sign of being one, so the decision time is read from the incomplete queue row of this
-     * service, module and action: its `created_at`, never later than now. Without such a
-     * row the call is a decision made now. Any failure of the lookup (no table, no column,
-     * a database error, an unreadable date) means now: it never fails the call.
+     * Run `$call` as the retry of `$row`: a module call inside it for the row's service,
+     * module and action carries the row's decision time (decisionTime). WHMCS runs a local
+     * API command in the process that calls it, so a process-level marker reaches the
+     * module function; it is cleared afterwards, whatever happens.
+     */
+    public static function asRetryOf(object $row, callable $call): mixed
+    {
+        $previous = self::$retrying;
+        self::$retrying = $row;
+        try {
+            return $call();
+        } finally {
+            self::$retrying = $previous;
+        }
+    }
+
+    /**
+     * The `event_time` of a call: when WHMCS decided it. Only the retry of a queue row is
+     * back-dated, to the row's `created_at` (never later than now); every other call is a
+     * decision made now.
+     *
+     * What the module can tell: its own retry, made by the AfterCronJob hook inside
+     * asRetryOf. What it cannot: an admin's "Retry" on the Module Queue page. WHMCS runs
+     * the module function then with the ordinary parameters and no sign of being a retry,
+     * exactly as for a new automatic suspend, a client's password change or an admin's
+     * button — and back-dating any of those to an old row's time makes isphooks supersede
+     * a decision made now (a suspend that never happens again, a password change reported
+     * done that the panel never made). So an admin's Retry is stamped now: the admin decides
+     * it again now, and the panel follows WHMCS.
      *
      * `created_at` has whole seconds, and the row is written after the first attempt was
      * sent: the end of that second is never earlier than the first attempt's own
@@ -34,19 +62,13 @@ final class Queue
         ?int $nowMs = null): int
     {
         $now = $nowMs ?? Client::nowMs();
-        if ($serviceId <= 0) {
+        $row = self::$retrying;
+        if ($row === null || $serviceId <= 0 || (int) ($row->service_id ?? 0) !== $serviceId
+            || (string) ($row->module_name ?? '') !== $module || (string) ($row->module_action ?? '') !== $function) {
             return $now;
         }
-        try {
-            $row = Capsule::table(self::TABLE)->where('service_type', 'service')
-                ->where('service_id', $serviceId)->where('module_name', $module)
-                ->where('module_action', $function)->where('completed', 0)
-                ->orderBy('created_at')->first();
-            $at = is_object($row) ? self::timestamp($row->created_at ?? null) : null;
-            return $at !== null && $at * 1000 >= self::EARLIEST_MS ? min($at * 1000 + 999, $now) : $now;
-        } catch (\Throwable) {
-            return $now;
-        }
+        $at = self::timestamp($row->created_at ?? null);
+        return $at !== null && $at * 1000 >= self::EARLIEST_MS ? min($at * 1000 + 999, $now) : $now;
     }
 
     /** Unix seconds of a WHMCS datetime ('Y-m-d H:i:s', the installation's time zone). */

@@ -3,7 +3,7 @@
  * The server functions of the isphooks modules: Test Connection (`check`), Usage Update and
  * Server Sync (`usage`). Text from isphooks or a panel is HTML-escaped before WHMCS shows it.
  * Usage Update asks for the object counts too and keeps them for the client area
- * (UsageStore).
+ * (UsageStore); an account is a service's only by its marker (`service_id`).
  */
 
 declare(strict_types=1);
@@ -59,17 +59,14 @@ final class ServerFunctions
             $serverId = (int) ($params['serverid'] ?? 0);
             UsageStore::ensure();
             foreach ($this->accounts($params, true) as $account) {
-                $query = Capsule::table('tblhosting')->where('server', $serverId);
+                // Only by the account's marker: a login alone can be anyone's (a reseller's
+                // customer, a name made by hand), and its usage is no WHMCS service's. An
+                // old module's account counts once it is adopted.
                 $serviceId = (string) ($account['service_id'] ?? '');
-                if (ctype_digit($serviceId)) {
-                    $query = $query->where('id', (int) $serviceId);
-                } else {
-                    // No marker yet (an old module's account): the WHMCS username is the login.
-                    $query = $query->where('username', (string) $account['username']);
-                }
-                $id = (int) $query->value('id');
+                $id = ctype_digit($serviceId) ? (int) Capsule::table('tblhosting')->where('server', $serverId)
+                    ->where('id', (int) $serviceId)->value('id') : 0;
                 if ($id <= 0) {
-                    continue; // not a service of this server in WHMCS
+                    continue; // not marked as a service of this server in WHMCS
                 }
                 Capsule::table('tblhosting')->where('id', $id)->update([
                     'diskusage' => (int) ($account['disk_used_mib'] ?? 0),
