@@ -71,6 +71,10 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
                  f"user list: on {server.edition}, which has resellers, isphooks cannot tell "
                  "its accounts from a reseller's, so it refuses every account action on "
                  "this server")
+    if not rows:
+        warning = ((warning + "; ") if warning else "") + (
+            "the server holds no account yet: where it shows an account's state and owner "
+            "(state_from, owner_from) can only be judged once it does; run check again then")
     if rows and state_from is None:
         warning = ((warning + "; ") if warning else "") + (
             "the panel shows no account's state, neither in the user form nor in the list: "

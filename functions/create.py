@@ -51,6 +51,8 @@ def run(req: ActionRequest) -> Result:
             status, repaired, password_set = ensured
             ips = _ensure_ips(panel, name, body)
             extra: dict[str, Any] = {"username": name, "panel_url": server.url}
+            if body.get("domain"):
+                extra["domain"] = body["domain"]  # as the panel got it: its A-label
             if ips:
                 extra["ips"] = ips
             if generated and password_set:  # never one this delivery did not set

@@ -9,8 +9,12 @@ template the order record names; when neither is known it is not compared. Write
 repair (suspend, resume, or the comment for an adoption). Nothing is ever deleted.
 
 `max_repairs` bounds the writes of one call: over it, nothing is written and the whole
-report comes back in a 422 `too_many_changes`, so an empty or truncated list can never
-suspend a whole server.
+report comes back in a 422 `too_many_changes`. A second guard is for `suspend_orphans`
+alone, since a small server fits under `max_repairs` whole: with an empty list, or with
+orphans to suspend that are at least MASS_MIN and more than MASS_SHARE of all the accounts
+the server lists (both kinds, any owner), nothing is written either (422, the report
+saying how many and what share), unless the body says `allow_mass_suspend: true`. So an
+empty or truncated billing list can never suspend a whole server.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from shared.panel import Panel, Row
 from shared.placement import all_accounts
 
 ISSUES = ("missing", "orphaned", "state", "template", "foreign", "unmarked")
+MASS_SHARE = 0.10  # orphans to suspend beyond this share of the server's accounts: refused
+MASS_MIN = 3  # ... when they are at least this many
 
 
 class Repair(NamedTuple):
@@ -141,6 +147,7 @@ def run(req: ActionRequest) -> Result:
             differences.append(_difference("template", service, row, record))
         in_sync += not found
 
+    orphans_to_suspend = 0
     for row in rows:
         if (row.kind, row.get("name")) in listed:
             continue
@@ -155,12 +162,15 @@ def run(req: ActionRequest) -> Result:
                                    difference)
             if repair is not None:
                 repairs.append(repair)
+                orphans_to_suspend += 1
 
     summary = {"in_sync": in_sync, **dict.fromkeys(ISSUES, 0)}
     for difference in differences:
         summary[difference["issue"]] += 1
     report: dict[str, Any] = {"action": "reconcile", "status": "ok", "server": server.name,
                               "summary": summary, "differences": differences}
+    if body["suspend_orphans"] and not body["allow_mass_suspend"]:
+        _mass_suspend_guard(report, orphans_to_suspend, len(rows), not body["services"])
     if len(repairs) > body["max_repairs"]:
         raise TooManyChanges(
             f"reconcile would make {len(repairs)} repairs, over max_repairs "
@@ -174,6 +184,24 @@ def run(req: ActionRequest) -> Result:
     if any(difference["repaired"] for difference in differences):
         report["status"] = "repaired"
     return Result(200, report)
+
+
+def _mass_suspend_guard(report: dict[str, Any], to_suspend: int, accounts: int,
+                        empty_list: bool) -> None:
+    """422 when `suspend_orphans` would suspend a large part of the server, or the list is
+    empty (docs/interface.md §8): the report says how many and what share."""
+    share = to_suspend / accounts if accounts else 0.0
+    if not empty_list and not (to_suspend >= MASS_MIN and share > MASS_SHARE):
+        return
+    report["mass_suspend"] = {"to_suspend": to_suspend, "accounts": accounts,
+                              "share_percent": round(share * 100, 1)}
+    why = ("the list of services is empty" if empty_list else
+           f"{to_suspend} of the server's {accounts} accounts "
+           f"({share:.1%}) would be suspended as orphans")
+    raise TooManyChanges(
+        f"reconcile with suspend_orphans refused: {why}; nothing was changed. Check the "
+        "list (a truncated or empty export suspends customers), or send "
+        "allow_mass_suspend: true for an intended mass suspension", report=report)
 
 
 def _adopt(panel: Panel, repair: Repair) -> None:

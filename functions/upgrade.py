@@ -1,13 +1,15 @@
-"""upgrade: apply a new template and limits; `changed` lists the panel parameters that
-differed. Nothing differs: no write. Something differs: the template and every limit are
-sent, because the panel keeps an old value for any limit left out of an edit. The template
-is read only once the delivery is not superseded."""
+"""upgrade: apply a new template and limits; `changed` lists what differed, by the
+request's names (`template`, `disk_mib`, … as `status.limits` names them). Nothing
+differs: no write of the plan, and the answer is `unchanged`. Something differs: the
+template and every limit are sent, because the panel keeps an old value for any limit left
+out of an edit. The template is read only once the delivery is not superseded."""
 
 from __future__ import annotations
 
 from shared import plans
 from shared.context import ActionRequest, Result
 from shared.decisions import Change, Decision, apply
+from shared.panel import limit_fields
 
 
 def run(req: ActionRequest) -> Result:
@@ -21,4 +23,12 @@ def run(req: ActionRequest) -> Result:
                                 held=lambda now: not plans.differing(now, desired)),))
 
     done = apply(req, panel, account, decision)
-    return done.answer(req, server, "updated", changed=plans.differing(account, desired))
+    changed = _request_names(plans.differing(account, desired), req.kind)
+    return done.answer(req, server, "updated" if changed else "unchanged", changed=changed)
+
+
+def _request_names(params: list[str], kind: str) -> list[str]:
+    """Panel parameters (`preset`, `limit_quota`) by the request's names (`template`,
+    `disk_mib`)."""
+    names = {param: name for name, param in limit_fields(kind).items()} | {"preset": "template"}
+    return sorted(names.get(param, param) for param in params)

@@ -86,9 +86,18 @@ class ActionRequest:
         name = self.body["username"]
         account = panel.get_account(name)
         if account is None:
-            raise AccountNotFound(f"no account {name} on {panel.server.name}")
+            raise AccountNotFound(self._not_found(panel, name))
         ownership.check_owner(account, self.body["service_id"], panel.server)
         return account
+
+    def _not_found(self, panel: Panel, name: str) -> str:
+        """Why there is no such account: a reseller addressed as a user (the default kind)
+        is told so, at the cost of one read on this error path only."""
+        server = panel.server.name
+        if (self.kind == "user" and panel.server.has_resellers
+                and panel.get_account(name, kind="reseller") is not None):
+            return f"{name} is a reseller account on {server}; send kind: reseller"
+        return f"no account {name} on {server}"
 
     def marked_account(self, panel: Panel) -> Account:
         """`owned_account` for the actions that hand out a way in (sso, password): an

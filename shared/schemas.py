@@ -81,14 +81,31 @@ def _count(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=_COUNT_RANGE, **kwargs)
 
 
+class _ServiceId(fields.String):
+    """A string, or a JSON integer taken as its decimal string (WHMCS ids are integers)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if type(value) is int:  # not a bool
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class _Lowercase(fields.String):
+    """A string lowercased before it is validated (`Bob` is the login `bob`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        return loaded.lower() if isinstance(loaded, str) else loaded  # validated after
+
+
 def _service_id(**kwargs: Any) -> fields.String:
-    return fields.String(
+    return _ServiceId(
         validate=_FullMatch(r"^[A-Za-z0-9_.:-]{1,64}$",
                                  error="1-64 characters of A-Z a-z 0-9 _ . : -"), **kwargs)
 
 
 def _username(**kwargs: Any) -> fields.String:
-    return fields.String(
+    return _Lowercase(
         validate=_FullMatch(r"^[a-z_][a-z0-9_.-]{0,31}$",
                                  error="a panel login: 1-32 of a-z 0-9 _ . -, not starting "
                                        "with a digit, dot or dash"), **kwargs)
@@ -282,8 +299,13 @@ class UsageSchema(FleetSchema):
             raise ValidationError({"server": ["required with username"]})
 
 
-class StatusSchema(AccountSchema):
-    """status: one service's account as the panel holds it (read-only)."""
+class StatusSchema(_Base):
+    """status: one service's account as the panel holds it (read-only); without
+    `username` it is found by its marker."""
+
+    service_id = _service_id(required=True)
+    server = _name(required=True)
+    username = _username()
 
 
 class ReconcileServiceSchema(_Strict):
@@ -353,6 +375,7 @@ class ReconcileSchema(_Strict):
     event_time = _event_time()
     apply = _strict_bool(load_default=False)
     suspend_orphans = _strict_bool(load_default=False)
+    allow_mass_suspend = _strict_bool(load_default=False)
     adopt_unmarked = _strict_bool(load_default=False)
     dry_run = _strict_bool(load_default=False)
     max_repairs = _count(load_default=MAX_REPAIRS_DEFAULT)

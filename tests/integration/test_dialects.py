@@ -12,6 +12,9 @@ from shared.config import CACHE
 from tests.helpers import SECRET, create_body, list_reads, server_entry, start_sim, writes
 from tests.ispsim import DIALECTS, Dialect
 
+# check on a server that holds no account yet (v1.3, issue 29)
+EMPTY_PANEL = ("the server holds no account yet: where it shows an account's state and owner "
+               "(state_from, owner_from) can only be judged once it does; run check again then")
 RESELLER_LIMITS = {"limit_quota": "9000", "limit_users": "10"}
 
 
@@ -53,7 +56,7 @@ def test_check_accepts_the_server_and_the_panel_administrator(call, panel, admin
     panel(admin_level=admin_level)
     entry = _check(call)
     assert entry["ok"] is True and entry["error"] is None, entry
-    assert entry["level"] == admin_level and entry["warning"] is None
+    assert entry["level"] == admin_level and entry["warning"] == EMPTY_PANEL
 
 
 def test_check_refuses_a_reseller_login_with_a_clear_error(call, panel):
@@ -77,7 +80,7 @@ def test_check_reports_an_unknown_level_as_unknown_not_as_no_rights(call, panel,
     assert "not an administrator" not in json.dumps(entry)
     assert entry["warning"] == ("access level of login root unknown (no level among user, "
                                 "user.$, user.$name): admin rights (level 29 or above) could "
-                                "not be confirmed")
+                                "not be confirmed; " + EMPTY_PANEL)
 
 
 

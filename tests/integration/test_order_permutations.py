@@ -22,6 +22,7 @@ shared/decisions.py is used):
   another value, recorded where the record says otherwise), else the recorded one (the
   state, and the template's name; never the password; a terminate enforces nothing);
   every write beyond applying its own decision is listed in `repaired`;
+- `upgrade` answers `unchanged` when the account already held its plan;
 - a change made by hand is no decision: no record, and only a later delivery that decides
   that aspect puts it right (the state by any; a limit only by a delivery that applies its
   plan: the template's name is all a superseded upgrade compares);
@@ -175,6 +176,7 @@ def expect(model: Model, kind: str, t: int,
     stale = tuple(a for a in decides if a not in live)
     ops = _writes(model, kind, t, live, values)
     state_written = any(op[0] == "state" for op in ops)
+    plan_written = any(op[0] == "edit" and "plan" in op[1] for op in ops)
     if fault and ops:
         _apply(model, ops[0], t, values, live)
         return 503, "panel_unavailable", None, []
@@ -186,7 +188,8 @@ def expect(model: Model, kind: str, t: int,
         return 503, "panel_unavailable", None, []
     for op in repairs:
         _apply(model, op, t, values, live)
-    status = {"create": "exists", "upgrade": "updated", "password": "updated",
+    status = {"create": "exists", "upgrade": "updated" if plan_written else "unchanged",
+              "password": "updated",
               "suspend": "suspended" if state_written else "already_suspended",
               "unsuspend": "active" if state_written else "already_active"}[kind]
     return 200, status, None, _repaired(repairs)

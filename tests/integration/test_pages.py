@@ -137,13 +137,13 @@ def test_status_of_no_account_another_service_and_a_resellers_customer(call, pan
     assert writes(sim) == []
 
 
-def test_status_refuses_a_kind_the_edition_lacks_and_a_body_without_username(call, panel):
+def test_status_refuses_a_kind_the_edition_lacks_and_a_body_without_service(call, panel):
     panel(edition="lite")
     resp = call("status", {"service_id": "1001", "server": "isp1", "username": "bob",
                            "kind": "reseller"})
     assert resp.status_code == 422 and "reseller" in resp.json["error"]["message"]
-    resp = call("status", {"service_id": "1001", "server": "isp1"})
-    assert resp.status_code == 400 and "username" in resp.json["error"]["fields"]
+    resp = call("status", {"server": "isp1", "username": "bob"})
+    assert resp.status_code == 400 and "service_id" in resp.json["error"]["fields"]
 
 
 # --- usage with counts -------------------------------------------------------------------------

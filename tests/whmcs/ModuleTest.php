@@ -181,6 +181,15 @@ final class ModuleTest extends TestCase
         $this->assertSame("\u{FFFD}bad", $this->sent[2]['body']['reason']);
     }
 
+    public function testChangePackageTakesUpdatedAndUnchangedAsSuccess(): void
+    {
+        // isphooks answers `unchanged` when the plan already held (v1.3), `updated` else
+        foreach (['updated', 'unchanged'] as $status) {
+            $this->answers[] = [200, ['action' => 'upgrade', 'status' => $status, 'changed' => []]];
+            $this->assertSame('success', isphooks_ChangePackage(self::params()), $status);
+        }
+    }
+
     public function testResellerModuleSendsKindAndItsLimits(): void
     {
         $params = self::params(['configoption16' => '7']);
