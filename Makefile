@@ -2,23 +2,35 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+# One stamp per extra: `make run` needs the runtime plus [demo], `make test` and `make lint`
+# need [dev], which includes [demo] (so a dev install stamps both).
+DEMO_STAMP := $(VENV)/.installed-demo
+DEV_STAMP  := $(VENV)/.installed-dev
 # checkov pins its own fork of python-hcl2 (same module name), so it lives apart.
 CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install run test test-php lint bench soak bundle lock whmcs-module infra-check clean
+.PHONY: install install-dev install-demo run test test-php lint bench soak bundle lock \
+	whmcs-module infra-check clean clean-local
 
-install: $(STAMP)
+install: install-dev
+install-dev: $(DEV_STAMP)
+install-demo: $(DEMO_STAMP)
 
-$(STAMP): pyproject.toml
+$(DEV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(DEV_STAMP) $(DEMO_STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[demo]'
+	@touch $(DEMO_STAMP)
 
 PORT ?= 8080
 
-run: install
+# The webhook secret and the simulator's accounts stay in .local/ across runs.
+run: install-demo
 	$(PY) -m tests.ispsim.devstack --port $(PORT)
 
 # The WHMCS modules' suites need php-cli, php-curl and phpunit (Debian packages).
@@ -68,6 +80,10 @@ infra-check:
 lint: install
 	$(VENV)/bin/ruff check shared functions tests infra/bundle.py
 	$(VENV)/bin/mypy
+
+# Forget make run's webhook secret and the simulator's accounts.
+clean-local:
+	rm -rf .local
 
 clean:
 	rm -rf $(VENV) $(CKV_VENV) $(LOCK_VENV) .local dist .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,16 +1,76 @@
-"""isphooks serve | sign | send (docs/interface.md §7)."""
+"""isphooks serve | sign | send | openapi (docs/interface.md §7)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared.serve import PER_CLIENT, REQUEST_DEADLINE_S
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+class _Actions:
+    """The actions `send` accepts (shared.config.ACTIONS; functions.main.ACTIONS is the same
+    tuple, behind flask). Read when argparse first asks: importing shared.config costs
+    ~80 ms that `sign` and `openapi` need not pay, and `send` pays anyway."""
+
+    def _names(self) -> tuple[str, ...]:
+        from shared.config import ACTIONS
+
+        return ACTIONS
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter,
+                     argparse.RawDescriptionHelpFormatter):
+    """Every option's default after its help, and descriptions and examples as written. An
+    option without a default value says in its help what happens instead."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _write_out(text: str) -> None:
+    """`text` on stdout; a reader that has gone (`| head -1`) ends the output quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit and would report the broken pipe then:
+        # point stdout at /dev/null (the recipe of the signal module's documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` is not a base URL such as DEFAULT_URL, in one line; None when it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"--url must be a base URL such as {DEFAULT_URL}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        extra = parts._replace(scheme="", netloc="").geturl()
+        return (f"--url is the base URL, such as {DEFAULT_URL}, without {extra!r}: the action "
+                "is the first argument")
+    return None
 
 
 def _body_arg(value: str) -> bytes:
@@ -62,42 +122,79 @@ def send(action: str, body: bytes, url: str, secret: str, msg_id: str | None) ->
     headers = sign(secret, msg_id, body)
     headers["Content-Type"] = "application/json"
     resp = requests.post(f"{url.rstrip('/')}/{action}", data=body, headers=headers, timeout=600)
-    print(f"HTTP {resp.status_code}")
+    # The status line on stderr, the body alone on stdout: `isphooks send … | jq` works.
+    print(f"HTTP {resp.status_code}", file=sys.stderr, flush=True)
     try:
-        print(json.dumps(resp.json(), indent=2))
+        text = json.dumps(resp.json(), indent=2)
     except ValueError:
-        print(resp.text)
+        text = resp.text
+    if text:
+        _write_out(text if text.endswith("\n") else text + "\n")
     return 0 if resp.ok else 1
 
 
+BODY_HELP = "the JSON body: the text itself, or @FILE to read it from FILE"
+EXAMPLE_BODY = '{"service_id": "1001", "server": "local", "username": "demo1001"}'
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="isphooks", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("serve", help="serve every action at POST /<action>")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    parser = argparse.ArgumentParser(
+        prog="isphooks", description=__doc__, formatter_class=_HelpFormatter,
+        epilog="Run `isphooks COMMAND --help` for a command's options and an example.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
+
+    def command(name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=summary + ".", epilog=epilog,
+                              formatter_class=_HelpFormatter)
+
+    p = command("serve", "serve every action at POST /<action> over plain HTTP", """example:
+  ISPHOOKS_SECRETS=file:.local/isphooks.json isphooks serve --port 8080
+  (the config's store: docs/interface.md §6)""")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on")
     p.add_argument("--threads", type=int, default=32,
-                   help="connections served at once (default 32); more get 503 with "
-                        "Retry-After at once")
+                   help="connections served at once; more get 503 with Retry-After at once")
     p.add_argument("--request-deadline", type=float, default=REQUEST_DEADLINE_S,
                    metavar="SECONDS",
                    help="a request's head and body must arrive within this long of its first "
-                        f"byte (default {REQUEST_DEADLINE_S:g})")
+                        "byte")
     p.add_argument("--max-per-client", type=int, default=PER_CLIENT, metavar="N",
-                   help="connections at once from one client address (default "
-                        f"{PER_CLIENT}); more get 503 with Retry-After at once")
-    p = sub.add_parser("sign", help="print the Standard Webhooks headers for BODY")
-    p.add_argument("--secret", required=True)
-    p.add_argument("--id", dest="msg_id")
-    p.add_argument("body", help="JSON text, or @file.json")
-    p = sub.add_parser("send", help="sign BODY and POST it to ACTION, printing the response")
-    p.add_argument("action")
-    p.add_argument("body", help="JSON text, or @file.json")
-    p.add_argument("--url", default=os.environ.get("ISPHOOKS_URL", "http://127.0.0.1:8080"))
-    p.add_argument("--secret", help="whsec_… (default: the first of the config's)")
-    p.add_argument("--id", dest="msg_id")
-    p = sub.add_parser("openapi", help="print the OpenAPI 3 document of every action")
-    p.add_argument("--output", metavar="PATH", help="write it to PATH instead of stdout")
+                   help="connections at once from one client address; more get 503 with "
+                        "Retry-After at once")
+
+    p = command("sign", "print the Standard Webhooks headers that sign BODY", f"""example:
+  isphooks sign --secret "$SECRET" {shlex.quote(EXAMPLE_BODY)}
+  prints one "name: value" line each: webhook-id, webhook-timestamp, webhook-signature""")
+    p.add_argument("--secret", required=True, help="the signing secret, whsec_… (required)")
+    p.add_argument("--id", dest="msg_id",
+                   help="the webhook-id (default: a fresh msg_<32 hex digits>)")
+    p.add_argument("body", metavar="BODY", help=BODY_HELP)
+
+    p = command("send", "sign BODY and POST it to ACTION; the status line on stderr, the "
+                "response's JSON on stdout", f"""examples:
+  export ISPHOOKS_SECRETS=file:.local/isphooks.json
+  isphooks send status {shlex.quote(EXAMPLE_BODY)} | jq .exists
+  isphooks send suspend @suspend.json --url http://127.0.0.1:8081
+
+The status line (HTTP 201) goes to stderr and the response body alone to stdout. The exit
+status is 0 for a 2xx answer, 1 otherwise, 2 for a usage error. An account action's body
+without event_time gets event_time = now (said on stderr): a decision made now.""")
+    p.add_argument("action", choices=_Actions(), metavar="ACTION",
+                   help="the action to call, one of: %(choices)s")
+    p.add_argument("body", metavar="BODY", help=BODY_HELP)
+    p.add_argument("--url", default=os.environ.get("ISPHOOKS_URL", DEFAULT_URL),
+                   help="the base URL isphooks serves at, without a path; ISPHOOKS_URL sets "
+                        "the default")
+    p.add_argument("--secret", help="the signing secret, whsec_… (default: the first "
+                                    "webhook secret of the config ISPHOOKS_SECRETS names)")
+    p.add_argument("--id", dest="msg_id",
+                   help="the webhook-id (default: a fresh msg_<32 hex digits>)")
+
+    p = command("openapi", "print the OpenAPI 3 document of every action", """example:
+  isphooks openapi --output openapi.json""")
+    p.add_argument("--output", metavar="PATH",
+                   help="write the document to PATH (default: stdout)")
     return parser
 
 
@@ -106,7 +203,7 @@ def openapi(output: str | None) -> int:
 
     text = dump()
     if output is None:
-        sys.stdout.write(text)
+        _write_out(text)
     else:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -122,10 +219,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "openapi":
         return openapi(args.output)
+    if args.command == "send" and (problem := _url_problem(args.url)):
+        print(f"isphooks send: {problem}", file=sys.stderr)
+        return 2
     body = _body_arg(args.body)
     if args.command == "sign":
-        for name, value in sign(args.secret, args.msg_id, body).items():
-            print(f"{name}: {value}")
+        headers = sign(args.secret, args.msg_id, body)
+        _write_out("".join(f"{name}: {value}\n" for name, value in headers.items()))
         return 0
     return send(args.action, body, args.url, args.secret or _secret_from_config(), args.msg_id)
 

@@ -1,10 +1,9 @@
-"""Run the simulator as a separate process: `python -m tests.ispsim --info-file PATH`."""
+"""Run the simulator as a separate process: `python -m tests.ispsim --info-file PATH`
+(`--state FILE` keeps its accounts across restarts)."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import secrets
 import signal
 import string
@@ -12,6 +11,7 @@ import sys
 import threading
 from types import FrameType
 
+from .persist import write_private_json
 from .server import Simulator
 from .wire import DIALECTS
 
@@ -63,26 +63,36 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="reseller (level 24) preset to create (repeatable)",
     )
     parser.add_argument("--info-file", default=None, help="write connection info JSON here")
+    parser.add_argument(
+        "--state", default=None, metavar="FILE",
+        help="load users, resellers, templates, objects and IP addresses from FILE when it "
+             "exists and save them there (JSON, mode 0600) after every write",
+    )
     return parser.parse_args(argv)
 
 
 def write_info(path: str, info: dict[str, object]) -> None:
     # The file holds the admin password and control token: owner-only from creation on.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(info, handle, indent=2)
+    write_private_json(path, info)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     password = args.password or _random_password()
-    sim = Simulator(args.admin, password, edition=args.edition, host=args.host, port=args.port,
-                    dialect=args.dialect)
+    try:
+        sim = Simulator(args.admin, password, edition=args.edition, host=args.host,
+                        port=args.port, dialect=args.dialect, state_file=args.state)
+    except (ValueError, OSError) as exc:
+        print(f"ispsim: {exc}", file=sys.stderr)
+        return 2
+    # A template kept in the state file keeps the limits it was given through the API.
+    kept = sim.presets
     for name in args.preset or ["basic"]:
-        sim.add_preset(name, DEFAULT_PRESET_LIMITS)
+        if name not in kept:
+            sim.add_preset(name, DEFAULT_PRESET_LIMITS)
     for name in args.reseller_preset:
-        sim.add_preset(name, DEFAULT_RESELLER_PRESET_LIMITS, level="24")
+        if name not in kept:
+            sim.add_preset(name, DEFAULT_RESELLER_PRESET_LIMITS, level="24")
 
     done = threading.Event()
 

@@ -1,6 +1,10 @@
 """`make run`: the embedded default. Starts the panel simulator on loopback HTTPS with a
-fresh certificate, writes a local config with a fresh `whsec_` secret into `.local/`
-(git-ignored), runs `isphooks serve` on 127.0.0.1:8080 and prints what to paste."""
+fresh certificate and admin password, keeps a local config with a `whsec_` secret in
+`.local/` (git-ignored), runs `isphooks serve` on 127.0.0.1:8080 and prints what to paste.
+
+A restart keeps what `.local/` holds: the config's webhook secrets (a WHMCS pointed at
+this stack keeps working; only the config's `local` server entry follows the new panel)
+and the simulator's accounts (`ispsim-state.json`). `make clean-local` starts afresh."""
 
 from __future__ import annotations
 
@@ -15,11 +19,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from tests.ispsim import Simulator
 from tests.ispsim.__main__ import DEFAULT_PRESET_LIMITS, write_info
+
+CONFIG_FILE = "isphooks.json"
+STATE_FILE = "ispsim-state.json"
 
 EXAMPLE = {"service_id": "1001", "server": "local", "username": "demo1001",
            "plan": {"template": "basic", "limits": {"disk_mib": 2048}}}
@@ -45,19 +53,32 @@ def main(argv: list[str] | None = None) -> int:
 
     folder = Path(args.dir)
     folder.mkdir(mode=0o700, exist_ok=True)
-    sim = Simulator("root", secrets.token_urlsafe(18), edition="lite",
-                    port=_free(args.panel_port)).start()
+    config_path = (folder / CONFIG_FILE).resolve()
+    config, reused = _read_config(config_path)  # before anything starts: it may refuse
+    accounts_kept = (folder / STATE_FILE).exists()
+    try:
+        sim = Simulator("root", secrets.token_urlsafe(18), edition="lite",
+                        port=_free(args.panel_port), state_file=folder / STATE_FILE).start()
+    except ValueError as exc:
+        raise SystemExit(f"make run: {exc}; remove it, or start afresh: make clean-local") from None
+    kept = sim.presets
     for name, quota in (("basic", "1000"), ("pro", "5000")):
-        sim.add_preset(name, {**DEFAULT_PRESET_LIMITS, "limit_quota": quota})
+        if name not in kept:  # a kept template keeps the limits it was given since
+            sim.add_preset(name, {**DEFAULT_PRESET_LIMITS, "limit_quota": quota})
     write_info(str(folder / "ispsim.json"), {
         "url": sim.url, "ca_pem": sim.ca_pem, "pin_sha256": sim.pin_sha256, "admin": "root",
         "password": sim.admin_password, "control_token": sim.control_token})
-    config_path = (folder / "isphooks.json").resolve()
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    write_info(str(config_path), {
-        "webhook_secrets": [secret],
-        "servers": {"local": {"url": sim.url, "username": "root", "password": sim.admin_password,
-                              "edition": "lite", "tls": {"pin_sha256": sim.pin_sha256}}}})
+    # The panel's address, password and certificate are new each start (`tls` whole: a kept
+    # ca_pem would name the old certificate); the rest of the entry, and every other key of
+    # the config, stays as the operator left it.
+    local = config.setdefault("servers", {}).setdefault("local", {})
+    local.update({"url": sim.url, "username": "root", "password": sim.admin_password,
+                  "edition": "lite", "tls": {"pin_sha256": sim.pin_sha256}})
+    write_info(str(config_path), config)
+    if reused:
+        kept_too = " and the simulator's accounts" if accounts_kept else ""
+        print(f"Reusing the webhook secret of {config_path}{kept_too} (start afresh: make "
+              "clean-local)", flush=True)
 
     env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}"}
     serve = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "--port",
@@ -75,6 +96,25 @@ def main(argv: list[str] | None = None) -> int:
         serve.wait(timeout=10)
         sim.stop()
     return 0
+
+
+def _read_config(path: Path) -> tuple[dict[str, Any], bool]:
+    """The config kept in `path` (True), or a new one with a fresh secret (False). A file
+    that cannot be used is refused rather than replaced: its secret may be in use."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        return {"webhook_secrets": [secret], "servers": {}}, False
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"make run: cannot read {path} ({exc}); fix it, or start afresh: "
+                         "make clean-local") from None
+    if (not isinstance(config, dict) or not config.get("webhook_secrets")
+            or not isinstance(config.get("servers", {}), dict)
+            or not isinstance(config.get("servers", {}).get("local", {}), dict)):
+        raise SystemExit(f"make run: {path} has no webhook_secrets or no servers object; fix "
+                         "it, or start afresh: make clean-local")
+    return config, True
 
 
 def _wait(url: str, serve: subprocess.Popen[bytes]) -> None:

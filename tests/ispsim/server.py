@@ -6,6 +6,7 @@ import copy
 import hashlib
 import hmac
 import json
+import os
 import random
 import secrets
 import socket
@@ -310,10 +311,13 @@ class Simulator:
         cert_expired: bool = False,
         dialect: str | Dialect = "coremanager",
         admin_level: int = 30,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         """`dialect`: how answers are shaped (`tests.ispsim.DIALECTS`; the default is
         COREmanager's). `admin_level`: the configured login's access level (30, the server
-        administrator; 29 is a panel administrator)."""
+        administrator; 29 is a panel administrator). `state_file`: accounts, templates,
+        objects and addresses are loaded from it (when it exists) and saved to it after
+        every write (`tests/ispsim/persist.py`); ValueError when it is not a state file."""
         self.cert_hosts, self.cert_expired = cert_hosts, cert_expired
         self.seen_secrets: set[str] = set()
         self._seen_lock = threading.Lock()
@@ -323,6 +327,8 @@ class Simulator:
         self.control_token = secrets.token_hex(16)
         self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition,
                            dialect, admin_level)
+        if state_file is not None:
+            self.panel.keep_state_in(os.fspath(state_file))
         self.faults = FaultQueue()
         self.journal_log = Journal()
         self.stopping = threading.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from . import persist
 from .accounts import (
     ADMIN_LEVEL,
     RESELLER_LEVEL,
@@ -111,6 +113,7 @@ class Panel:
         self.sessions: dict[str, str] = {}  # session id -> login
         self.logins: list[str] = []
         self.landings: list[tuple[str, str]] = []  # (login, startpage) of each key login
+        self.state_file: str | None = None  # where the state is saved after every write
         self._funcs: dict[str, Callable[[Caller, Params], Doc]] = {
             "user.add.finish": self._user_add,
             "preset": self._preset_list,
@@ -132,6 +135,23 @@ class Panel:
             self._funcs[f"{kind}.resume"] = partial(self._account_set_active, level, True)
             self._funcs[f"{kind}.delete"] = partial(self._account_delete, level)
 
+    # -- kept state ------------------------------------------------------------------
+
+    def keep_state_in(self, path: str) -> None:
+        """Load what `path` holds, if it exists, and save there after every write from
+        now on. Saved at once too: a path that cannot be written fails here, at start,
+        not in the middle of a request."""
+        with self.lock:
+            if os.path.exists(path):
+                persist.load(self, path)
+            self.state_file = path
+            self._saved()
+
+    def _saved(self) -> None:
+        """After a write, under `lock`: the state file, where one is kept, follows."""
+        if self.state_file is not None:
+            persist.write_private_json(self.state_file, persist.dump(self))
+
     # -- direct (in-process) helpers -------------------------------------------------
 
     def add_preset(
@@ -140,6 +160,7 @@ class Panel:
         params = {"name": name, **(limits or {}), "level": level}
         with self.lock:
             self._call_direct(self._save_preset, params)
+            self._saved()
 
     def add_account(
         self,
@@ -161,6 +182,7 @@ class Panel:
                 raise ValueError(f"ISPmanager {self.edition} has no resellers")
             self._call_direct(partial(self._create_account, level), params)
             self._records(level)[name]["active"] = active
+            self._saved()
 
     def set_usage(self, name: str, disk_mib: int | None, traffic_mib: int | None) -> None:
         with self.lock:
@@ -171,6 +193,7 @@ class Panel:
                 account["quota_used"] = disk_mib
             if traffic_mib is not None:
                 account["traffic_used"] = traffic_mib
+            self._saved()
 
     def add_object(self, func: str, name: str, owner: str, **columns: Any) -> None:
         """A web domain, mail domain, mailbox, database or FTP user owned by `owner`."""
@@ -178,6 +201,7 @@ class Panel:
             if self._account(owner) is None:
                 raise ValueError(f"no user or reseller {owner!r}")
             self.objects.add(func, name, owner, **columns)
+            self._saved()
 
     def set_missing_lists(self, funcs: set[str]) -> None:
         """Object lists this panel does not have (an edition or build without them)."""
@@ -196,6 +220,7 @@ class Panel:
             for family, addresses in (("ipv4", ipv4), ("ipv6", ipv6)):
                 if addresses is not None:
                     self.ips.set_free(family, addresses)
+            self._saved()
 
     def snapshot_users(self) -> dict[str, dict[str, Any]]:
         with self.lock:
@@ -246,6 +271,8 @@ class Panel:
                 if effective.level < ADMIN_LEVEL and func not in USER_FUNCS:
                     raise ApiError("access", func, "Access denied")
                 doc = handler(effective, params)
+                if is_write(func, params):
+                    self._saved()  # a refused one raised ApiError, having changed nothing
                 if (dialect.page_size and isinstance(doc.get("elem"), list)
                         and "p_cnt" not in doc):
                     doc = paged(doc, params, dialect)

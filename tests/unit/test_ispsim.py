@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -901,3 +902,92 @@ def test_paged_dialect_answers_one_page_of_a_list(tmp_path: Path, total: bool) -
         assert [e["name"]["$"] for e in small["elem"]] == ["u2", "u3"]
         assert client.call(func="user", p_num="9")["elem"] == []
         assert first["elem"][0]["comment"] == {"$": "Клиент"}
+
+
+# -- the state file (`--state FILE`, `make run`) ---------------------------------------
+
+
+def test_state_file_round_trip(tmp_path: Path) -> None:
+    """A restart keeps users, resellers, templates, objects and addresses (the free pool
+    too), saved after every write, through the API or in-process; owner-only and swapped in
+    whole. The admin password is not state: each start gives its own."""
+    path = tmp_path / "state.json"
+    create = {"func": "user.edit", "sok": "ok", "passwd": BOB_PW, "preset": "basic"}
+    with Simulator("root", ADMIN_PW, edition="business", state_file=path) as first:
+        assert path.stat().st_mode & 0o777 == 0o600  # saved at start: a bad path fails there
+        first.add_preset("basic", {"limit_quota": "1000"})
+        first.add_preset("resell", RESELL_LIMITS, level="24")
+        (tmp_path / "ca1.pem").write_text(first.ca_pem)
+        client = Client(first, str(tmp_path / "ca1.pem"))
+        assert client.call(**create, name="bob", ipsrc="auto", iptype="ipv4",
+                           webdomain_name="bob.example") == {"ok": {}}
+        assert client.call(**create, name="carol", limit_quota="77") == {"ok": {}}
+        assert client.call(func="user.suspend", elid="carol") == {"ok": {}}
+        assert _create_reseller(client) == {"ok": {}}
+        first.add_object("email", "info@bob.example", "bob")
+        first.set_usage("bob", disk_mib=12)
+        saved = json.loads(path.read_text())  # the last write is in: no stop needed
+        kept = (first.users, first.resellers, first.presets, first.objects, first.ips)
+    assert saved["users"]["bob"]["quota_used"] == 12 and saved["users"]["carol"]["active"] is False
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+    root = ("root", "another-Admin-pw")
+    with Simulator(*root, edition="business", state_file=path) as second:
+        assert (second.users, second.resellers, second.presets, second.objects,
+                second.ips) == kept
+        (tmp_path / "ca2.pem").write_text(second.ca_pem)
+        client = Client(second, str(tmp_path / "ca2.pem"))
+        assert client.call(("bob", BOB_PW), func="whoami")["user"]["$"] == "bob"
+        assert error_of(client.call(("carol", BOB_PW), func="whoami")) == ("auth", "badpassword")
+        # bob holds 203.0.113.10: the kept free pool hands out the next one
+        assert client.call(root, func="ipaddr.edit", sok="ok", iprole="assigned",
+                           iptype="ipv4", owner="res1")["id"] == {"$": "203.0.113.11"}
+        assert client.call(root, func="user.delete", elid="bob") == {"ok": {}}
+    assert "bob" not in json.loads(path.read_text())["users"]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_that_is_not_a_state_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    for text in ("{", '{"version": 1}', "[]"):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=rf"^{path} is not an ispsim state file \("):
+            Simulator(state_file=path)
+        assert path.read_text() == text
+
+
+def test_cli_state_option_keeps_accounts_across_restarts(tmp_path: Path) -> None:
+    state, info_file = tmp_path / "state.json", tmp_path / "info.json"
+
+    def run() -> tuple[subprocess.Popen[str], dict[str, Any], Client]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.ispsim", "--port", "0", "--info-file", str(info_file),
+             "--state", str(state)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().startswith("ispsim listening")
+        info = json.loads(info_file.read_text())
+        (tmp_path / "ca.pem").write_text(info["ca_pem"])
+        panel = SimpleNamespace(url=info["url"])  # all a Client reads of its simulator
+        return proc, info, Client(panel, str(tmp_path / "ca.pem"))  # type: ignore[arg-type]
+
+    proc, info, client = run()
+    try:
+        assert client.call(("root", info["password"]), func="user.edit", sok="ok", name="dan",
+                           passwd=BOB_PW, preset="basic", limit_quota="42") == {"ok": {}}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    proc, info, client = run()
+    try:
+        form = client.call(("root", info["password"]), func="user.edit", elid="dan")
+        assert form["limit_quota"] == {"$": "42"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+
+    state.write_text("not json")
+    done = subprocess.run([sys.executable, "-m", "tests.ispsim", "--port", "0", "--state",
+                           str(state)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ispsim: {state} is not an ispsim state file (")
+    assert done.stderr.count("\n") == 1
