@@ -3,6 +3,16 @@ output "function_urls" {
   value       = { for action, fn in google_cloudfunctions2_function.action : action => fn.url }
 }
 
+output "function_names" {
+  description = "Every deployed function's name (its Cloud Run service has the same name), one per action."
+  value       = [for action, fn in google_cloudfunctions2_function.action : fn.name]
+}
+
+output "billing_function_names" {
+  description = "The billing-facing functions (var.billing_actions): with public_access = \"invoker_check_disabled\", disable the invoker check on these and no other (infra/README.md, Domain restricted sharing)."
+  value       = [for action, fn in google_cloudfunctions2_function.action : fn.name if contains(var.billing_actions, action)]
+}
+
 output "secret" {
   description = "The config secret; add its payload with `gcloud secrets versions add`."
   value       = google_secret_manager_secret.config.id

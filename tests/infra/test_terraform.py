@@ -311,6 +311,18 @@ def test_outputs_give_every_action_url():
     assert "google_cloudfunctions2_function.action" in TF["output"]["function_urls"]["value"]
 
 
+def test_function_names_output_comes_from_the_functions_resource():
+    """infra/README.md's loops take the function names from `terraform output`, never from
+    a list typed by hand (which had missed `status`): every function, and the
+    billing-facing ones, both from the for_each the functions are made from."""
+    every = TF["output"]["function_names"]["value"]
+    assert every == "${[for action, fn in google_cloudfunctions2_function.action : fn.name]}"
+    billing = TF["output"]["billing_function_names"]["value"]
+    assert billing == ("${[for action, fn in google_cloudfunctions2_function.action : fn.name"
+                       " if contains(var.billing_actions, action)]}")
+    assert _function()["name"] == "${var.name_prefix}-${each.key}"
+
+
 def test_r3_f5_reconcile_has_its_own_memory_and_concurrency():
     """Security round 3, finding 5: eight 2 MiB reconciles at once peaked above the
     functions' 256Mi; reconcile gets its own memory and concurrency, sized from the bench
