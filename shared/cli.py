@@ -1,4 +1,8 @@
-"""isphooks serve | sign | send | openapi (docs/interface.md §7)."""
+"""isphooks serve | sign | send | secret new | config check | openapi (docs/interface.md §7).
+
+argparse, from the standard library: the commands are few and flat, and it costs no
+dependency in the deployed bundle or the wheel. Every mistake is one line on stderr and
+exit status 2 (shared/commands.py), never a traceback."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared.commands import UsageError
 from shared.serve import PER_CLIENT, REQUEST_DEADLINE_S
 
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -73,22 +78,6 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
-def _body_arg(value: str) -> bytes:
-    if value.startswith("@"):
-        with open(value[1:], "rb") as fh:
-            return fh.read()
-    return value.encode()
-
-
-def _secret_from_config() -> str:
-    from shared.config import CACHE
-
-    secret = CACHE.get().first_webhook_secret
-    if not secret:
-        raise SystemExit("isphooks: the config has no webhook_secrets; pass --secret")
-    return secret
-
-
 def sign(secret: str, msg_id: str | None, body: bytes) -> dict[str, str]:
     from shared.webhooks import sign_headers
 
@@ -121,7 +110,14 @@ def send(action: str, body: bytes, url: str, secret: str, msg_id: str | None) ->
     body = with_event_time(action, body)
     headers = sign(secret, msg_id, body)
     headers["Content-Type"] = "application/json"
-    resp = requests.post(f"{url.rstrip('/')}/{action}", data=body, headers=headers, timeout=600)
+    target = f"{url.rstrip('/')}/{action}"
+    try:
+        resp = requests.post(target, data=body, headers=headers, timeout=600)
+    except requests.ConnectionError:
+        raise UsageError(f"nothing answers at {url}: is isphooks serve running there? "
+                         "(--url)") from None
+    except requests.RequestException as exc:
+        raise UsageError(f"{target}: {type(exc).__name__}") from None
     # The status line on stderr, the body alone on stdout: `isphooks send … | jq` works.
     print(f"HTTP {resp.status_code}", file=sys.stderr, flush=True)
     try:
@@ -141,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="isphooks", description=__doc__, formatter_class=_HelpFormatter,
         epilog="Run `isphooks COMMAND --help` for a command's options and an example.")
+    from shared import __version__
+
+    parser.add_argument("--version", action="version", version=f"isphooks {__version__}",
+                        help="print isphooks' version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 title="commands")
 
@@ -152,7 +152,10 @@ def _parser() -> argparse.ArgumentParser:
   ISPHOOKS_SECRETS=file:.local/isphooks.json isphooks serve --port 8080
   (the config's store: docs/interface.md §6)""")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8080, help="port to listen on")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8080),
+                   help="port to listen on (the PORT environment variable sets the default)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes serving on the one port; each has --threads connections")
     p.add_argument("--threads", type=int, default=32,
                    help="connections served at once; more get 503 with Retry-After at once")
     p.add_argument("--request-deadline", type=float, default=REQUEST_DEADLINE_S,
@@ -191,6 +194,21 @@ without event_time gets event_time = now (said on stderr): a decision made now."
     p.add_argument("--id", dest="msg_id",
                    help="the webhook-id (default: a fresh msg_<32 hex digits>)")
 
+    p = command("secret", "make secrets for the configuration", """example:
+  isphooks secret new      # a fresh whsec_ secret for webhook_secrets or password_key""")
+    secret_sub = p.add_subparsers(dest="secret_command", required=True, metavar="WHAT")
+    secret_sub.add_parser("new", help="print a fresh whsec_ secret (32 random bytes)",
+                          formatter_class=_HelpFormatter)
+
+    p = command("config", "check a configuration document", """example:
+  isphooks config check /etc/isphooks/isphooks.json
+  exit status 0: valid; 1: invalid (every bad key named, never a value); 2: a usage
+  mistake (no such file). No panel is contacted.""")
+    config_sub = p.add_subparsers(dest="config_command", required=True, metavar="WHAT")
+    q = config_sub.add_parser("check", help="validate FILE offline and name every bad key",
+                              formatter_class=_HelpFormatter)
+    q.add_argument("file", metavar="FILE", help="the JSON configuration document")
+
     p = command("openapi", "print the OpenAPI 3 document of every action", """example:
   isphooks openapi --output openapi.json""")
     p.add_argument("--output", metavar="PATH",
@@ -212,22 +230,43 @@ def openapi(output: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args: Any = _parser().parse_args(argv)
-    if args.command == "serve":
-        from shared.serve import serve
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"isphooks {args.command}: {exc}", file=sys.stderr)
+        return 2
 
-        serve(args.host, args.port, args.threads, args.request_deadline, args.max_per_client)
+
+def _run(args: Any) -> int:
+    from shared import commands
+
+    if args.command == "serve":
+        from shared import workers
+
+        commands.load_config_at_start()
+        try:
+            return workers.run(args.host, args.port, args.threads, args.request_deadline,
+                               args.max_per_client, args.workers)
+        except OSError as exc:
+            raise commands.listen_problem(exc, args.host, args.port) from None
+    if args.command == "secret":
+        _write_out(commands.new_secret() + "\n")
         return 0
+    if args.command == "config":
+        return commands.config_check(args.file)
     if args.command == "openapi":
         return openapi(args.output)
     if args.command == "send" and (problem := _url_problem(args.url)):
-        print(f"isphooks send: {problem}", file=sys.stderr)
-        return 2
-    body = _body_arg(args.body)
+        raise UsageError(problem)
+    body = commands.read_body(args.body)
     if args.command == "sign":
+        commands.check_secret(args.secret)
         headers = sign(args.secret, args.msg_id, body)
         _write_out("".join(f"{name}: {value}\n" for name, value in headers.items()))
         return 0
-    return send(args.action, body, args.url, args.secret or _secret_from_config(), args.msg_id)
+    secret = args.secret or commands.first_webhook_secret()
+    commands.check_secret(secret)
+    return send(args.action, body, args.url, secret, args.msg_id)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The secret config document: its schema, the stores it is read from, and the TTL cache.
 
-`ISPHOOKS_SECRETS` names the store (docs/interface.md §6). The document is read once per instance
-and cached for `ISPHOOKS_SECRETS_TTL` seconds; `reload_if_stale` re-reads it once when a
-panel refuses the credentials, so a rotated password is picked up at once. A store that
-cannot be read is `ConfigUnavailable` (503); an invalid document is `ConfigInvalid` (500)
-naming the bad key, never quoting a value.
+`ISPHOOKS_SECRETS` names the store (docs/interface.md §6). The document is read once per
+instance and cached: a `file:` store until the file changes (its modification time, size
+or inode), a network store for `ISPHOOKS_SECRETS_TTL` seconds; `reload_if_stale` re-reads
+it once when a panel refuses the credentials, so a rotated password is picked up at once.
+A store that cannot be read is `ConfigUnavailable` (503); an invalid document is
+`ConfigInvalid` (500) naming the bad key, never quoting a value.
 """
 
 from __future__ import annotations
@@ -360,6 +361,11 @@ def parse_document(raw: str | bytes) -> Config:
 _SERVER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+def parse_server(name: str, entry: Any) -> Server:
+    """One `servers.<name>` entry, valid or saying why it is unusable (`config check`)."""
+    return _server(name, entry)
+
+
 def _server(name: str, entry: Any) -> Server:
     """One `servers.<name>` entry; an invalid one is a Server that says why it is unusable
     (naming the keys, never a value), so that the other servers keep working."""
@@ -435,8 +441,20 @@ def _ttl() -> float:
         return DEFAULT_TTL_S
 
 
+def _file_stamp(location: str) -> tuple[int, int, int] | None:
+    """What tells a changed file: its modification time, size and inode (an editor that
+    writes a new file and renames it changes the inode; a copy within the same second of
+    the same size changes the nanoseconds)."""
+    try:
+        st = os.stat(location.partition(":")[2])
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
 class ConfigCache:
-    """Thread-safe TTL cache. Loading happens under the lock, so when many threads miss at
+    """Thread-safe cache: a `file:` store is re-read when the file changes, a network store
+    after its TTL. Loading happens under the lock, so when many threads miss at
     once one reads the store and the others wait for its result (no stampede). A failed
     read is remembered for `FAILED_READ_BACKOFF_S`: a failing store is not hammered, least
     of all by unauthenticated requests, which need the config to be checked at all."""
@@ -448,16 +466,18 @@ class ConfigCache:
         self._source: str | None = None
         self._expires = 0.0
         self._failure: tuple[str | None, float, IsphooksError] | None = None
+        self._stamp: tuple[int, int, int] | None = None  # a file store's (mtime, size, inode)
 
     def get(self) -> Config:
         with self._lock:
             location = self._location()
-            if (
-                self._config is not None
-                and self._source == location
-                and time.monotonic() < self._expires
-            ):
-                return self._config
+            if self._config is not None and self._source == location:
+                if location is not None and location.startswith("file:"):
+                    # a local file: re-read when it changes, at the next request
+                    if _file_stamp(location) == self._stamp:
+                        return self._config
+                elif time.monotonic() < self._expires:
+                    return self._config
             return self._load(location)
 
     def reload_if_stale(self, seen: Config) -> Config:
@@ -479,11 +499,13 @@ class ConfigCache:
         try:
             if not location:
                 raise ConfigInvalid(f"{ENV_STORE} is not set")
+            stamp = _file_stamp(location) if location.startswith("file:") else None
             config = parse_document(read_document(location))
         except IsphooksError as exc:
             self._failure = (location, time.monotonic() + FAILED_READ_BACKOFF_S, exc)
             raise
         self._config, self._source, self._failure = config, location, None
+        self._stamp = stamp
         self._expires = time.monotonic() + _ttl()
         for server in config.servers.values():
             if server.unusable:

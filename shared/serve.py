@@ -60,6 +60,11 @@ def make_app() -> flask.Flask:
     app = flask.Flask("isphooks")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
+    @app.route("/healthz", methods=["GET"])
+    def healthz() -> flask.Response:
+        """Alive and serving: no authentication, no configuration read, nothing told."""
+        return flask.Response('{"status": "ok"}', status=200, mimetype="application/json")
+
     @app.route("/<action>", methods=methods)
     def dispatch(action: str) -> flask.Response:
         if action not in ACTIONS:
@@ -189,12 +194,13 @@ def _reply(sock: Any, status: str, body: bytes, extra: str = "") -> None:
         pass
 
 
-def serve(host: str, port: int, threads: int,
-          request_deadline_s: float = REQUEST_DEADLINE_S,
-          per_client: int = PER_CLIENT) -> None:
-    """One process, a thread per connection (see the module's docstring for the limits).
-    On the internet, put it behind a TLS reverse proxy (nginx, Caddy) that passes the
-    client's address, or deploy the functions."""
+def make_server(host: str, port: int, threads: int,
+                request_deadline_s: float = REQUEST_DEADLINE_S,
+                per_client: int = PER_CLIENT, fd: int | None = None) -> Any:
+    """The server of one process, a thread per connection (see the module's docstring for
+    the limits), on a new socket or on the listening socket `fd` that a supervisor shares
+    with its workers (shared/workers.py). It has `draining` (set: answer what is in flight,
+    take no new request) and `wait_idle(timeout)`."""
     from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
     from shared.deadlines import Deadline
@@ -209,6 +215,9 @@ def serve(host: str, port: int, threads: int,
         deadline: Deadline | None = None
 
         def handle_one_request(self) -> None:
+            if self.server.draining.is_set():  # type: ignore[attr-defined]
+                self.close_connection = True  # shutting down: no new request
+                return
             try:  # an idle connection: its first byte within FIRST_BYTE_S
                 self.connection.settimeout(FIRST_BYTE_S)
                 if not self.rfile.peek(1):  # type: ignore[attr-defined]
@@ -267,6 +276,20 @@ def serve(host: str, port: int, threads: int,
             pass  # every request is logged by the handler, as structured JSON
 
     class _Server(ThreadedWSGIServer):
+        draining = threading.Event()
+        _active = 0
+        _idle = threading.Condition()
+
+        def wait_idle(self, timeout: float) -> bool:
+            """Wait until no connection is served any more; False when time ran out."""
+            with self._idle:
+                return self._idle.wait_for(lambda: self._active == 0, timeout)
+
+        def _served(self, step: int) -> None:
+            with self._idle:
+                self._active += step
+                self._idle.notify_all()
+
         def process_request(self, request: Any, client_address: Any) -> None:
             client = str(client_address[0]) if client_address else ""
             with clients_lock:
@@ -284,11 +307,13 @@ def serve(host: str, port: int, threads: int,
                               "server_busy")
                 self._refuse(request, _BUSY)
                 return
+            self._served(1)
             try:
                 super().process_request(request, client_address)
             except BaseException:
                 slots.release()
                 self._left(client)
+                self._served(-1)
                 raise
 
         def _left(self, client: str) -> None:
@@ -312,6 +337,7 @@ def serve(host: str, port: int, threads: int,
             finally:
                 slots.release()
                 self._left(str(client_address[0]) if client_address else "")
+                self._served(-1)
 
         def handle_error(self, request: Any, client_address: Any) -> None:
             import sys
@@ -332,10 +358,7 @@ def serve(host: str, port: int, threads: int,
             log.log("ERROR" if type == "error" else "INFO",
                     f"isphooks serve: {first[:200]}")
 
-    server = _Server(host, port, make_app(), handler=_Handler)
-    print(json.dumps({"severity": "NOTICE",
-                      "message": f"isphooks serving on http://{host}:{port}"}), flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    server = _Server(host, port, make_app(), handler=_Handler, fd=fd)
+    server.draining = threading.Event()  # one per server, not shared through the class
+    server._idle = threading.Condition()
+    return server

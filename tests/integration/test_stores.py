@@ -178,3 +178,22 @@ def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, 
     output += capsys.readouterr().out + resp.get_data(as_text=True)
     assert DOC_SECRET not in output and sim.admin_password not in output
     assert SECRET not in output and SECRET[6:] not in output
+
+
+def test_a_file_store_is_read_again_when_the_file_changes(call, sim, config_path,
+                                                          monkeypatch):
+    """v1.3: a server added to the local config is known at the next request, not after
+    the 5-minute TTL (which stays for the network stores)."""
+    monkeypatch.setenv("ISPHOOKS_SECRETS_TTL", "300")
+    doc = json.loads(config_path.read_text())
+    assert call("check", {"server": "isp2"}).status_code == 404  # cached now
+    doc["servers"]["isp2"] = dict(doc["servers"]["isp1"])
+    config_path.write_text(json.dumps(doc))
+    resp = call("check", {"server": "isp2"})
+    assert resp.status_code == 200 and resp.json["servers"][0]["ok"] is True
+    # an editor that writes a new file and renames it (a new inode) is seen too
+    del doc["servers"]["isp2"]
+    fresh = config_path.with_suffix(".new")
+    fresh.write_text(json.dumps(doc))
+    fresh.replace(config_path)
+    assert call("check", {"server": "isp2"}).status_code == 404

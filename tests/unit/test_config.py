@@ -148,9 +148,21 @@ def test_cache_reads_once_within_ttl_and_rereads_when_stale(tmp_path, monkeypatc
 
 
 def test_ttl_zero_rereads_every_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISPHOOKS_CFG_DOC", json.dumps(_doc()))
+    monkeypatch.setenv("ISPHOOKS_SECRETS_TTL", "0")
+    cache = cfg.ConfigCache(lambda: "env:ISPHOOKS_CFG_DOC")
+    a = cache.get()
+    assert cache.get() is not a
+
+
+def test_a_file_store_is_kept_until_the_file_changes(tmp_path, monkeypatch):
+    """v1.3: the TTL is for the stores that cost a request; a file is re-read when its
+    modification time, size or inode changes."""
     path = tmp_path / "c.json"
     path.write_text(json.dumps(_doc()))
     monkeypatch.setenv("ISPHOOKS_SECRETS_TTL", "0")
     cache = cfg.ConfigCache(lambda: f"file:{path}")
     a = cache.get()
+    assert cache.get() is a
+    path.write_text(json.dumps(_doc()) + " ")
     assert cache.get() is not a
