@@ -11,7 +11,7 @@ CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
 .PHONY: install install-dev install-demo run test test-php lint bench soak bundle lock \
-	whmcs-module infra-check clean clean-local
+	whmcs-module dist infra-check clean clean-local
 
 install: install-dev
 install-dev: $(DEV_STAMP)
@@ -62,10 +62,23 @@ lock:
 	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links --output-file infra/requirements.lock pyproject.toml
 
-WHMCS_ZIP ?= dist/isphooks-whmcs.zip
+# Release files, each named with isphooks' one version (shared/__init__.py's __version__).
+DIST ?= dist
+# a folder, which gets isphooks-whmcs-<version>.zip, or the archive's own path (….zip)
+WHMCS_ZIP ?= $(DIST)
 
 whmcs-module:
 	$(PYTHON) integrations/whmcs/build.py $(WHMCS_ZIP)
+
+# The wheel, $(DIST)/isphooks-<version>-py3-none-any.whl (the runtime dependencies only; for
+# a venv, the container image or the systemd unit), and the WHMCS archive. build/ goes
+# first: setuptools would put a module left there by an older build into the wheel.
+dist: whmcs-module
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	rm -rf build $(DIST)/isphooks-*-py3-none-any.whl
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir $(DIST) .
+	@rm -rf build
+	@ls $(DIST)/isphooks-*-py3-none-any.whl
 
 infra-check:
 	@if command -v terraform >/dev/null 2>&1; then \

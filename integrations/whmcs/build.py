@@ -1,21 +1,76 @@
-"""Build dist/isphooks-whmcs.zip: the `modules/` folder of a WHMCS installation, to unpack
-into the WHMCS root. Same inputs, same bytes: entries sorted, dated 1980-01-01, mode 0644.
-The reseller module shares the client-area template of isphooks: WHMCS looks for a module's
-templates in that module's own folder, so the archive carries a copy there (the source
-tree keeps one)."""
+"""Build dist/isphooks-whmcs-<version>.zip: the `modules/` folder of a WHMCS installation, to
+unpack into the WHMCS root. Same inputs, same bytes: entries sorted, dated 1980-01-01, mode
+0644. The reseller module shares the client-area template of isphooks: WHMCS looks for a
+module's templates in that module's own folder, so the archive carries a copy there (the
+source tree keeps one).
+
+The version is isphooks' one version, `__version__` in shared/__init__.py (the wheel's too):
+it names the archive, and the archive carries it as lib/Version.php, which the modules'
+MetaData reports (`ModuleVersion`). The source tree has no Version.php: a module run from
+a checkout reports "dev".
+
+    python integrations/whmcs/build.py [TARGET]
+
+TARGET: the archive's path (….zip), or a folder to write isphooks-whmcs-<version>.zip in
+(default: dist/).
+"""
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 # source entry -> where the archive also carries it
 SHARED = {"modules/servers/isphooks/templates/clientarea.tpl":
           "modules/servers/isphooks_reseller/templates/clientarea.tpl"}
+VERSION_PHP = "modules/servers/isphooks/lib/Version.php"
+# PEP 440 public and local versions: what a PHP single-quoted string and a file name take
+# as they are
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*([a-z0-9.!+_-]*)")
 
 
-def entries(root: Path = HERE) -> dict[str, bytes]:
+def version(root: Path = ROOT) -> str:
+    """`__version__` of shared/__init__.py, read without importing the package (importing it
+    imports marshmallow, which `make whmcs-module`'s python need not have)."""
+    source = root / "shared" / "__init__.py"
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "__version__"
+                for target in node.targets):
+            value = ast.literal_eval(node.value)
+            if not isinstance(value, str) or not _VERSION.fullmatch(value):
+                raise ValueError(f"{source}: __version__ {value!r} is not a version")
+            return value
+    raise ValueError(f"{source} sets no __version__")
+
+
+def archive_name(number: str) -> str:
+    return f"isphooks-whmcs-{number}.zip"
+
+
+def version_php(number: str) -> bytes:
+    return f"""<?php
+/**
+ * Written by integrations/whmcs/build.py (make whmcs-module): the version of isphooks this
+ * archive was built from, shared/__init__.py's __version__. The source tree has no such file.
+ */
+
+declare(strict_types=1);
+
+namespace IsphooksWhmcs;
+
+final class Version
+{{
+    public const NUMBER = '{number}';
+}}
+""".encode()
+
+
+def entries(root: Path = HERE, number: str | None = None) -> dict[str, bytes]:
     files = {}
     for path in sorted((root / "modules").rglob("*")):
         name = path.relative_to(root).as_posix()
@@ -23,16 +78,21 @@ def entries(root: Path = HERE) -> dict[str, bytes]:
             files[name] = path.read_bytes()
     for source, copy in SHARED.items():
         files[copy] = files[source]
+    files[VERSION_PHP] = version_php(version() if number is None else number)
     return dict(sorted(files.items()))
 
 
 def build(target: Path) -> Path:
-    sys.path.insert(0, str(HERE.parents[1] / "infra"))
+    """The archive at `target`; a folder (or a path not ending in .zip) gets
+    isphooks-whmcs-<version>.zip inside it."""
+    sys.path.insert(0, str(ROOT / "infra"))
     from bundle import write_zip  # the function source archive's deterministic writer
 
-    return write_zip(target, entries())
+    number = version()
+    if target.suffix != ".zip":
+        target = target / archive_name(number)
+    return write_zip(target, entries(number=number))
 
 
 if __name__ == "__main__":
-    default = HERE.parents[1] / "dist" / "isphooks-whmcs.zip"
-    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else default))
+    print(build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"))

@@ -18,6 +18,11 @@ require_once __DIR__ . '/Plan.php';
 require_once __DIR__ . '/ServerFunctions.php';
 require_once __DIR__ . '/ServerPage.php';
 require_once __DIR__ . '/Text.php';
+// The archive's lib/Version.php (integrations/whmcs/build.py writes it from isphooks' one
+// version, shared/__init__.py); a source checkout has none and reports "dev".
+if (is_file(__DIR__ . '/Version.php')) {
+    require_once __DIR__ . '/Version.php';
+}
 
 
 final class Module
@@ -48,11 +53,19 @@ final class Module
         return $module ??= new self('isphooks_reseller', 'reseller', 'isphooks (ISPmanager reseller account)');
     }
 
+    /** The isphooks version the archive was built from; "dev" from a source checkout. */
+    public static function version(): string
+    {
+        return class_exists(Version::class, false) ? Version::NUMBER : 'dev';
+    }
+
     public function metaData(): array
     {
         return [
             'DisplayName' => $this->displayName,
             'APIVersion' => '1.1',
+            // not a key WHMCS reads: it says which build an installation runs
+            'ModuleVersion' => self::version(),
             'RequiresServer' => true,
             'ServiceSingleSignOnLabel' => 'Log in to ISPmanager',
             'AdminSingleSignOnLabel' => 'Log in to ISPmanager as administrator',
