@@ -121,6 +121,13 @@ resource "google_cloudfunctions2_function" "action" {
     all_traffic_on_latest_revision   = true
     service_account_email            = google_service_account.runtime.email
 
+    # static_egress (egress.tf): ALL of the function's outbound traffic, not only private
+    # ranges (the API's default, PRIVATE_RANGES_ONLY), goes through the connector and
+    # leaves from the one NAT address; off, neither is set and the function keeps Google's
+    # own egress.
+    vpc_connector                 = var.static_egress ? google_vpc_access_connector.egress[0].id : null
+    vpc_connector_egress_settings = var.static_egress ? "ALL_TRAFFIC" : null
+
     # The config document as a file: no Secret Manager SDK in the cold start. "When reading
     # a volume, Cloud Run always fetches the secret value from the Secret Manager"
     # (https://cloud.google.com/run/docs/configuring/services/secrets), and the provider
@@ -149,9 +156,11 @@ resource "google_cloudfunctions2_function" "action" {
     }
   }
 
-  # The grants the build and the runtime need, given time to propagate (iam.tf).
+  # The grants the build and the runtime need, given time to propagate (iam.tf); with
+  # static_egress, the NAT, so the first requests already leave from its address.
   depends_on = [
     google_project_service.apis,
     time_sleep.iam_propagation,
+    google_compute_router_nat.egress,
   ]
 }

@@ -55,3 +55,8 @@ output "source_object" {
   description = "The content-hashed source archive the functions were built from."
   value       = google_storage_bucket_object.source.name
 }
+
+output "egress_ip" {
+  description = "With static_egress: the one address every function's outbound traffic leaves from; allow TCP 1500 from it on each panel (infra/README.md, Static egress). null when static_egress is false."
+  value       = var.static_egress ? google_compute_address.egress[0].address : null
+}

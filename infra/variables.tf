@@ -245,3 +245,43 @@ variable "alert_service_window_s" {
   type        = number
   default     = 3600
 }
+
+variable "static_egress" {
+  description = "Send all of the functions' outbound traffic through a Serverless VPC Access connector and Cloud NAT with one reserved external address (the egress_ip output), for panels that accept port 1500 only from known addresses (infra/README.md, Static egress). Off: the functions leave Google Cloud from changing addresses."
+  type        = bool
+  default     = false
+}
+
+variable "egress_subnet_cidr" {
+  description = "With static_egress: the /28 the connector's instances use (its own subnet of the egress network; must not overlap anything the functions reach through the connector)."
+  type        = string
+  default     = "10.8.0.0/28"
+
+  validation {
+    condition     = can(cidrhost(var.egress_subnet_cidr, 0)) && endswith(var.egress_subnet_cidr, "/28")
+    error_message = "egress_subnet_cidr: an IPv4 /28, e.g. 10.8.0.0/28 (a Serverless VPC Access connector needs its own /28)."
+  }
+}
+
+variable "egress_connector_machine_type" {
+  description = "With static_egress: the connector instances' machine type (Serverless VPC Access offers f1-micro, e2-micro and e2-standard-4); at least two run all the time."
+  type        = string
+  default     = "e2-micro"
+}
+
+variable "egress_connector_max_instances" {
+  description = "With static_egress: how many instances the connector may scale out to (3-10; it runs at least 2)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.egress_connector_max_instances >= 3 && var.egress_connector_max_instances <= 10
+    error_message = "egress_connector_max_instances: 3 to 10."
+  }
+}
+
+variable "egress_connector_name" {
+  description = "With static_egress: the connector's name; null means <name_prefix>-egress. Google wants it under 21 characters with each hyphen counted twice: set a shorter one when name_prefix is long."
+  type        = string
+  default     = null
+}

@@ -334,3 +334,134 @@ def test_r3_f5_reconcile_has_its_own_memory_and_concurrency():
         '${each.key == "reconcile" ? var.reconcile_concurrency : var.concurrency}')
     assert TF["variable"]["reconcile_memory"]["default"] == "512Mi"
     assert TF["variable"]["reconcile_concurrency"]["default"] == 4
+
+
+# Static egress (egress.tf): one reserved address for every function's outbound traffic, so
+# panels that accept port 1500 only from known addresses can allow it. Off by default.
+
+EGRESS_ONLY = '${var.static_egress ? 1 : 0}'
+EGRESS_TYPES = {
+    "google_project_service", "google_compute_network", "google_compute_subnetwork",
+    "google_compute_firewall", "google_vpc_access_connector", "google_compute_router",
+    "google_compute_address", "google_compute_router_nat", "time_sleep",
+}
+
+
+def _egress_resources() -> dict[tuple[str, str], dict[str, Any]]:
+    """Every resource block of egress.tf, by (type, name)."""
+    with (INFRA / "egress.tf").open() as fh:
+        doc = _clean(hcl2.load(fh))
+    return {(rtype, name): body
+            for block in doc.get("resource", []) for rtype, named in block.items()
+            for name, body in named.items()}
+
+
+def test_static_egress_is_off_by_default():
+    variable = TF["variable"]["static_egress"]
+    assert variable["type"] == "bool"
+    assert variable["default"] is False
+    assert TF["locals"]["egress_count"] == EGRESS_ONLY
+
+
+def test_every_egress_resource_exists_only_with_static_egress():
+    """Nothing of egress.tf is created (or billed) while static_egress is false: each
+    resource has count = (static_egress ? 1 : 0) or a for_each empty without it."""
+    resources = _egress_resources()
+    assert {rtype for rtype, _ in resources} == EGRESS_TYPES
+    for (rtype, name), body in resources.items():
+        if "for_each" in body:
+            assert body["for_each"].startswith("${var.static_egress ? "), (rtype, name)
+            assert body["for_each"].endswith(": toset([])}"), (rtype, name)
+        else:
+            assert body["count"] == "${local.egress_count}", (rtype, name)
+    services = _resources("google_project_service")["egress"]
+    assert "compute.googleapis.com" in services["for_each"]
+    assert "vpcaccess.googleapis.com" in services["for_each"]
+    assert services["disable_on_destroy"] is False
+    # every other file stays as it was: no egress resource anywhere else
+    for path in INFRA.glob("*.tf"):
+        if path.name != "egress.tf":
+            assert "static_egress ? 1 : 0" not in path.read_text(), path
+
+
+def test_functions_use_the_connector_only_with_static_egress_and_all_traffic():
+    service = _function()["service_config"][0]
+    assert service["vpc_connector"] == (
+        "${var.static_egress ? google_vpc_access_connector.egress[0].id : null}")
+    assert service["vpc_connector_egress_settings"] == (
+        '${var.static_egress ? "ALL_TRAFFIC" : null}')
+    # the first requests already leave from the NAT's address
+    assert "${google_compute_router_nat.egress}" in _function()["depends_on"]
+    # the connector is named nowhere else, so nothing uses it unconditionally
+    text = "\n".join(p.read_text() for p in INFRA.glob("*.tf") if p.name != "egress.tf")
+    assert text.count("google_vpc_access_connector.egress") == 1
+
+
+def test_connector_on_its_own_subnet_in_the_functions_region():
+    connector = _resources("google_vpc_access_connector")["egress"]
+    subnet = _resources("google_compute_subnetwork")["egress"]
+    assert connector["subnet"] == [{"name": "${google_compute_subnetwork.egress[0].name}"}]
+    assert "network" not in connector and "ip_cidr_range" not in connector
+    assert connector["region"] == subnet["region"] == _function()["location"] == "${var.region}"
+    # instances, not throughput (6.x: each pair conflicts with the other)
+    assert connector["min_instances"] == 2
+    assert connector["max_instances"] == "${var.egress_connector_max_instances}"
+    assert not {"min_throughput", "max_throughput"} & set(connector)
+    lifecycle = connector["lifecycle"][0]
+    # turning it off detaches the functions before the connector is deleted
+    assert lifecycle["create_before_destroy"] is True
+    # Google: under 21 characters, each hyphen counted twice
+    condition = lifecycle["precondition"][0]["condition"]
+    assert 'length(regexall("-", local.egress_connector_name)) <= 20' in condition
+    name = "isphooks-egress"  # the default: name_prefix + "-egress"
+    assert len(name) + name.count("-") <= 20
+    assert subnet["ip_cidr_range"] == "${var.egress_subnet_cidr}"
+    assert TF["variable"]["egress_subnet_cidr"]["default"].endswith("/28")
+    assert 'endswith(var.egress_subnet_cidr, "/28")' in (
+        TF["variable"]["egress_subnet_cidr"]["validation"][0]["condition"])
+    # checkov CKV_GCP_74, CKV_GCP_26
+    assert subnet["private_ip_google_access"] is True
+    assert subnet["log_config"]
+    assert _resources("google_compute_network")["egress"]["auto_create_subnetworks"] is False
+
+
+def test_egress_network_denies_all_ingress():
+    """checkov CKV2_GCP_18: the network has a firewall of its own."""
+    rule = _resources("google_compute_firewall")["egress_deny_ingress"]
+    assert rule["network"] == "${google_compute_network.egress[0].self_link}"
+    assert rule["direction"] == "INGRESS"
+    assert rule["source_ranges"] == ["0.0.0.0/0"]
+    assert rule["deny"] == [{"protocol": "all"}]
+    assert "allow" not in rule
+
+
+def test_nat_uses_only_the_reserved_address_for_the_connector_subnet():
+    nat = _resources("google_compute_router_nat")["egress"]
+    address = _resources("google_compute_address")["egress"]
+    assert nat["nat_ip_allocate_option"] == "MANUAL_ONLY"
+    assert nat["nat_ips"] == ["${google_compute_address.egress[0].self_link}"]
+    assert nat["source_subnetwork_ip_ranges_to_nat"] == "LIST_OF_SUBNETWORKS"
+    assert nat["subnetwork"] == [{"name": "${google_compute_subnetwork.egress[0].self_link}",
+                                  "source_ip_ranges_to_nat": ["ALL_IP_RANGES"]}]
+    assert nat["router"] == "${google_compute_router.egress[0].name}"
+    assert nat["log_config"] == [{"enable": True, "filter": "ERRORS_ONLY"}]
+    assert nat["lifecycle"][0]["create_before_destroy"] is True
+    assert address["address_type"] == "EXTERNAL"
+    assert nat["region"] == address["region"] == "${var.region}"
+    router = _resources("google_compute_router")["egress"]
+    assert router["network"] == "${google_compute_network.egress[0].id}"
+    assert router["region"] == "${var.region}"
+
+
+def test_egress_ip_output_is_the_reserved_address_or_null():
+    assert TF["output"]["egress_ip"]["value"] == (
+        "${var.static_egress ? google_compute_address.egress[0].address : null}")
+
+
+def test_readme_explains_static_egress():
+    readme = (INFRA / "README.md").read_text()
+    section = readme[readme.index("## Static egress"):readme.index("## Rotating webhook")]
+    for needed in ("static_egress = true", "egress_ip", "1500", "ALL_TRAFFIC",
+                   "Secret Manager", ">= 7.21", "iptables", "firewall-cmd",
+                   "What it costs", "create_before_destroy"):
+        assert needed in section, needed
