@@ -80,6 +80,19 @@ def test_printed_commands_create_accounts_in_the_simulator(tmp_path):
         assert users["demo1001"]["limits"]["limit_quota"] == "2048"
         assert without_record(users["demo1002"]["comment"]) == "isphooks:service=1002"
         assert (tmp_path / "local" / "isphooks.json").stat().st_mode & 0o077 == 0
+
+        # the business panel's examples, pasted as printed: a reseller, a dedicated address
+        lines = [line.strip() for line in printed.splitlines()]
+        biz = [line for line in lines if " send " in line and "\"server\": \"biz\"" in line]
+        assert len(biz) == 3, printed
+        done = subprocess.run(["bash", "-c", "\n".join([send[0], *biz])], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+        answers = [json.loads(part) for part in done.stdout.replace("}\n{", "}\x00{")
+                   .split("\x00")]
+        assert [a["status"] for a in answers] == ["created", "created", "ok"], done.stderr
+        assert answers[1]["ips"] and answers[2]["servers"][0]["server"] == "biz"
+        kinds = {a["username"]: a["kind"] for a in answers[2]["servers"][0]["accounts"]}
+        assert kinds == {"res1": "reseller", "shop2001": "user"}
     finally:
         _stop(proc)
 
@@ -130,8 +143,9 @@ def test_a_restart_keeps_the_webhook_secret_and_the_accounts(tmp_path):
     finally:
         _stop(proc)
     assert config.stat().st_mode & 0o777 == 0o600
-    assert sorted(p.name for p in local.iterdir()) == [
-        "isphooks.json", "ispsim-state.json", "ispsim.json"]  # no temporary file left
+    assert sorted(p.name for p in local.iterdir()) == [  # no temporary file left
+        "isphooks.json", "ispsim-biz-state.json", "ispsim-biz.json", "ispsim-state.json",
+        "ispsim.json"]
 
 
 def test_make_run_refuses_a_config_it_cannot_read_rather_than_replace_it(tmp_path):
