@@ -1,4 +1,5 @@
-"""isphooks serve | sign | send | secret new | config check | openapi (docs/interface.md §7).
+"""isphooks serve | sign | send | secret new | config check | probe | openapi
+(docs/interface.md §7, §11).
 
 argparse, from the standard library: the commands are few and flat, and it costs no
 dependency in the deployed bundle or the wheel. Every mistake is one line on stderr and
@@ -209,6 +210,30 @@ without event_time gets event_time = now (said on stderr): a decision made now."
                               formatter_class=_HelpFormatter)
     q.add_argument("file", metavar="FILE", help="the JSON configuration document")
 
+    p = command("probe", "ask one panel every question isphooks depends on: report each "
+                "fact and write a capture to send with a bug report", """examples:
+  export ISPHOOKS_SECRETS=file:/etc/isphooks/isphooks.json
+  isphooks probe --server isp1
+  isphooks probe --server isp1 --json | jq '.facts | map_values(.value)'
+  isphooks probe --server isp1 --lifecycle --template basic --out probe-isp1.json
+
+Read-only unless --lifecycle, which creates, suspends, resumes, changes, logs in to and
+deletes one throw-away account isphooksprobe<n>, and touches no other. The capture holds
+every request and answer with passwords, keys, sessions, the comment's isphooks lines and
+the panel's host and addresses masked. Exit status: 0 when every fact is ok, 1 when one is
+not, 2 for a usage or connection error (docs/interface.md §11).""")
+    p.add_argument("--server", required=True, metavar="NAME",
+                   help="the server of the configuration ISPHOOKS_SECRETS names (required)")
+    p.add_argument("--out", metavar="FILE",
+                   help="where to write the capture (default: probe-<server>-<date>.json)")
+    p.add_argument("--json", action="store_true",
+                   help="print the report as one JSON document")
+    p.add_argument("--lifecycle", action="store_true",
+                   help="also take a throw-away account isphooksprobe<n> through create, "
+                        "suspend, resume, plan, password, a key login and delete")
+    p.add_argument("--template", metavar="NAME",
+                   help="the throw-away account's template (required with --lifecycle)")
+
     p = command("openapi", "print the OpenAPI 3 document of every action", """example:
   isphooks openapi --output openapi.json""")
     p.add_argument("--output", metavar="PATH",
@@ -256,6 +281,10 @@ def _run(args: Any) -> int:
         return commands.config_check(args.file)
     if args.command == "openapi":
         return openapi(args.output)
+    if args.command == "probe":
+        from shared import probe
+
+        return probe.run(args.server, args.out, args.json, args.lifecycle, args.template)
     if args.command == "send" and (problem := _url_problem(args.url)):
         raise UsageError(problem)
     body = commands.read_body(args.body)
