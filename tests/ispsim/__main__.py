@@ -1,5 +1,6 @@
 """Run the simulator as a separate process: `python -m tests.ispsim --info-file PATH`
-(`--state FILE` keeps its accounts across restarts)."""
+(`--state FILE` keeps its accounts across restarts; `--replay FILE` answers reads from a
+capture file of `isphooks probe`)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.ispsim", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1500, help="0 picks a free port")
-    parser.add_argument("--admin", default="root", help="admin login")
+    parser.add_argument("--admin", default=None,
+                        help="admin login (default: root, or the capture's with --replay)")
     parser.add_argument("--password", default=None, help="admin password (default: random)")
-    parser.add_argument("--edition", default="lite")
+    parser.add_argument("--edition", default=None,
+                        help="lite, pro, host or business (default: lite, or the capture's "
+                             "with --replay)")
     parser.add_argument(
         "--dialect", default="coremanager", choices=sorted(DIALECTS),
         help="answer shape (default: COREmanager's out=json)",
@@ -68,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="load users, resellers, templates, objects and IP addresses from FILE when it "
              "exists and save them there (JSON, mode 0600) after every write",
     )
+    parser.add_argument(
+        "--replay", default=None, metavar="FILE",
+        help="answer reads from this capture file of `isphooks probe` (the rule: "
+             "tests/ispsim/replay.py); writes act on the simulator's own state",
+    )
     return parser.parse_args(argv)
 
 
@@ -81,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     password = args.password or _random_password()
     try:
         sim = Simulator(args.admin, password, edition=args.edition, host=args.host,
-                        port=args.port, dialect=args.dialect, state_file=args.state)
+                        port=args.port, dialect=args.dialect, state_file=args.state,
+                        replay=args.replay)
     except (ValueError, OSError) as exc:
         print(f"ispsim: {exc}", file=sys.stderr)
         return 2
@@ -111,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                     "url": sim.url,
                     "ca_pem": sim.ca_pem,
                     "pin_sha256": sim.pin_sha256,
-                    "admin": args.admin,
+                    "admin": sim.admin_login,
                     "password": password,
                     "control_token": sim.control_token,
-                    "edition": args.edition,
+                    "edition": sim.edition,
                 },
             )
         print(f"ispsim listening on {sim.url}", flush=True)

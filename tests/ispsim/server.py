@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import certs
 from .accounts import RESELLER_LEVEL, USER_LEVEL
+from .replay import Replay
 from .state import SECRET_PARAMS, Panel, is_write, mask_params
 from .wire import Dialect, Params, Reply
 
@@ -302,9 +303,9 @@ class Simulator:
 
     def __init__(
         self,
-        admin_login: str = "root",
+        admin_login: str | None = None,
         admin_password: str | None = None,
-        edition: str = "lite",
+        edition: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         cert_hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
@@ -312,12 +313,19 @@ class Simulator:
         dialect: str | Dialect = "coremanager",
         admin_level: int = 30,
         state_file: str | os.PathLike[str] | None = None,
+        replay: str | os.PathLike[str] | None = None,
     ) -> None:
         """`dialect`: how answers are shaped (`tests.ispsim.DIALECTS`; the default is
         COREmanager's). `admin_level`: the configured login's access level (30, the server
         administrator; 29 is a panel administrator). `state_file`: accounts, templates,
         objects and addresses are loaded from it (when it exists) and saved to it after
-        every write (`tests/ispsim/persist.py`); ValueError when it is not a state file."""
+        every write (`tests/ispsim/persist.py`); ValueError when it is not a state file.
+        `replay`: a capture file of `isphooks probe` whose read answers the simulator
+        serves (tests/ispsim/replay.py, which states the rule); the admin login and the
+        edition default to the capture's (else "root" and "lite")."""
+        self.replay = Replay.load(replay) if replay is not None else None
+        admin_login = admin_login or (self.replay.login if self.replay else "root")
+        edition = edition or (self.replay.edition if self.replay else "lite")
         self.cert_hosts, self.cert_expired = cert_hosts, cert_expired
         self.seen_secrets: set[str] = set()
         self._seen_lock = threading.Lock()
@@ -326,7 +334,7 @@ class Simulator:
         self.hang_seconds: float = 30.0
         self.control_token = secrets.token_hex(16)
         self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition,
-                           dialect, admin_level)
+                           dialect, admin_level, self.replay)
         if state_file is not None:
             self.panel.keep_state_in(os.fspath(state_file))
         self.faults = FaultQueue()
@@ -520,6 +528,12 @@ class Simulator:
         """(login, `startpage`) of each key login, "" where the URL named no page."""
         with self.panel.lock:
             return list(self.panel.landings)
+
+    @property
+    def replay_misses(self) -> list[tuple[str, dict[str, str]]]:
+        """The reads a replayed capture lacked, answered from the simulator's own state
+        (tests/ispsim/replay.py): none, for a replayed read-only action that is exact."""
+        return list(self.replay.misses) if self.replay is not None else []
 
     @property
     def journal(self) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from .accounts import (
 from .accounts import LIMITS as LIMITS  # re-exported: the package API predates accounts.py
 from .ips import FAMILIES, IpPool, canonical
 from .objects import OBJECT_LISTS, Objects
+from .replay import Replay
 from .wire import (
     HTML_TYPE,
     ApiError,
@@ -94,8 +95,10 @@ class Panel:
     """Panel state plus API dispatch; every call runs under `lock`."""
 
     def __init__(self, admin_login: str, admin_password: str, edition: str = "lite",
-                 dialect: str | Dialect = "coremanager", admin_level: int = SUPER_LEVEL) -> None:
+                 dialect: str | Dialect = "coremanager", admin_level: int = SUPER_LEVEL,
+                 replay: Replay | None = None) -> None:
         self.lock = threading.Lock()
+        self.replay = replay  # reads answered from a capture file (tests/ispsim/replay.py)
         self.admin_login = admin_login
         self.admin_password = admin_password
         self.admin_level = admin_level  # root is the server administrator (30); 29 also admin
@@ -263,6 +266,13 @@ class Panel:
                 caller = self._authenticate(params)
             except ApiError as exc:
                 return error_reply(exc, dialect=dialect)
+            if self.replay is not None:
+                if is_write(func, params):
+                    self.replay.wrote()  # from now on the simulator's own state answers
+                else:
+                    served = self.replay.answer(params, caller.login)
+                    if served is not None:
+                        return served
             try:
                 effective = self._apply_su(caller, params)
                 handler = self._funcs.get(func) if self._in_edition(func) else None
