@@ -11,7 +11,7 @@ CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
 .PHONY: install install-dev install-demo run test test-php lint bench soak bundle lock \
-	whmcs-module dist infra-check clean clean-local
+	whmcs-module fossbilling-module dist infra-check clean clean-local
 
 install: install-dev
 install-dev: $(DEV_STAMP)
@@ -33,17 +33,19 @@ PORT ?= 8080
 run: install-demo
 	$(PY) -m tests.ispsim.devstack --port $(PORT)
 
-# The WHMCS modules' suites need php-cli, php-curl and phpunit (Debian packages).
+# The WHMCS modules' and the FOSSBilling manager's suites need php-cli, php-curl and phpunit
+# (Debian packages).
 PHP_INSTALL := apt-get install -y php-cli php-curl phpunit
 PHP_READY   := command -v php >/dev/null 2>&1 && command -v phpunit >/dev/null 2>&1 && php -m | grep -qx curl
-PHP_SKIPPED := echo "*** SKIPPED, NOT PASSED: the WHMCS module suites (PHPUnit in tests/whmcs, php-cli end to end in tests/e2e/test_whmcs*.py): php-cli, php-curl or phpunit missing. Install: $(PHP_INSTALL)"
+PHP_SKIPPED := echo "*** SKIPPED, NOT PASSED: the WHMCS module and FOSSBilling manager suites (PHPUnit in tests/whmcs and tests/fossbilling, php-cli end to end in tests/e2e/test_whmcs*.py and test_fossbilling.py): php-cli, php-curl or phpunit missing. Install: $(PHP_INSTALL)"
 
 test: install test-php
 	$(PY) -m pytest
 	@$(PHP_READY) || $(PHP_SKIPPED)
 
 test-php:
-	@if $(PHP_READY); then phpunit --configuration tests/whmcs/phpunit.xml; else $(PHP_SKIPPED); fi
+	@if $(PHP_READY); then phpunit --configuration tests/whmcs/phpunit.xml && \
+		phpunit --configuration tests/fossbilling/phpunit.xml; else $(PHP_SKIPPED); fi
 
 bench: install
 	$(PY) -m tests.bench
@@ -70,10 +72,17 @@ WHMCS_ZIP ?= $(DIST)
 whmcs-module:
 	$(PYTHON) integrations/whmcs/build.py $(WHMCS_ZIP)
 
+# The FOSSBilling server manager: isphooks-fossbilling-<version>.zip (library/Server/Manager/
+# Isphooks.php, to unpack into the FOSSBilling root). A folder, or the archive's own path.
+FOSSBILLING_ZIP ?= $(DIST)
+
+fossbilling-module:
+	$(PYTHON) integrations/fossbilling/build.py $(FOSSBILLING_ZIP)
+
 # The wheel, $(DIST)/isphooks-<version>-py3-none-any.whl (the runtime dependencies only; for
-# a venv, the container image or the systemd unit), and the WHMCS archive. build/ goes
+# a venv, the container image or the systemd unit), the WHMCS archive and the FOSSBilling one. build/ goes
 # first: setuptools would put a module left there by an older build into the wheel.
-dist: whmcs-module
+dist: whmcs-module fossbilling-module
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	rm -rf build $(DIST)/isphooks-*-py3-none-any.whl
 	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir $(DIST) .
