@@ -101,6 +101,7 @@ infra-check:
 
 lint: install
 	$(VENV)/bin/ruff check shared functions tests infra/bundle.py
+	$(VENV)/bin/ruff format --check shared functions tests infra/bundle.py integrations/whmcs/build.py integrations/fossbilling/build.py
 	$(VENV)/bin/mypy
 
 # Forget make run's webhook secret and the simulator's accounts.

@@ -29,8 +29,7 @@ from shared.errors import IsphooksError, PanelError, PanelMissing
 from shared.placement import fan_out, servers_of
 
 ADMIN_LEVEL = 29  # "admin+": the panel administrator (29) and the server administrator (30)
-LEVEL_NAMES = {16: "user", 24: "reseller", 29: "panel administrator",
-               30: "server administrator"}
+LEVEL_NAMES = {16: "user", 24: "reseller", 29: "panel administrator", 30: "server administrator"}
 EDITION_PROBE = {"host": "reseller", "business": "ipaddr"}
 
 
@@ -41,14 +40,17 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
     latency_ms = round((time.monotonic() - started) * 1000, 1)
     warning = None
     if me.level is None:
-        warning = (f"access level of login {server.username} unknown ({me.seen}): admin "
-                   "rights (level 29 or above) could not be confirmed")
+        warning = (
+            f"access level of login {server.username} unknown ({me.seen}): admin "
+            "rights (level 29 or above) could not be confirmed"
+        )
     elif me.level < ADMIN_LEVEL:
         rights = LEVEL_NAMES.get(me.level, "non-administrator")
         raise PanelError(
             f"login {server.username} has {rights} rights (level {me.level}); isphooks "
             "needs an administrator login (level 29 or above): SSO as admin, the reseller "
-            "kind and the accounts of every owner need admin rights")
+            "kind and the accounts of every owner need admin rights"
+        )
     panel.list_rows("preset")
     rows = panel.list_accounts("user")
     accounts: dict[str, int] = {"user": len(rows)}
@@ -57,8 +59,9 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
         try:
             listed = panel.list_rows(probe)
         except PanelMissing:
-            raise PanelError(f"the config says {server.edition}, but the panel has no "
-                             f"{probe} function") from None
+            raise PanelError(
+                f"the config says {server.edition}, but the panel has no {probe} function"
+            ) from None
         if probe == "reseller":
             accounts["reseller"] = len(listed)
     if server.has_resellers and "reseller" not in accounts:
@@ -67,33 +70,45 @@ def _check(req: ActionRequest, server: Server) -> dict[str, Any]:
     state_from, owner_from = panel.shown_where(rows[0]) if rows else (None, None)
     error = None
     if rows and owner_from is None and server.has_resellers:
-        error = (f"the panel shows no account's owner, neither in the user form nor in the "
-                 f"user list: on {server.edition}, which has resellers, isphooks cannot tell "
-                 "its accounts from a reseller's, so it refuses every account action on "
-                 "this server")
+        error = (
+            f"the panel shows no account's owner, neither in the user form nor in the "
+            f"user list: on {server.edition}, which has resellers, isphooks cannot tell "
+            "its accounts from a reseller's, so it refuses every account action on "
+            "this server"
+        )
     if not rows:
         warning = ((warning + "; ") if warning else "") + (
             "the server holds no account yet: where it shows an account's state and owner "
-            "(state_from, owner_from) can only be judged once it does; run check again then")
+            "(state_from, owner_from) can only be judged once it does; run check again then"
+        )
     if rows and state_from is None:
         warning = ((warning + "; ") if warning else "") + (
             "the panel shows no account's state, neither in the user form nor in the list: "
             "suspend and unsuspend always make their call, and usage and reconcile report "
-            "the state as unknown")
+            "the state as unknown"
+        )
     # a server that fails for its owners still says where it shows the state
-    return {"server": server.name, "ok": error is None, "edition": server.edition,
-            "latency_ms": latency_ms, "error": error, "level": me.level,
-            "list_has_comment": ("comment" in rows[0].columns) if rows else None,
-            "state_from": state_from, "owner_from": owner_from, "warning": warning,
-            "accounts": accounts, "version": None}
+    return {
+        "server": server.name,
+        "ok": error is None,
+        "edition": server.edition,
+        "latency_ms": latency_ms,
+        "error": error,
+        "level": me.level,
+        "list_has_comment": ("comment" in rows[0].columns) if rows else None,
+        "state_from": state_from,
+        "owner_from": owner_from,
+        "warning": warning,
+        "accounts": accounts,
+        "version": None,
+    }
 
 
 def run(req: ActionRequest) -> Result:
     servers = servers_of(req)
     results = fan_out_checks(req, servers)
     ok = all(r["ok"] for r in results)
-    return Result(200, {"action": "check", "status": "ok" if ok else "failed",
-                        "servers": results})
+    return Result(200, {"action": "check", "status": "ok" if ok else "failed", "servers": results})
 
 
 def fan_out_checks(req: ActionRequest, servers: list[Server]) -> list[dict[str, Any]]:
@@ -102,10 +117,22 @@ def fan_out_checks(req: ActionRequest, servers: list[Server]) -> list[dict[str, 
     for server in servers:
         outcome = outcomes[server.name]
         if isinstance(outcome, IsphooksError):
-            report.append({"server": server.name, "ok": False, "edition": server.edition,
-                           "latency_ms": None, "error": outcome.message, "level": None,
-                           "list_has_comment": None, "state_from": None, "owner_from": None,
-                           "warning": None, "accounts": None, "version": None})
+            report.append(
+                {
+                    "server": server.name,
+                    "ok": False,
+                    "edition": server.edition,
+                    "latency_ms": None,
+                    "error": outcome.message,
+                    "level": None,
+                    "list_has_comment": None,
+                    "state_from": None,
+                    "owner_from": None,
+                    "warning": None,
+                    "accounts": None,
+                    "version": None,
+                }
+            )
         else:
             report.append(outcome)
     return report

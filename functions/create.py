@@ -30,7 +30,8 @@ def run(req: ActionRequest) -> Result:
     # A generated password is derived from the delivery (see plans.delivery_password): every
     # duplicate of one signed message sets the same password, never a fresh one.
     password = body.get("password") or plans.delivery_password(
-        req.config.derivation_key(server, req.signing_key), body["service_id"], req.webhook_id)
+        req.config.derivation_key(server, req.signing_key), body["service_id"], req.webhook_id
+    )
     generated = "password" not in body
     params = plans.plan_params(panel, body["plan"], kind=req.kind)
 
@@ -40,7 +41,8 @@ def run(req: ActionRequest) -> Result:
         candidates = [known_name]
     else:
         candidates = plans.username_candidates(
-            body["plan"]["username_template"], body["service_id"], body.get("domain"))
+            body["plan"]["username_template"], body["service_id"], body.get("domain")
+        )
 
     for name in candidates:
         ensured = _ensure(req, panel, name, password, params)
@@ -62,8 +64,10 @@ def run(req: ActionRequest) -> Result:
             code = 201 if status == "created" else 200
             return req.result(status, server, status_code=code, **extra)
         if len(candidates) == 1:
-            raise Conflict(f"username {name} is taken by an account of another service "
-                           "or one made outside isphooks")
+            raise Conflict(
+                f"username {name} is taken by an account of another service "
+                "or one made outside isphooks"
+            )
     raise Conflict(f"no free username among {candidates[0]} to {candidates[-1]}")
 
 
@@ -78,12 +82,15 @@ def _server(req: ActionRequest) -> tuple[Server, str | None]:
 def _require_ip_support(server: Server, body: dict[str, Any]) -> None:
     wants_ips = body["plan"]["main_ip"] != "shared" or body["ips"]["ipv4"] or body["ips"]["ipv6"]
     if wants_ips and server.edition not in IP_EDITIONS:
-        raise Unsupported(f"dedicated IP addresses need ISPmanager business; server "
-                          f"{server.name} runs {server.edition}")
+        raise Unsupported(
+            f"dedicated IP addresses need ISPmanager business; server "
+            f"{server.name} runs {server.edition}"
+        )
 
 
-def _ensure(req: ActionRequest, panel: Panel, name: str, password: str,
-            plan: dict[str, str]) -> tuple[str, frozenset[str], bool] | Result | None:
+def _ensure(
+    req: ActionRequest, panel: Panel, name: str, password: str, plan: dict[str, str]
+) -> tuple[str, frozenset[str], bool] | Result | None:
     """`created` or `exists` (with the aspects it repaired, and whether it set the
     password) when the account is ours now; None when the name is not ours; the
     `superseded` answer when it is ours and records newer decisions than this create
@@ -115,20 +122,31 @@ def _decision(plan: dict[str, str], password: str, panel: Panel) -> Decision:
     """What a create decides: the account active (a new account is; our existing one is
     resumed where it is not), its plan and its password (re-applied to our existing
     account in one edit)."""
-    return Decision((
-        Change("state", ordering.ACTIVE, held=state_is(True), call=panel.resume),
-        Change("template", plan["preset"], edit=plan,
-               held=lambda now: not plans.differing(now, plan)),
-        Change("password", edit={"passwd": password, "confirm": password}),
-    ))
+    return Decision(
+        (
+            Change("state", ordering.ACTIVE, held=state_is(True), call=panel.resume),
+            Change(
+                "template",
+                plan["preset"],
+                edit=plan,
+                held=lambda now: not plans.differing(now, plan),
+            ),
+            Change("password", edit={"passwd": password, "confirm": password}),
+        )
+    )
 
 
-def _create_params(req: ActionRequest, name: str, password: str, decision: Decision,
-                   plan: dict[str, str]) -> dict[str, str]:
+def _create_params(
+    req: ActionRequest, name: str, password: str, decision: Decision, plan: dict[str, str]
+) -> dict[str, str]:
     body = req.body
-    params = {"name": name, "passwd": password, "confirm": password,
-              "comment": recorded(req, decision, ownership.with_marker("", body["service_id"])),
-              **plan}
+    params = {
+        "name": name,
+        "passwd": password,
+        "confirm": password,
+        "comment": recorded(req, decision, ownership.with_marker("", body["service_id"])),
+        **plan,
+    }
     if body.get("email"):
         params["email"] = body["email"]
     if body["plan"]["main_ip"] != "shared":
@@ -144,8 +162,9 @@ def _create_params(req: ActionRequest, name: str, password: str, decision: Decis
 def _ensure_ips(panel: Panel, name: str, body: dict[str, Any]) -> list[str]:
     """Top the account's dedicated addresses up to what the plan asks; return them all."""
     main = body["plan"]["main_ip"]
-    wanted = {family: body["ips"][family] + (1 if main == family else 0)
-              for family in ("ipv4", "ipv6")}
+    wanted = {
+        family: body["ips"][family] + (1 if main == family else 0) for family in ("ipv4", "ipv6")
+    }
     if not any(wanted.values()):
         return []
     owned = [ip for ip in panel.list_ips() if ip.owner == name]

@@ -63,14 +63,19 @@ def _panel_view(row: Row, record: ordering.Record) -> dict[str, Any]:
     return view
 
 
-def _difference(issue: str, service: dict[str, Any] | None, row: Row | None,
-                record: ordering.Record = ordering.EMPTY) -> dict[str, Any]:
+def _difference(
+    issue: str,
+    service: dict[str, Any] | None,
+    row: Row | None,
+    record: ordering.Record = ordering.EMPTY,
+) -> dict[str, Any]:
     billing = None
     if service is not None:
         billing = {k: service[k] for k in ("kind", "state", "template") if k in service}
     return {
-        "service_id": service["service_id"] if service else ownership.owner_of(
-            row.get("comment") if row else ""),
+        "service_id": service["service_id"]
+        if service
+        else ownership.owner_of(row.get("comment") if row else ""),
         "username": service["username"] if service else (row.get("name") if row else ""),
         "issue": issue,
         "billing": billing,
@@ -79,8 +84,14 @@ def _difference(issue: str, service: dict[str, Any] | None, row: Row | None,
     }
 
 
-def _state_repair(row: Row, service_id: str, record: ordering.Record, wanted: str,
-                  as_of: int, difference: dict[str, Any]) -> Repair | None:
+def _state_repair(
+    row: Row,
+    service_id: str,
+    record: ordering.Record,
+    wanted: str,
+    as_of: int,
+    difference: dict[str, Any],
+) -> Repair | None:
     """Suspend or resume to `wanted`, unless the account records a newer state decision
     than the reconcile (that decision stands; the row says so). A newer decision about
     another aspect (a plan, a password) does not stop it."""
@@ -137,8 +148,7 @@ def run(req: ActionRequest) -> Result:
             difference = _difference("state", service, row, record)
             differences.append(difference)
             if body["apply"]:
-                repair = _state_repair(row, marker, record, service["state"], as_of,
-                                       difference)
+                repair = _state_repair(row, marker, record, service["state"], as_of, difference)
                 if repair is not None:
                     repairs.append(repair)
         panel_template = _template(row, record)
@@ -158,8 +168,7 @@ def run(req: ActionRequest) -> Result:
         difference = _difference("orphaned", None, row, record)
         differences.append(difference)
         if body["suspend_orphans"] and _state(row) != ordering.SUSPENDED:
-            repair = _state_repair(row, marker, record, ordering.SUSPENDED, as_of,
-                                   difference)
+            repair = _state_repair(row, marker, record, ordering.SUSPENDED, as_of, difference)
             if repair is not None:
                 repairs.append(repair)
                 orphans_to_suspend += 1
@@ -167,15 +176,22 @@ def run(req: ActionRequest) -> Result:
     summary = {"in_sync": in_sync, **dict.fromkeys(ISSUES, 0)}
     for difference in differences:
         summary[difference["issue"]] += 1
-    report: dict[str, Any] = {"action": "reconcile", "status": "ok", "server": server.name,
-                              "summary": summary, "differences": differences}
+    report: dict[str, Any] = {
+        "action": "reconcile",
+        "status": "ok",
+        "server": server.name,
+        "summary": summary,
+        "differences": differences,
+    }
     if body["suspend_orphans"] and not body["allow_mass_suspend"]:
         _mass_suspend_guard(report, orphans_to_suspend, len(rows), not body["services"])
     if len(repairs) > body["max_repairs"]:
         raise TooManyChanges(
             f"reconcile would make {len(repairs)} repairs, over max_repairs "
             f"{body['max_repairs']}: nothing was changed; check the list, or raise "
-            "max_repairs for an intended repair", report=report)
+            "max_repairs for an intended repair",
+            report=report,
+        )
     for repair in repairs:
         if repair.state is None:
             _adopt(panel, repair)
@@ -186,22 +202,31 @@ def run(req: ActionRequest) -> Result:
     return Result(200, report)
 
 
-def _mass_suspend_guard(report: dict[str, Any], to_suspend: int, accounts: int,
-                        empty_list: bool) -> None:
+def _mass_suspend_guard(
+    report: dict[str, Any], to_suspend: int, accounts: int, empty_list: bool
+) -> None:
     """422 when `suspend_orphans` would suspend a large part of the server, or the list is
     empty (docs/interface.md §8): the report says how many and what share."""
     share = to_suspend / accounts if accounts else 0.0
     if not empty_list and not (to_suspend >= MASS_MIN and share > MASS_SHARE):
         return
-    report["mass_suspend"] = {"to_suspend": to_suspend, "accounts": accounts,
-                              "share_percent": round(share * 100, 1)}
-    why = ("the list of services is empty" if empty_list else
-           f"{to_suspend} of the server's {accounts} accounts "
-           f"({share:.1%}) would be suspended as orphans")
+    report["mass_suspend"] = {
+        "to_suspend": to_suspend,
+        "accounts": accounts,
+        "share_percent": round(share * 100, 1),
+    }
+    why = (
+        "the list of services is empty"
+        if empty_list
+        else f"{to_suspend} of the server's {accounts} accounts "
+        f"({share:.1%}) would be suspended as orphans"
+    )
     raise TooManyChanges(
         f"reconcile with suspend_orphans refused: {why}; nothing was changed. Check the "
         "list (a truncated or empty export suspends customers), or send "
-        "allow_mass_suspend: true for an intended mass suspension", report=report)
+        "allow_mass_suspend: true for an intended mass suspension",
+        report=report,
+    )
 
 
 def _adopt(panel: Panel, repair: Repair) -> None:
@@ -209,13 +234,17 @@ def _adopt(panel: Panel, repair: Repair) -> None:
     older than a delivery that wrote the comment since (its record, a reason)."""
     row, difference = repair.row, repair.difference
     account = panel.get_account(row.get("name"), kind=row.kind)
-    if (account is None or ownership.markers(account.comment)
-            or not ownership.owned_by(account.owner, panel.server)):
+    if (
+        account is None
+        or ownership.markers(account.comment)
+        or not ownership.owned_by(account.owner, panel.server)
+    ):
         difference["changed_meanwhile"] = True  # gone, marked meanwhile, or not ours
         return
     comment = ownership.with_marker(account.comment, repair.service_id)
-    panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment},
-               write=True)
+    panel.call(
+        f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment}, write=True
+    )
     difference["repaired"] = not panel.dry_run
 
 
@@ -226,8 +255,10 @@ def _set_state(panel: Panel, repair: Repair, wanted: str, as_of: int) -> None:
     resume (the panel's suspend and resume carry no comment)."""
     row, difference = repair.row, repair.difference
     account = panel.get_account(row.get("name"), kind=row.kind)
-    if account is None or ownership.service_of(account.comment, account.owner,
-                                               panel.server) != repair.service_id:
+    if (
+        account is None
+        or ownership.service_of(account.comment, account.owner, panel.server) != repair.service_id
+    ):
         difference["changed_meanwhile"] = True  # gone, or no longer this service's
         return
     record = decisions.record_of(panel, account)
@@ -236,9 +267,11 @@ def _set_state(panel: Panel, repair: Repair, wanted: str, as_of: int) -> None:
     if account.active != (wanted == ordering.ACTIVE):
         func = "suspend" if wanted == ordering.SUSPENDED else "resume"
         panel.call(f"{row.kind}.{func}", {"elid": account.name}, write=True)
-    comment = ordering.with_record(account.comment,
-                                   ordering.stamped(record, {"state": wanted}, as_of))
+    comment = ordering.with_record(
+        account.comment, ordering.stamped(record, {"state": wanted}, as_of)
+    )
     if comment != account.comment:
-        panel.call(f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment},
-                   write=True)
+        panel.call(
+            f"{row.kind}.edit", {"sok": "ok", "elid": account.name, "comment": comment}, write=True
+        )
     difference["repaired"] = not panel.dry_run

@@ -35,8 +35,9 @@ class _Answered:
         """True when this id was not seen within REMEMBER_S; it is then held."""
         now = time.monotonic()
         with self._lock:
-            while self._ids and (next(iter(self._ids.values())) < now
-                                 or len(self._ids) >= MAX_REMEMBERED):
+            while self._ids and (
+                next(iter(self._ids.values())) < now or len(self._ids) >= MAX_REMEMBERED
+            ):
                 self._ids.popitem(last=False)
             if webhook_id in self._ids:
                 return False
@@ -54,8 +55,10 @@ ANSWERED = _Answered()
 def run(req: ActionRequest) -> Result:
     signed = req.signed and not req.dry_run
     if signed and not ANSWERED.claim(req.webhook_id):
-        raise Conflict(f"sso request {req.webhook_id} was already answered: a login URL is "
-                       "minted once per request; send a new request for another")
+        raise Conflict(
+            f"sso request {req.webhook_id} was already answered: a login URL is "
+            "minted once per request; send a new request for another"
+        )
     try:
         return _mint(req)
     except Exception:
@@ -68,8 +71,10 @@ def _mint(req: ActionRequest) -> Result:
     if req.body["as_"] == "admin":
         server = req.server()
         if not server.admin_sso:
-            raise Unsupported(f"single sign-on as the administrator is switched off for server "
-                              f"{server.name} (admin_sso: false)")
+            raise Unsupported(
+                f"single sign-on as the administrator is switched off for server "
+                f"{server.name} (admin_sso: false)"
+            )
         panel = req.panel(server)
         login = server.username
     else:
@@ -83,5 +88,6 @@ def _mint(req: ActionRequest) -> Result:
     if req.body.get("page"):  # the panel page to land on (unverified on a live v6 panel)
         fields["startpage"] = req.body["page"]
     query = urlencode(fields)
-    return req.result("ok", server, username=login, url=f"{server.url}?{query}",
-                      expires_in=KEY_LIFETIME_S)
+    return req.result(
+        "ok", server, username=login, url=f"{server.url}?{query}", expires_in=KEY_LIFETIME_S
+    )

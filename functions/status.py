@@ -19,9 +19,16 @@ from shared.errors import Conflict
 from shared.panel import Account, Panel, limit_fields
 from shared.placement import complete
 
-_ABSENT: dict[str, Any] = {"exists": False, "ours": False, "marker": None, "owner": None,
-                           "active": None, "template": None, "limits": {},
-                           "recorded": {"state": None, "password": None, "template": None}}
+_ABSENT: dict[str, Any] = {
+    "exists": False,
+    "ours": False,
+    "marker": None,
+    "owner": None,
+    "active": None,
+    "template": None,
+    "limits": {},
+    "recorded": {"state": None, "password": None, "template": None},
+}
 
 
 def _limits(account: Account, kind: str) -> dict[str, int | None]:
@@ -38,13 +45,18 @@ def _by_marker(req: ActionRequest, panel: Panel) -> str | None:
     request's kind, and a form read per row where the list leaves the comment out): None
     when none does; more than one is a conflict an operator must settle."""
     service_id = req.body["service_id"]
-    names = [row.get("name") for row in complete(panel, panel.list_accounts(req.kind))
-             if ownership.service_of(row.get("comment"), row.get("owner") or None,
-                                     panel.server) == service_id]
+    names = [
+        row.get("name")
+        for row in complete(panel, panel.list_accounts(req.kind))
+        if ownership.service_of(row.get("comment"), row.get("owner") or None, panel.server)
+        == service_id
+    ]
     if len(names) > 1:
-        raise Conflict(f"accounts {', '.join(sorted(names))} on {panel.server.name} all carry "
-                       f"the marker of service {service_id}: an operator must settle which "
-                       "one it is")
+        raise Conflict(
+            f"accounts {', '.join(sorted(names))} on {panel.server.name} all carry "
+            f"the marker of service {service_id}: an operator must settle which "
+            "one it is"
+        )
     return names[0] if names else None
 
 
@@ -56,8 +68,11 @@ def run(req: ActionRequest) -> Result:
             return req.result("ok", server, **copy.deepcopy(_ABSENT), kind=req.kind)
         req.body["username"] = name
     account = panel.get_account(req.body["username"])
-    answer: dict[str, Any] = {**copy.deepcopy(_ABSENT), "kind": req.kind,
-                              "exists": account is not None}
+    answer: dict[str, Any] = {
+        **copy.deepcopy(_ABSENT),
+        "kind": req.kind,
+        "exists": account is not None,
+    }
     if account is not None:
         record = decisions.record_of(panel, account)
         answer.update(
@@ -70,10 +85,15 @@ def run(req: ActionRequest) -> Result:
             template=account.preset or None,
             limits=_limits(account, req.kind),
             recorded={
-                "state": ({"value": record.state.value, "at": record.state.at}
-                          if record.state else None),
+                "state": (
+                    {"value": record.state.value, "at": record.state.at} if record.state else None
+                ),
                 "password": {"at": record.password.at} if record.password else None,
-                "template": ({"value": record.template.value, "at": record.template.at}
-                             if record.template else None),
-            })
+                "template": (
+                    {"value": record.template.value, "at": record.template.at}
+                    if record.template
+                    else None
+                ),
+            },
+        )
     return req.result("ok", server, **answer)

@@ -22,5 +22,4 @@ def run(req: ActionRequest) -> Result:
 
     state = Change("state", ordering.SUSPENDED, held=state_is(False), call=panel.suspend)
     done = apply(req, panel, account, Decision((state,), comment))
-    return done.answer(req, server, "suspended" if "state" in done.wrote
-                       else "already_suspended")
+    return done.answer(req, server, "suspended" if "state" in done.wrote else "already_suspended")

@@ -23,8 +23,9 @@ def run(req: ActionRequest) -> Result:
     account = panel.get_account(name)
     status = "absent"
     if account is not None:
-        ownership.check_owner(account, req.body["service_id"], server,
-                              terminating=True, force=req.body["force"])
+        ownership.check_owner(
+            account, req.body["service_id"], server, terminating=True, force=req.body["force"]
+        )
         superseded = decisions.superseded(req, panel, account)
         if superseded is not None:  # a newer decision about the service: it stays
             return req.result("superseded", server, recorded_event_time=superseded)

@@ -19,8 +19,16 @@ def run(req: ActionRequest) -> Result:
 
     def decision() -> Decision:
         desired.update(plans.plan_params(panel, req.body["plan"], kind=req.kind))
-        return Decision((Change("template", desired["preset"], edit=desired,
-                                held=lambda now: not plans.differing(now, desired)),))
+        return Decision(
+            (
+                Change(
+                    "template",
+                    desired["preset"],
+                    edit=desired,
+                    held=lambda now: not plans.differing(now, desired),
+                ),
+            )
+        )
 
     done = apply(req, panel, account, decision)
     changed = _request_names(plans.differing(account, desired), req.kind)

@@ -25,8 +25,13 @@ from shared.placement import all_accounts, fan_out, servers_of
 
 MAX_MIB = 2**53  # beyond any disk: a figure above it is garbage
 # usage's count field → the panel's admin-wide list of those objects (docs/interface.md §10)
-OBJECT_LISTS = {"web_domains": "webdomain", "mail_domains": "emaildomain",
-                "mailboxes": "email", "databases": "db", "ftp_users": "ftp.user"}
+OBJECT_LISTS = {
+    "web_domains": "webdomain",
+    "mail_domains": "emaildomain",
+    "mailboxes": "email",
+    "databases": "db",
+    "ftp_users": "ftp.user",
+}
 
 
 def _number(value: str, server: str, column: str) -> int | None:
@@ -86,8 +91,9 @@ def _server_accounts(req: ActionRequest, server: Server) -> list[dict[str, Any]]
         for field, func in OBJECT_LISTS.items():
             per_owner = _count(panel, func)
             for account in accounts:
-                account[field] = None if per_owner is None else per_owner.get(
-                    account["username"], 0)
+                account[field] = (
+                    None if per_owner is None else per_owner.get(account["username"], 0)
+                )
     return accounts
 
 
@@ -113,5 +119,6 @@ def run(req: ActionRequest) -> Result:
             # The scheduler only sees the status: a 503 makes it run usage again later.
             raise CallbackUndelivered(
                 f"usage collected but the callback was not delivered after "
-                f"{delivery.attempts} attempt(s) (last status {delivery.status})")
+                f"{delivery.attempts} attempt(s) (last status {delivery.status})"
+            )
     return Result(200, body)

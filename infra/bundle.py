@@ -20,9 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("functions", "shared")
 # Dev-only modules: `isphooks openapi` needs apispec, which the functions do not install;
 # `isphooks probe` (its facts, its lifecycle and its capture) runs at an operator's prompt.
-EXCLUDE = {"shared/openapi.py", "shared/cli.py", "shared/serve.py", "shared/capture.py",
-           "shared/probe.py", "shared/probe_facts.py", "shared/probe_lifecycle.py",
-           "shared/probe_objects.py", "shared/probe_raw.py"}
+EXCLUDE = {
+    "shared/openapi.py",
+    "shared/cli.py",
+    "shared/serve.py",
+    "shared/capture.py",
+    "shared/probe.py",
+    "shared/probe_facts.py",
+    "shared/probe_lifecycle.py",
+    "shared/probe_objects.py",
+    "shared/probe_raw.py",
+}
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -38,13 +46,18 @@ def requirements() -> str:
 
 
 def entries() -> dict[str, bytes]:
-    files = {"main.py": (ROOT / "functions" / "main.py").read_bytes(),
-             "requirements.txt": requirements().encode()}
+    files = {
+        "main.py": (ROOT / "functions" / "main.py").read_bytes(),
+        "requirements.txt": requirements().encode(),
+    }
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*")):
             name = path.relative_to(ROOT).as_posix()
-            if path.is_file() and (path.suffix == ".py" or path.name == "py.typed") \
-                    and name not in EXCLUDE:
+            if (
+                path.is_file()
+                and (path.suffix == ".py" or path.name == "py.typed")
+                and name not in EXCLUDE
+            ):
                 files[name] = path.read_bytes()
     return files
 

@@ -45,9 +45,14 @@ def _transient(status: int | None) -> bool:
     return status is None or status >= 500 or status in RETRY_STATUSES
 
 
-def deliver(target: UsageCallback, payload: dict[str, Any], *, budget_s: float = BUDGET_S,
-            sleep: Callable[[float], None] = time.sleep,
-            rand: Callable[[], float] = random.random) -> Delivery:
+def deliver(
+    target: UsageCallback,
+    payload: dict[str, Any],
+    *,
+    budget_s: float = BUDGET_S,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> Delivery:
     body = json.dumps(payload, separators=(",", ":")).encode()
     msg_id = "msg_" + uuid.uuid4().hex
     deadline = time.monotonic() + budget_s
@@ -58,17 +63,28 @@ def deliver(target: UsageCallback, payload: dict[str, Any], *, budget_s: float =
         headers["Content-Type"] = "application/json"
         remaining = deadline - time.monotonic()
         try:
-            status = requests.post(target.url, data=body, headers=headers,
-                                   timeout=max(1.0, min(ATTEMPT_TIMEOUT_S, remaining)),
-                                   allow_redirects=False).status_code
+            status = requests.post(
+                target.url,
+                data=body,
+                headers=headers,
+                timeout=max(1.0, min(ATTEMPT_TIMEOUT_S, remaining)),
+                allow_redirects=False,
+            ).status_code
         except requests.RequestException:
             status = None
         if status is not None and 200 <= status < 300:
             return Delivery(True, attempt, status)
         delay = backoff(attempt, rand)
-        if (not _transient(status) or attempt >= MAX_ATTEMPTS
-                or time.monotonic() + delay >= deadline):
-            log.log("WARNING", f"usage callback not delivered after {attempt} attempt(s)",
-                    action="usage", http_status=status)
+        if (
+            not _transient(status)
+            or attempt >= MAX_ATTEMPTS
+            or time.monotonic() + delay >= deadline
+        ):
+            log.log(
+                "WARNING",
+                f"usage callback not delivered after {attempt} attempt(s)",
+                action="usage",
+                http_status=status,
+            )
             return Delivery(False, attempt, status)
         sleep(delay)

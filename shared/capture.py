@@ -50,8 +50,10 @@ MIN_SECRET = 6  # a shorter known secret is masked in its own fields only: maski
 _SERVICE = re.compile(r"(?m)^(isphooks:service=)([^\n]*)")
 _ORDER = re.compile(r"(?m)^(isphooks:order=)[^\n]*")
 _TOKEN = re.compile(r"(?i)\b(auth|sid|session|key)=([^&\"'\s<>;]{6,})")
-_IPV6 = re.compile(r"(?<![0-9A-Za-z:.])((?:[0-9A-Fa-f]{0,4}:){2,7}"
-                   r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}))(?![0-9A-Za-z:]|\.\d)")
+_IPV6 = re.compile(
+    r"(?<![0-9A-Za-z:.])((?:[0-9A-Fa-f]{0,4}:){2,7}"
+    r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}))(?![0-9A-Za-z:]|\.\d)"
+)
 _IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?!\d|\.\d)")
 # Placeholders: the documentation ranges (RFC 5737, RFC 3849), then the benchmark range.
 _V4_BLOCKS = ("192.0.2.", "198.51.100.", "203.0.113.")
@@ -75,16 +77,19 @@ class Masker:
         """A secret of this run: masked wherever it appears, in each of its encodings."""
         if len(value) >= MIN_SECRET:
             with self.lock:
-                self._secrets.update({value, quote(value, safe=""), quote_plus(value),
-                                      json.dumps(value)[1:-1]})
+                self._secrets.update(
+                    {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+                )
 
     def params(self, params: dict[str, str]) -> dict[str, str]:
         with self.lock:
             for name, value in params.items():
                 if name in SECRET_FIELDS:
                     self.secret(value.partition(":")[2] if name == "authinfo" else value)
-            return {name: MASK if name in SECRET_FIELDS and value else self.text(value)
-                    for name, value in params.items()}
+            return {
+                name: MASK if name in SECRET_FIELDS and value else self.text(value)
+                for name, value in params.items()
+            }
 
     def answer(self, raw: bytes) -> str:
         text = raw.decode("utf-8", errors="replace")
@@ -109,8 +114,7 @@ class Masker:
             return self._node(value, True)
         if key == "auth":  # a session: its id as `$id` and as the text, its level kept
             if isinstance(value, dict):
-                return {k: self._node(v, secret or k in ("$id", "$"))
-                        for k, v in value.items()}
+                return {k: self._node(v, secret or k in ("$id", "$")) for k, v in value.items()}
             return self._node(value, True)
         return self._node(value, secret)
 
@@ -149,8 +153,11 @@ class Masker:
         if address not in self._v4:
             n = len(self._v4)
             block, offset = divmod(n, 254)
-            self._v4[address] = (_V4_BLOCKS[block] + str(offset + 1) if block < len(_V4_BLOCKS)
-                                 else str(ipaddress.IPv4Address("198.18.0.1") + n))
+            self._v4[address] = (
+                _V4_BLOCKS[block] + str(offset + 1)
+                if block < len(_V4_BLOCKS)
+                else str(ipaddress.IPv4Address("198.18.0.1") + n)
+            )
         return self._v4[address]
 
     def _ipv6(self, match: re.Match[str]) -> str:
@@ -181,8 +188,12 @@ class Exchange:
     selector: dict[str, str] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"func": self.func, "params": self.params, "write": self.write,
-                                 **self.extra}
+        entry: dict[str, Any] = {
+            "func": self.func,
+            "params": self.params,
+            "write": self.write,
+            **self.extra,
+        }
         if self.error is not None:
             entry["error"] = self.error
         else:
@@ -198,35 +209,61 @@ class Recorder:
         self.masker = Masker(urlsplit(server.url).hostname or "", (server.password,))
         self.exchanges: list[Exchange] = []
 
-    def add(self, func: str, params: dict[str, str], write: bool, raw: bytes | None,
-            error: str | None = None, **extra: Any) -> Exchange:
+    def add(
+        self,
+        func: str,
+        params: dict[str, str],
+        write: bool,
+        raw: bytes | None,
+        error: str | None = None,
+        **extra: Any,
+    ) -> Exchange:
         masker = self.masker
         with masker.lock:
             exchange = Exchange(
-                func, masker.params(params), write,
+                func,
+                masker.params(params),
+                write,
                 masker.answer(raw) if raw is not None else None,
                 masker.text(error) if error is not None else None,
                 {k: masker.text(v) if isinstance(v, str) else v for k, v in extra.items()},
-                raw, {k: v for k, v in params.items() if k not in SECRET_FIELDS})
+                raw,
+                {k: v for k, v in params.items() if k not in SECRET_FIELDS},
+            )
             self.exchanges.append(exchange)
         return exchange
 
     def since(self, start: int, func: str, **selector: str) -> list[Exchange]:
         """The exchanges of `func` from the `start`-th on whose parameters include
         `selector`."""
-        return [e for e in self.exchanges[start:] if e.func == func
-                and all(e.selector.get(k) == v for k, v in selector.items())]
+        return [
+            e
+            for e in self.exchanges[start:]
+            if e.func == func and all(e.selector.get(k) == v for k, v in selector.items())
+        ]
 
-    def document(self, server: Server, report: dict[str, Any], date: str, *,
-                 lifecycle: bool, notes: list[str] | None = None) -> dict[str, Any]:
+    def document(
+        self,
+        server: Server,
+        report: dict[str, Any],
+        date: str,
+        *,
+        lifecycle: bool,
+        notes: list[str] | None = None,
+    ) -> dict[str, Any]:
         """The capture file's content."""
         parts = urlsplit(server.url)
         return {
-            "format": FORMAT, "format_version": FORMAT_VERSION,
-            "isphooks_version": __version__, "date": date, "server": server.name,
-            "edition": server.edition, "login": server.username,
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "isphooks_version": __version__,
+            "date": date,
+            "server": server.name,
+            "edition": server.edition,
+            "login": server.username,
             "url": f"{parts.scheme}://{HOST}{parts.path}",  # the host and port are the operator's
-            "lifecycle": lifecycle, "notes": notes or [],
+            "lifecycle": lifecycle,
+            "notes": notes or [],
             "report": report,
             "exchanges": [exchange.as_json() for exchange in self.exchanges],
         }
@@ -241,8 +278,7 @@ class RecordingPanel(Panel):
 
     def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
         try:
-            raw = transport.exchange(self.server, func, params, write=write,
-                                     deadline=self.deadline)
+            raw = transport.exchange(self.server, func, params, write=write, deadline=self.deadline)
         except IsphooksError as exc:  # no answer: recorded as what happened
             self.recorder.add(func, params, write, None, error=exc.message)
             raise

@@ -29,8 +29,10 @@ def new_secret() -> str:
 def store_location() -> str:
     location = os.environ.get(ENV_STORE, "")
     if not location:
-        raise UsageError(f"{ENV_STORE} is not set: point it at the configuration, e.g. "
-                         f"{ENV_STORE}={EXAMPLE_STORE}")
+        raise UsageError(
+            f"{ENV_STORE} is not set: point it at the configuration, e.g. "
+            f"{ENV_STORE}={EXAMPLE_STORE}"
+        )
     return location
 
 
@@ -49,10 +51,14 @@ def load_config_at_start() -> None:
         raise UsageError(f"the configuration at {location} is invalid: {exc.message}") from None
     except ConfigUnavailable as exc:
         if scheme in ("file", "env"):
-            raise UsageError(f"the configuration at {location} cannot be read: "
-                             f"{exc.message}") from None
-        print(f"isphooks serve: the configuration at {scheme}:… cannot be read yet "
-              f"({exc.message}); requests answer 503 until it can", file=sys.stderr)
+            raise UsageError(
+                f"the configuration at {location} cannot be read: {exc.message}"
+            ) from None
+        print(
+            f"isphooks serve: the configuration at {scheme}:… cannot be read yet "
+            f"({exc.message}); requests answer 503 until it can",
+            file=sys.stderr,
+        )
 
 
 def first_webhook_secret() -> str:
@@ -64,8 +70,9 @@ def first_webhook_secret() -> str:
     try:
         secret = CACHE.get().first_webhook_secret
     except (ConfigInvalid, ConfigUnavailable) as exc:
-        raise UsageError(f"cannot take the signing secret from {location}: "
-                         f"{exc.message}; or pass --secret") from None
+        raise UsageError(
+            f"cannot take the signing secret from {location}: {exc.message}; or pass --secret"
+        ) from None
     if not secret:
         raise UsageError("the configuration has no webhook_secrets; pass --secret")
     return secret
@@ -93,11 +100,14 @@ def read_body(value: str) -> bytes:
 
 def listen_problem(exc: OSError, host: str, port: int) -> UsageError:
     if exc.errno == errno.EADDRINUSE:
-        return UsageError(f"port {port} on {host} is in use: stop what listens there or "
-                          "pass --port")
+        return UsageError(
+            f"port {port} on {host} is in use: stop what listens there or pass --port"
+        )
     if exc.errno == errno.EACCES:
-        return UsageError(f"not allowed to listen on port {port} on {host} (a port under "
-                          "1024 needs privileges): pass --port")
+        return UsageError(
+            f"not allowed to listen on port {port} on {host} (a port under "
+            "1024 needs privileges): pass --port"
+        )
     return UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
@@ -125,8 +135,10 @@ def config_check(path: str) -> int:
     if problems:
         return 1
     names = ", ".join(sorted(config.servers)) or "none"
-    print(f"{path}: valid: {len(config.webhook_keys)} webhook secret(s), servers: {names}, "
-          f"scheduler: {'yes' if config.scheduler else 'no'}")
+    print(
+        f"{path}: valid: {len(config.webhook_keys)} webhook secret(s), servers: {names}, "
+        f"scheduler: {'yes' if config.scheduler else 'no'}"
+    )
     return 0
 
 

@@ -24,8 +24,11 @@ def lines(comment: str) -> list[str]:
 
 def values(comment: str, prefix: str) -> list[str]:
     """What follows `prefix` on each of isphooks' lines that start with it."""
-    return [line[len(prefix):] for line in lines(comment)
-            if line.startswith(prefix) and _OTHER_SEPARATORS.isdisjoint(line)]
+    return [
+        line[len(prefix) :]
+        for line in lines(comment)
+        if line.startswith(prefix) and _OTHER_SEPARATORS.isdisjoint(line)
+    ]
 
 
 def replaced(comment: str, prefix: str, new_values: list[str]) -> str:

@@ -43,8 +43,19 @@ EDITIONS = ("lite", "pro", "host", "business")
 RESELLER_EDITIONS = frozenset({"host", "business"})
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 # Every action; each is a function (functions/main.py) and a module functions/<action>.py.
-ACTIONS = ("create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso",
-           "usage", "check", "reconcile", "status")
+ACTIONS = (
+    "create",
+    "suspend",
+    "unsuspend",
+    "terminate",
+    "upgrade",
+    "password",
+    "sso",
+    "usage",
+    "check",
+    "reconcile",
+    "status",
+)
 # What a scheduler's bearer token may call without being listed in `scheduler.actions`.
 SCHEDULER_DEFAULT_ACTIONS = frozenset({"usage", "check"})
 MAX_RESPONSE_MIB = 8  # default cap on one panel answer (`max_response_mib` per server)
@@ -52,6 +63,7 @@ MAX_RESPONSE_MIB = 8  # default cap on one panel answer (`max_response_mib` per 
 
 # Records are NamedTuples: a frozen dataclass costs ~1 ms of every cold start to define.
 # Those holding a secret leave it out of their repr.
+
 
 class Tls(NamedTuple):
     ca_pem: str | None = None
@@ -122,8 +134,12 @@ def names_action(url: str, action: str) -> bool:
     if segment:
         return segment == action or segment.endswith("-" + action)
     label = (parts.hostname or "").partition(".")[0]
-    return (label == action or label.startswith(action + "-") or label.endswith("-" + action)
-            or f"-{action}-" in label)
+    return (
+        label == action
+        or label.startswith(action + "-")
+        or label.endswith("-" + action)
+        or f"-{action}-" in label
+    )
 
 
 class UsageCallback(NamedTuple):
@@ -205,8 +221,9 @@ class _ServerSchema(Schema):
     # http:// is allowed only with allow_insecure_http (checked below).
     url = fields.String(required=True, validate=_http_url)
     allow_insecure_http = fields.Boolean(load_default=False)
-    max_response_mib = fields.Integer(load_default=MAX_RESPONSE_MIB,
-                                      validate=validate.Range(min=1, max=64))
+    max_response_mib = fields.Integer(
+        load_default=MAX_RESPONSE_MIB, validate=validate.Range(min=1, max=64)
+    )
     username = fields.String(load_default="root", validate=validate.Length(min=1))
     password = fields.String(required=True, validate=validate.Length(min=1))
     edition = fields.String(load_default="lite", validate=validate.OneOf(EDITIONS))
@@ -220,8 +237,11 @@ class _ServerSchema(Schema):
     def _https_unless_allowed(self, data: dict[str, Any], **_: Any) -> None:
         url = data.get("url", "")
         if url.startswith("http://") and not data.get("allow_insecure_http"):
-            raise ValidationError("must be an https:// URL (set allow_insecure_http: true "
-                                  "for a panel on a private network)", "url")
+            raise ValidationError(
+                "must be an https:// URL (set allow_insecure_http: true "
+                "for a panel on a private network)",
+                "url",
+            )
 
 
 class _SchedulerSchema(Schema):
@@ -277,8 +297,9 @@ class _DocumentSchema(Schema):
     usage_callback = fields.Nested(_UsageCallbackSchema, load_default=None)
     # Each entry is checked on its own (`_server`): a bad one makes only that server
     # unusable, never the others.
-    servers = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
-                          validate=validate.Length(min=1))
+    servers = fields.Dict(
+        keys=fields.String(), values=fields.Raw(), required=True, validate=validate.Length(min=1)
+    )
 
     @validates("webhook_secrets")
     def _secrets(self, value: list[str], **_: Any) -> None:
@@ -298,8 +319,9 @@ class _DocumentSchema(Schema):
     @validates_schema
     def _admin_apart(self, data: dict[str, Any], **_: Any) -> None:
         if set(data.get("admin_webhook_secrets") or ()) & set(data.get("webhook_secrets") or ()):
-            raise ValidationError("an admin secret must not also be a webhook secret",
-                                  "admin_webhook_secrets")
+            raise ValidationError(
+                "an admin secret must not also be a webhook secret", "admin_webhook_secrets"
+            )
 
 
 def _check_secret(secret: str) -> None:
@@ -328,14 +350,19 @@ def parse_document(raw: str | bytes) -> Config:
         doc = _DocumentSchema().load(data)
     except ValidationError as exc:
         found = flatten_errors(exc.messages)
-        raise ConfigInvalid("invalid config: " + ", ".join(
-            f"{path}: {'; '.join(reasons)}" for path, reasons in found.items())) from None
+        raise ConfigInvalid(
+            "invalid config: "
+            + ", ".join(f"{path}: {'; '.join(reasons)}" for path, reasons in found.items())
+        ) from None
     if not doc["webhook_secrets"] and doc["scheduler"] is None:
         raise ConfigInvalid("invalid config: webhook_secrets: at least one secret is required")
-    for secret in [*doc["webhook_secrets"], *doc["admin_webhook_secrets"],
-                   *([doc["password_key"]] if doc["password_key"] else [])]:
+    for secret in [
+        *doc["webhook_secrets"],
+        *doc["admin_webhook_secrets"],
+        *([doc["password_key"]] if doc["password_key"] else []),
+    ]:
         log.register_secret(secret)
-        log.register_secret(secret[len(webhooks.SECRET_PREFIX):])
+        log.register_secret(secret[len(webhooks.SECRET_PREFIX) :])
     servers = {name: _server(name, entry) for name, entry in doc["servers"].items()}
     sched = doc["scheduler"]
     callback = doc["usage_callback"]
@@ -349,12 +376,13 @@ def parse_document(raw: str | bytes) -> Config:
             service_accounts=tuple(sched["service_accounts"]),
             certs_url=sched["certs_url"],
             actions=SCHEDULER_DEFAULT_ACTIONS | frozenset(sched["actions"]),
-        ) if sched else None,
+        )
+        if sched
+        else None,
         usage_callback=UsageCallback(callback["url"], callback["secret"]) if callback else None,
         first_webhook_secret=doc["webhook_secrets"][0] if doc["webhook_secrets"] else "",
         admin_keys=tuple(webhooks.decode_secret(s) for s in doc["admin_webhook_secrets"]),
-        password_key=(webhooks.decode_secret(doc["password_key"]) if doc["password_key"]
-                      else None),
+        password_key=(webhooks.decode_secret(doc["password_key"]) if doc["password_key"] else None),
     )
 
 
@@ -383,8 +411,12 @@ def _server(name: str, entry: Any) -> Server:
         except ValidationError as exc:
             problems.update(flatten_errors(exc.messages, f"servers.{name[:64]}"))
     if problems:
-        return _unusable(name, entry, "invalid config: " + ", ".join(
-            f"{path}: {'; '.join(reasons)}" for path, reasons in problems.items()))
+        return _unusable(
+            name,
+            entry,
+            "invalid config: "
+            + ", ".join(f"{path}: {'; '.join(reasons)}" for path, reasons in problems.items()),
+        )
     tls = s["tls"]
     return Server(
         name=name,
@@ -412,8 +444,15 @@ def _unusable(name: str, entry: Any, why: str) -> Server:
     raw = entry if isinstance(entry, dict) else {}
     group = raw["group"] if isinstance(raw.get("group"), str) else "default"
     edition = raw["edition"] if raw.get("edition") in EDITIONS else "lite"
-    return Server(name=name, url="", username="", password="", edition=edition, group=group,
-                  unusable=f"server {name[:64]} is unusable: {why}")
+    return Server(
+        name=name,
+        url="",
+        username="",
+        password="",
+        edition=edition,
+        group=group,
+        unusable=f"server {name[:64]} is unusable: {why}",
+    )
 
 
 def _audiences(value: Any) -> dict[str, tuple[str, ...]]:
@@ -423,6 +462,7 @@ def _audiences(value: Any) -> dict[str, tuple[str, ...]]:
 
 
 # --- stores and cache -------------------------------------------------------------------
+
 
 def read_document(location: str) -> bytes:
     scheme, sep, rest = location.partition(":")

@@ -21,8 +21,10 @@ IP_EDITIONS = frozenset({"business"})
 
 def require_kind(server: Server, kind: str) -> None:
     if kind == "reseller" and server.edition not in RESELLER_EDITIONS:
-        raise Unsupported(f"server {server.name} runs ISPmanager {server.edition}, which has "
-                          "no resellers (host and business do)")
+        raise Unsupported(
+            f"server {server.name} runs ISPmanager {server.edition}, which has "
+            "no resellers (host and business do)"
+        )
 
 
 class Result:
@@ -36,9 +38,17 @@ class Result:
 class ActionRequest:
     """One validated webhook on its way through an action, and the panels it has used."""
 
-    def __init__(self, action: str, body: dict[str, Any], config: Config, webhook_id: str,
-                 deadline: float | None = None, signed: bool = True,
-                 sent_at_ms: int | None = None, signing_key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        action: str,
+        body: dict[str, Any],
+        config: Config,
+        webhook_id: str,
+        deadline: float | None = None,
+        signed: bool = True,
+        sent_at_ms: int | None = None,
+        signing_key: bytes | None = None,
+    ) -> None:
         self.action = action
         self.body = body
         self.config = config
@@ -94,8 +104,11 @@ class ActionRequest:
         """Why there is no such account: a reseller addressed as a user (the default kind)
         is told so, at the cost of one read on this error path only."""
         server = panel.server.name
-        if (self.kind == "user" and panel.server.has_resellers
-                and panel.get_account(name, kind="reseller") is not None):
+        if (
+            self.kind == "user"
+            and panel.server.has_resellers
+            and panel.get_account(name, kind="reseller") is not None
+        ):
             return f"{name} is a reseller account on {server}; send kind: reseller"
         return f"no account {name} on {server}"
 
@@ -109,13 +122,15 @@ class ActionRequest:
         if not self.body.get("adopt"):
             raise UnownedAccount(
                 f"account {account.name} carries no isphooks marker (made by hand or by an "
-                "older module); send adopt: true to take it over for this service")
+                "older module); send adopt: true to take it over for this service"
+            )
         comment = ownership.with_marker(account.comment, self.body["service_id"])
         panel.edit_account(account.name, {"comment": comment})
         return account._replace(comment=comment)
 
-    def result(self, status: str, server: Server, *, status_code: int = 200,
-               **extra: Any) -> Result:
+    def result(
+        self, status: str, server: Server, *, status_code: int = 200, **extra: Any
+    ) -> Result:
         body: dict[str, Any] = {"action": self.action, "status": status, "server": server.name}
         for key in ("service_id", "username"):
             if key in self.body:

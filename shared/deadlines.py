@@ -59,8 +59,7 @@ class _Watchdog:
         with self._cond:
             if self._pid != os.getpid():
                 self._pid = os.getpid()
-                threading.Thread(target=self._run, name="isphooks-deadlines",
-                                 daemon=True).start()
+                threading.Thread(target=self._run, name="isphooks-deadlines", daemon=True).start()
             heapq.heappush(self._queue, (deadline.at, next(self._order), deadline))
             if self._queue[0][2] is deadline:
                 self._cond.notify()
@@ -83,5 +82,3 @@ def _shutdown(sock: socket.socket | None) -> None:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-
-

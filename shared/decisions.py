@@ -73,16 +73,14 @@ class Applied(NamedTuple):
     wrote: frozenset[str]  # the aspects whose value was written ("comment" for the comment)
     repaired: frozenset[str] = frozenset()  # aspects written beyond the delivery's decision
 
-    def answer(self, req: ActionRequest, server: Server, status: str,
-               **extra: Any) -> Result:
+    def answer(self, req: ActionRequest, server: Server, status: str, **extra: Any) -> Result:
         """`status` (with `extra`), or `superseded` with its `recorded_event_time`; either
         with `repaired` where the delivery repaired an aspect."""
         if self.repaired:
             extra["repaired"] = [a for a in ordering.ASPECTS if a in self.repaired]
         if self.superseded is not None:
             repaired = {"repaired": extra["repaired"]} if self.repaired else {}
-            return req.result("superseded", server, recorded_event_time=self.superseded,
-                              **repaired)
+            return req.result("superseded", server, recorded_event_time=self.superseded, **repaired)
         return req.result(status, server, **extra)
 
 
@@ -101,13 +99,18 @@ def record_of(panel: Panel, account: Account) -> ordering.Record:
     """The account's order record; a line that cannot be true is ignored, and logged."""
     record, why = ordering.read(account.comment)
     if why is not None:
-        log.log("WARNING", f"order record of account {account.name} ignored: {why}",
-                server=panel.server.name, username=account.name)
+        log.log(
+            "WARNING",
+            f"order record of account {account.name} ignored: {why}",
+            server=panel.server.name,
+            username=account.name,
+        )
     return record
 
 
-def apply(req: ActionRequest, panel: Panel, account: Account,
-          decision: Decision | Callable[[], Decision]) -> Applied:
+def apply(
+    req: ActionRequest, panel: Panel, account: Account, decision: Decision | Callable[[], Decision]
+) -> Applied:
     """Check the decision against the account's record, write it, enforce the newest
     recorded decision about its other aspects, settle. `decision` may be given as a
     function that makes it, so that what it costs (a template read) is not spent on a
@@ -115,13 +118,11 @@ def apply(req: ActionRequest, panel: Panel, account: Account,
     event_time = decision_time(req)
     if event_time is None:  # applied as in v1, recording nothing
         made = decision if isinstance(decision, Decision) else decision()
-        return Applied(None, _write(req, panel, account, made, made.changes, None,
-                                    ordering.EMPTY))
+        return Applied(None, _write(req, panel, account, made, made.changes, None, ordering.EMPTY))
     record = record_of(panel, account)
     superseded_at = ordering.superseded_by(record, req.action, event_time)
     if superseded_at is not None:
-        repaired = enforce(req, panel, account, record, ordering.DECIDES[req.action],
-                           event_time)
+        repaired = enforce(req, panel, account, record, ordering.DECIDES[req.action], event_time)
         return Applied(superseded_at, frozenset(), repaired)
     made = decision if isinstance(decision, Decision) else decision()
     live = _live(made, record, req.action, event_time)
@@ -155,31 +156,51 @@ def recorded(req: ActionRequest, decision: Decision, comment: str) -> str:
     if event_time is None:
         return comment
     return ordering.with_record(
-        comment, ordering.stamped(ordering.parse(comment), _stamps(decision.changes),
-                                  event_time))
+        comment, ordering.stamped(ordering.parse(comment), _stamps(decision.changes), event_time)
+    )
 
 
-def enforce(req: ActionRequest, panel: Panel, account: Account, record: ordering.Record,
-            aspects: tuple[str, ...], event_time: int) -> frozenset[str]:
+def enforce(
+    req: ActionRequest,
+    panel: Panel,
+    account: Account,
+    record: ordering.Record,
+    aspects: tuple[str, ...],
+    event_time: int,
+) -> frozenset[str]:
     """Put each of `aspects` (decided by this delivery, recorded newer than it) back to
     its newest recorded decision where the panel shows another value: the state, and the
     template's name (restored with its template's limits). A password cannot be read
     back: never enforced. Each write is a repair, logged. The aspects repaired."""
     repaired: set[str] = set()
     wants_active = record.wants_active
-    if ("state" in aspects and record.state is not None and account.active is not None
-            and wants_active != account.active):
+    if (
+        "state" in aspects
+        and record.state is not None
+        and account.active is not None
+        and wants_active != account.active
+    ):
         (panel.resume if wants_active else panel.suspend)(account.name)
-        _log_repair(req, panel, account.name, "state", record.state, event_time,
-                    "active" if account.active else "suspended")
+        _log_repair(
+            req,
+            panel,
+            account.name,
+            "state",
+            record.state,
+            event_time,
+            "active" if account.active else "suspended",
+        )
         repaired.add("state")
     template = record.template
-    if ("template" in aspects and template is not None and account.preset
-            and account.preset != template.value):
+    if (
+        "template" in aspects
+        and template is not None
+        and account.preset
+        and account.preset != template.value
+    ):
         params = plans.plan_params(panel, {"template": template.value}, kind=panel.kind)
         panel.edit_account(account.name, params)
-        _log_repair(req, panel, account.name, "template", template, event_time,
-                    account.preset)
+        _log_repair(req, panel, account.name, "template", template, event_time, account.preset)
         repaired.add("template")
     return frozenset(repaired)
 
@@ -190,8 +211,9 @@ def state_is(active: bool) -> Callable[[Account], bool | None]:
     return lambda account: None if account.active is None else account.active is active
 
 
-def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision,
-           written: ordering.Record) -> frozenset[str]:
+def settle(
+    req: ActionRequest, panel: Panel, name: str, decision: Decision, written: ordering.Record
+) -> frozenset[str]:
     """After this delivery wrote: re-read and repair its own aspects, and restore the other
     aspects' stamps of `written` (the record it wrote), up to ROUNDS times (see 4. above).
     The aspects whose value it wrote again."""
@@ -199,9 +221,12 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision,
     if event_time is None or req.dry_run:
         return frozenset()
     own = ordering.DECIDES[req.action]
-    others = ordering.Record(*(stamp if aspect not in own else None
-                               for aspect, stamp in zip(ordering.ASPECTS, written,
-                                                        strict=True)))
+    others = ordering.Record(
+        *(
+            stamp if aspect not in own else None
+            for aspect, stamp in zip(ordering.ASPECTS, written, strict=True)
+        )
+    )
     repaired: set[str] = set()
     paused = False
     for _ in range(ROUNDS):
@@ -221,9 +246,14 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision,
             continue
         if kept != record:  # another aspect's stamp lost by a concurrent write: no value
             _write(req, panel, account, decision, (), event_time, record, kept)
-            log.log("INFO", f"order: restored the record of account {name} that a "
-                    "concurrent write lost", server=panel.server.name, username=name,
-                    action=req.action, webhook_id=req.webhook_id)
+            log.log(
+                "INFO",
+                f"order: restored the record of account {name} that a concurrent write lost",
+                server=panel.server.name,
+                username=name,
+                action=req.action,
+                webhook_id=req.webhook_id,
+            )
             continue
         decided = {change.aspect for change in live}
         stale = tuple(a for a in own if a not in decided)
@@ -238,37 +268,64 @@ def settle(req: ActionRequest, panel: Panel, name: str, decision: Decision,
     return frozenset(repaired)
 
 
-def _log_repair(req: ActionRequest, panel: Panel, name: str, aspect: str,
-                recorded_: ordering.Stamp, event_time: int, held: str) -> None:
+def _log_repair(
+    req: ActionRequest,
+    panel: Panel,
+    name: str,
+    aspect: str,
+    recorded_: ordering.Stamp,
+    event_time: int,
+    held: str,
+) -> None:
     wanted = f" ({recorded_.value})" if recorded_.value else ""
-    log.log("WARNING", f"order: repaired the {aspect} of account {name}: the panel held "
-            f"{held}, the newest recorded decision{wanted} is of {recorded_.at}, this "
-            f"delivery's of {event_time}", server=panel.server.name, username=name,
-            action=req.action, webhook_id=req.webhook_id, aspect=aspect,
-            recorded_event_time=recorded_.at, event_time=event_time)
+    log.log(
+        "WARNING",
+        f"order: repaired the {aspect} of account {name}: the panel held "
+        f"{held}, the newest recorded decision{wanted} is of {recorded_.at}, this "
+        f"delivery's of {event_time}",
+        server=panel.server.name,
+        username=name,
+        action=req.action,
+        webhook_id=req.webhook_id,
+        aspect=aspect,
+        recorded_event_time=recorded_.at,
+        event_time=event_time,
+    )
 
 
-def _live(decision: Decision, record: ordering.Record, action: str,
-          event_time: int) -> tuple[Change, ...]:
+def _live(
+    decision: Decision, record: ordering.Record, action: str, event_time: int
+) -> tuple[Change, ...]:
     """The changes of the decision that the record does not hold newer."""
     aspects = ordering.live(record, action, event_time)
     return tuple(change for change in decision.changes if change.aspect in aspects)
 
 
-def _undone(live: tuple[Change, ...], record: ordering.Record, account: Account,
-            event_time: int) -> frozenset[str] | None:
+def _undone(
+    live: tuple[Change, ...], record: ordering.Record, account: Account, event_time: int
+) -> frozenset[str] | None:
     """Did an older concurrent delivery undo what we wrote? None when not; else the aspects
     whose value is to be written again: a value we wrote and can read back that is not on
     the account, and a password whose stamp is gone (it cannot be read back: its stamp
     lost means a concurrent write set another). Our stamp gone alone (the value held)
     gives an empty set: the record is written again, no value."""
-    stamps_lost = {aspect for aspect in (change.aspect for change in live)
-                   if ordering.lost(record, (aspect,), event_time)}
-    values = {change.aspect for change in live
-              if change.held is not None and (change.edit or change.call)
-              and change.held(account) is False}
-    values |= {change.aspect for change in live if change.aspect in stamps_lost
-               and (change.held is None or change.held(account) is None)}
+    stamps_lost = {
+        aspect
+        for aspect in (change.aspect for change in live)
+        if ordering.lost(record, (aspect,), event_time)
+    }
+    values = {
+        change.aspect
+        for change in live
+        if change.held is not None
+        and (change.edit or change.call)
+        and change.held(account) is False
+    }
+    values |= {
+        change.aspect
+        for change in live
+        if change.aspect in stamps_lost and (change.held is None or change.held(account) is None)
+    }
     if not stamps_lost and not values:
         return None
     return frozenset(values)
@@ -278,9 +335,16 @@ def _stamps(changes: tuple[Change, ...]) -> dict[str, str]:
     return {change.aspect: change.value for change in changes}
 
 
-def _write(req: ActionRequest, panel: Panel, account: Account, decision: Decision,
-           changes: tuple[Change, ...], event_time: int | None,
-           record: ordering.Record, keep: ordering.Record | None = None) -> frozenset[str]:
+def _write(
+    req: ActionRequest,
+    panel: Panel,
+    account: Account,
+    decision: Decision,
+    changes: tuple[Change, ...],
+    event_time: int | None,
+    record: ordering.Record,
+    keep: ordering.Record | None = None,
+) -> frozenset[str]:
     """Write the changes the account does not hold, with the comment (`record`: the
     account's order record as read; `keep`: the record to stamp onto, when stamps lost
     from `record` are to be restored); what was written."""

@@ -33,8 +33,7 @@ from shared.errors import (
 
 MAX_BODY = 64 * 1024
 # Actions that decide something about an account (docs/interface.md §4, Order).
-ACCOUNT_ACTIONS = frozenset({"create", "suspend", "unsuspend", "terminate", "upgrade",
-                             "password"})
+ACCOUNT_ACTIONS = frozenset({"create", "suspend", "unsuspend", "terminate", "upgrade", "password"})
 # Actions that take more: reconcile carries a billing system's whole list for one server.
 MAX_BODIES = {"reconcile": 2 * 1024 * 1024}
 ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"
@@ -49,12 +48,15 @@ def request_timeout() -> float:
         return max(2.0, float(os.environ.get(ENV_TIMEOUT, DEFAULT_TIMEOUT_S)))
     except ValueError:
         return DEFAULT_TIMEOUT_S
+
+
 Action = Callable[[ActionRequest], Result]
 
 
 def error_response(exc: IsphooksError) -> flask.Response:
-    response = flask.Response(json.dumps(exc.body()), status=exc.status,
-                              mimetype="application/json")
+    response = flask.Response(
+        json.dumps(exc.body()), status=exc.status, mimetype="application/json"
+    )
     retry_after = getattr(exc, "retry_after_s", None)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
@@ -83,8 +85,9 @@ def _read_body(request: flask.Request, action: str) -> bytes:
 
 
 def _incomplete() -> InvalidRequest:
-    return InvalidRequest("the body ended before its Content-Length",
-                          fields={"_body": ["incomplete"]})
+    return InvalidRequest(
+        "the body ended before its Content-Length", fields={"_body": ["incomplete"]}
+    )
 
 
 def _unread(request: flask.Request) -> None:
@@ -114,8 +117,11 @@ def _offered_id(request: flask.Request) -> str | None:
 def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     started = time.monotonic()
     deadline = started + request_timeout() - ANSWER_MARGIN_S
-    fields: dict[str, Any] = {"action": action, "webhook_id": "gen_" + uuid.uuid4().hex,
-                              "offered_webhook_id": _offered_id(request)}
+    fields: dict[str, Any] = {
+        "action": action,
+        "webhook_id": "gen_" + uuid.uuid4().hex,
+        "offered_webhook_id": _offered_id(request),
+    }
     try:
         result = _dispatch(action, run, request, fields, deadline)
         response = _json_response(result.body, result.status_code, action in STREAMED)
@@ -126,8 +132,9 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     except _Anonymous as anonymous:
         exc = anonymous.public
         response = error_response(exc)
-        fields.update(outcome="error", code=exc.code, http_status=exc.status,
-                      error=anonymous.detail)
+        fields.update(
+            outcome="error", code=exc.code, http_status=exc.status, error=anonymous.detail
+        )
         severity = "ERROR"
     except IsphooksError as exc:
         response = error_response(exc)
@@ -137,8 +144,9 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     except Exception:
         exc_ = IsphooksError("internal error; the details are in the function's log")
         response = error_response(exc_)
-        fields.update(outcome="error", code="internal", http_status=500,
-                      traceback=traceback.format_exc())
+        fields.update(
+            outcome="error", code="internal", http_status=500, traceback=traceback.format_exc()
+        )
         severity = "ERROR"
     fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
     log.log(severity, f"{action} {fields.get('outcome')}", **fields)
@@ -151,11 +159,13 @@ def _config() -> Config:
     try:
         return CACHE.get()
     except ConfigUnavailable as exc:
-        raise _Anonymous(ConfigUnavailable("the configuration is unavailable; retry later"),
-                         exc.message) from None
+        raise _Anonymous(
+            ConfigUnavailable("the configuration is unavailable; retry later"), exc.message
+        ) from None
     except ConfigInvalid as exc:
-        raise _Anonymous(IsphooksError("internal error; the details are in the function's "
-                                       "log"), exc.message) from None
+        raise _Anonymous(
+            IsphooksError("internal error; the details are in the function's log"), exc.message
+        ) from None
 
 
 class _Anonymous(Exception):
@@ -167,8 +177,9 @@ class _Anonymous(Exception):
         self.detail = detail
 
 
-def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str, Any],
-              deadline: float) -> Result:
+def _dispatch(
+    action: str, run: Action, request: flask.Request, fields: dict[str, Any], deadline: float
+) -> Result:
     if request.method != "POST":
         raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
     if request.mimetype != "application/json":
@@ -204,28 +215,50 @@ def _dispatch(action: str, run: Action, request: flask.Request, fields: dict[str
     if token is not None and action in ACCOUNT_ACTIONS and "event_time" not in validated:
         # A scheduler's body is static: without the time of the decision it repeats, each
         # run would be a new decision and override newer ones of the billing system.
-        raise InvalidRequest("a scheduled account action must carry event_time",
-                             fields={"event_time": ["required for a scheduler's account action"]})
+        raise InvalidRequest(
+            "a scheduled account action must carry event_time",
+            fields={"event_time": ["required for a scheduler's account action"]},
+        )
     admin_sso = action == "sso" and validated.get("as_") == "admin"
     if token is not None and admin_sso:
         raise Unauthenticated("an admin login URL is never minted for a bearer token")
     if config.admin_keys and admin_sso != admin_signed:
         raise Unauthenticated(
             "an admin login URL needs a signature with one of admin_webhook_secrets"
-            if admin_sso else "this secret signs admin single sign-on only")
+            if admin_sso
+            else "this secret signs admin single sign-on only"
+        )
     for key in ("server", "username", "service_id", "reason"):
         fields[key] = validated.get(key)
     server = config.servers.get(str(validated.get("server")))
     if server is not None and server.insecure:
         fields["tls_warning"] = server.insecure
     try:
-        return _run(action, run, validated, config, webhook_id, deadline, token is None,
-                    sent_at_ms, signing_key)
+        return _run(
+            action,
+            run,
+            validated,
+            config,
+            webhook_id,
+            deadline,
+            token is None,
+            sent_at_ms,
+            signing_key,
+        )
     except PanelAuthRefused:
         # The panel password may have been rotated: re-read the store once, then give up.
         fresh = CACHE.reload_if_stale(config)
-        return _run(action, run, validated, fresh, webhook_id, deadline, token is None,
-                    sent_at_ms, signing_key)
+        return _run(
+            action,
+            run,
+            validated,
+            fresh,
+            webhook_id,
+            deadline,
+            token is None,
+            sent_at_ms,
+            signing_key,
+        )
 
 
 def _validated(action: str, body: bytes) -> dict[str, Any]:
@@ -233,8 +266,9 @@ def _validated(action: str, body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting included
-        raise InvalidRequest("the body is not valid JSON",
-                             fields={"_body": ["not valid JSON"]}) from None
+        raise InvalidRequest(
+            "the body is not valid JSON", fields={"_body": ["not valid JSON"]}
+        ) from None
     return schemas.load(action, data)
 
 
@@ -285,12 +319,27 @@ def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Res
     return flask.Response(pieces(), status=status, mimetype="application/json")
 
 
-def _run(action: str, run: Action, body: dict[str, Any], config: Config,
-         webhook_id: str, deadline: float, signed: bool, sent_at_ms: int,
-         signing_key: bytes | None) -> Result:
-    req = ActionRequest(action=action, body=body, config=config, webhook_id=webhook_id,
-                        deadline=deadline, signed=signed, sent_at_ms=sent_at_ms,
-                        signing_key=signing_key)
+def _run(
+    action: str,
+    run: Action,
+    body: dict[str, Any],
+    config: Config,
+    webhook_id: str,
+    deadline: float,
+    signed: bool,
+    sent_at_ms: int,
+    signing_key: bytes | None,
+) -> Result:
+    req = ActionRequest(
+        action=action,
+        body=body,
+        config=config,
+        webhook_id=webhook_id,
+        deadline=deadline,
+        signed=signed,
+        sent_at_ms=sent_at_ms,
+        signing_key=signing_key,
+    )
     result = run(req)
     if req.dry_run:
         calls = [call for panel in req.panels for call in panel.calls]

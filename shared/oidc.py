@@ -70,12 +70,13 @@ def verify(token: str, scheduler: Scheduler | None, action: str) -> str:
     if scheduler is None:
         raise Unauthenticated("bearer tokens are not accepted: no scheduler in the config")
     if action not in scheduler.actions:
-        raise Unauthenticated(f"bearer tokens are not accepted by {action} (only by usage, "
-                              "check and the config's scheduler.actions)")
+        raise Unauthenticated(
+            f"bearer tokens are not accepted by {action} (only by usage, "
+            "check and the config's scheduler.actions)"
+        )
     audiences = scheduler.audiences_for(action)
     if not audiences:
-        raise Unauthenticated(f"no scheduler.audience in the config names the {action} "
-                              "function")
+        raise Unauthenticated(f"no scheduler.audience in the config names the {action} function")
     if token.count(".") != 2:
         raise Unauthenticated("the bearer token is not a JWT")
     if _header(token).get("alg") != "RS256":
@@ -85,8 +86,8 @@ def verify(token: str, scheduler: Scheduler | None, action: str) -> str:
     certs = _fetch_certs(scheduler.certs_url)
     try:
         claims = jwt.decode(  # type: ignore[no-untyped-call]
-            token, certs=certs, audience=list(audiences),
-            clock_skew_in_seconds=CLOCK_SKEW_S)
+            token, certs=certs, audience=list(audiences), clock_skew_in_seconds=CLOCK_SKEW_S
+        )
     except Exception as exc:  # google-auth raises ValueError and its own errors
         reason = str(exc).split(".")[0][:120]
         raise Unauthenticated(f"the bearer token was refused: {reason}") from None

@@ -27,15 +27,15 @@ SUMMARIES: dict[str, str] = {
     "upgrade": "Apply a new template and limits",
     "password": "Set a new password",
     "sso": "Mint a one-time login URL for the account (optionally landing on one panel "
-           "page), or for the server admin",
+    "page), or for the server admin",
     "usage": "Disk and traffic usage and the template of every account on one or all "
-             "servers, or of one account; with `counts`, its domains, mailboxes, databases "
-             "and FTP users",
+    "servers, or of one account; with `counts`, its domains, mailboxes, databases "
+    "and FTP users",
     "check": "Test each server's credentials and the functions the integration needs",
     "reconcile": "Compare the billing system's list of services with one server's accounts; "
-                 "optionally repair",
+    "optionally repair",
     "status": "One service's account as the panel holds it, and the decisions it records "
-              "(read-only)",
+    "(read-only)",
 }
 SUCCESS: dict[str, dict[str, str]] = {
     "create": {"201": "The account was created", "200": "The account already exists (converged)"},
@@ -44,71 +44,92 @@ DEFAULT_SUCCESS = {"200": "Done (or, with dry_run, the panel calls that would be
 
 # Contract §5: status -> (description, codes used with it).
 ERRORS: dict[str, tuple[str, list[str]]] = {
-    "400": ("Body is not valid JSON, or a field is missing, unknown or ill-typed "
-            "(`fields` says which)", ["invalid_request"]),
-    "401": ("No or bad signature / token, or a timestamp outside the tolerance",
-            ["unauthenticated"]),
-    "404": ("No such server or group in the config, or no such account on the panel",
-            ["unknown_server", "account_not_found", "not_found"]),
+    "400": (
+        "Body is not valid JSON, or a field is missing, unknown or ill-typed (`fields` says which)",
+        ["invalid_request"],
+    ),
+    "401": (
+        "No or bad signature / token, or a timestamp outside the tolerance",
+        ["unauthenticated"],
+    ),
+    "404": (
+        "No such server or group in the config, or no such account on the panel",
+        ["unknown_server", "account_not_found", "not_found"],
+    ),
     "405": ("Not POST", ["method_not_allowed"]),
-    "409": ("The account belongs to another service, or is not ours to delete",
-            ["conflict", "unowned_account"]),
+    "409": (
+        "The account belongs to another service, or is not ours to delete",
+        ["conflict", "unowned_account"],
+    ),
     "413": ("Body over 64 KiB (2 MiB for reconcile)", ["payload_too_large"]),
     "415": ("Content-Type is not application/json", ["unsupported_media_type"]),
-    "431": ("`isphooks serve`: a request head (request line and headers) over 16 KiB",
-            ["headers_too_large"]),
-    "422": ("The panel refused a value, the edition lacks the feature, no server in the "
-            "group has room, or a reconcile would make more than `max_repairs` repairs "
-            "(nothing changed; the full report in `error.report`)",
-            ["panel_rejected", "unsupported", "no_capacity", "too_many_changes"]),
-    "500": ("A bug (never for bad input), or an invalid configuration document",
-            ["internal"]),
-    "502": ("The panel answered something unexpected, or refused our credentials or rights",
-            ["panel_error"]),
-    "503": ("Panel or secret store unavailable, or the usage callback failed, or (`isphooks "
-            "serve`) every connection slot or the client address's is taken; retry later",
-            ["panel_unavailable", "config_unavailable", "callback_failed", "server_busy"]),
+    "431": (
+        "`isphooks serve`: a request head (request line and headers) over 16 KiB",
+        ["headers_too_large"],
+    ),
+    "422": (
+        "The panel refused a value, the edition lacks the feature, no server in the "
+        "group has room, or a reconcile would make more than `max_repairs` repairs "
+        "(nothing changed; the full report in `error.report`)",
+        ["panel_rejected", "unsupported", "no_capacity", "too_many_changes"],
+    ),
+    "500": ("A bug (never for bad input), or an invalid configuration document", ["internal"]),
+    "502": (
+        "The panel answered something unexpected, or refused our credentials or rights",
+        ["panel_error"],
+    ),
+    "503": (
+        "Panel or secret store unavailable, or the usage callback failed, or (`isphooks "
+        "serve`) every connection slot or the client address's is taken; retry later",
+        ["panel_unavailable", "config_unavailable", "callback_failed", "server_busy"],
+    ),
 }
 RETRY_AFTER_STATUSES = ("503",)
 
 WEBHOOK_HEADERS: dict[str, tuple[str, str]] = {
-    "webhookId": ("webhook-id", "Standard Webhooks message id: 1-255 printable ASCII "
-                  "characters; the request's correlation id in the logs."),
-    "webhookTimestamp": ("webhook-timestamp", "Standard Webhooks timestamp: integer Unix "
-                         "seconds, within 300 s of now."),
-    "webhookSignature": ("webhook-signature", "Standard Webhooks signature: one or more "
-                         "space-separated `v1,<base64 HMAC-SHA256>` over "
-                         "`<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the "
-                         "base64-decoded part of a `whsec_` secret."),
+    "webhookId": (
+        "webhook-id",
+        "Standard Webhooks message id: 1-255 printable ASCII "
+        "characters; the request's correlation id in the logs.",
+    ),
+    "webhookTimestamp": (
+        "webhook-timestamp",
+        "Standard Webhooks timestamp: integer Unix seconds, within 300 s of now.",
+    ),
+    "webhookSignature": (
+        "webhook-signature",
+        "Standard Webhooks signature: one or more "
+        "space-separated `v1,<base64 HMAC-SHA256>` over "
+        "`<webhook-id>.<webhook-timestamp>.<raw body>`, keyed with the "
+        "base64-decoded part of a `whsec_` secret.",
+    ),
 }
 
 # The rules the schemas check across fields (`@validates_schema`), which the generated
 # JSON Schema does not express: said in words on each component.
-_RESELLER = ("The reseller limits (users, ipv4_addresses, ipv6_addresses) only with kind "
-             "\"reseller\".")
+_RESELLER = 'The reseller limits (users, ipv4_addresses, ipv6_addresses) only with kind "reseller".'
 RULES: dict[str, str] = {
     "Create": "Give `server` or `server_group`, not both. `username` is required unless "
-              "`plan.username_template` is given; a template with `{domain}` needs `domain`. "
-              + _RESELLER,
+    "`plan.username_template` is given; a template with `{domain}` needs `domain`. " + _RESELLER,
     "Upgrade": _RESELLER,
-    "Sso": "`as: \"user\"` (the default) needs `service_id` and `username`; `as: \"admin\"` "
-           "needs only `server`. `page` lands the login on that panel page "
-           "(`startpage=<page>` in the URL).",
+    "Sso": '`as: "user"` (the default) needs `service_id` and `username`; `as: "admin"` '
+    "needs only `server`. `page` lands the login on that panel page "
+    "(`startpage=<page>` in the URL).",
     "Fleet": "`check`: one server or, without `server`, all of them.",
     "Usage": "One server or, without `server`, all of them; `username` (with `server`) "
-             "answers that one account. `counts` adds per account `web_domains`, "
-             "`mail_domains`, `mailboxes`, `databases` and `ftp_users` (null where the "
-             "panel has no such list or shows no owner in it): one more read per list.",
+    "answers that one account. `counts` adds per account `web_domains`, "
+    "`mail_domains`, `mailboxes`, `databases` and `ftp_users` (null where the "
+    "panel has no such list or shows no owner in it): one more read per list.",
     "Status": "Read-only: `event_time` and `dry_run` change nothing. An account that does "
-              "not exist is `exists: false` (200).",
+    "not exist is `exists: false` (200).",
     "Limits": "Non-negative integers; a limit left out is taken from the template.",
     "Reconcile": "At most 2 MiB. `services` lists each (`kind`, `username`) and each "
-                 "`service_id` once. `apply` suspends or resumes accounts whose state "
-                 "differs, unless the account records a newer decision than `event_time` "
-                 "(default: now); `suspend_orphans` suspends accounts with our marker that "
-                 "no listed service names; `adopt_unmarked` writes the service's marker into "
-                 "listed accounts without one. Nothing is deleted. More repairs than "
-                 "`max_repairs`: none is made, 422 `too_many_changes`.",
+    "`service_id` once. `apply` suspends or resumes accounts whose state "
+    "differs, unless the account records a newer decision than `event_time` "
+    "(default: now); `suspend_orphans` suspends accounts with our marker that "
+    "no listed service names; `adopt_unmarked` writes the service's marker into "
+    "listed accounts without one. Nothing is deleted. More repairs than "
+    "`max_repairs`: none is made, 422 `too_many_changes`.",
 }
 
 DESCRIPTION = (
@@ -171,18 +192,19 @@ def _error_schema() -> dict[str, Any]:
                 "properties": {
                     "code": {"type": "string", "description": "machine-readable error code"},
                     "message": {"type": "string", "description": "what went wrong"},
-                    "retryable": {"type": "boolean",
-                                  "description": "true exactly for 5xx: retry later"},
+                    "retryable": {
+                        "type": "boolean",
+                        "description": "true exactly for 5xx: retry later",
+                    },
                     "fields": {
                         "type": "object",
                         "description": "400 only: field path -> messages",
-                        "additionalProperties": {"type": "array",
-                                                 "items": {"type": "string"}},
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
                     },
                     "report": {
                         "type": "object",
                         "description": "422 `too_many_changes` only: the reconcile report "
-                                       "that was not applied",
+                        "that was not applied",
                     },
                 },
             },
@@ -194,7 +216,7 @@ def _result_schema() -> dict[str, Any]:
     return {
         "type": "object",
         "description": "A success body: at least `action` and `status`, plus the action's "
-                       "own fields (docs/interface.md §5).",
+        "own fields (docs/interface.md §5).",
         "required": ["action", "status"],
         "additionalProperties": True,
         "properties": {
@@ -203,15 +225,17 @@ def _result_schema() -> dict[str, Any]:
             "recorded_event_time": {
                 "type": "integer",
                 "description": "`superseded` only: the time of the newest recorded decision "
-                               "about an aspect this delivery decides (docs/interface.md §5)"},
+                "about an aspect this delivery decides (docs/interface.md §5)",
+            },
             "repaired": {
-                "type": "array", "items": {"type": "string",
-                                           "enum": ["state", "password", "template"]},
+                "type": "array",
+                "items": {"type": "string", "enum": ["state", "password", "template"]},
                 "description": "v1.3, an account action: the aspects whose panel value it "
-                               "changed beyond applying its own decision (the newest "
-                               "recorded decision enforced, or its own re-applied after a "
-                               "concurrent write undid it); present only when not empty "
-                               "(docs/interface.md §4)"},
+                "changed beyond applying its own decision (the newest "
+                "recorded decision enforced, or its own re-applied after a "
+                "concurrent write undid it); present only when not empty "
+                "(docs/interface.md §4)",
+            },
         },
     }
 
@@ -249,18 +273,27 @@ def document() -> dict[str, Any]:
     from shared.schemas import SCHEMAS
 
     spec = APISpec(
-        title=TITLE, version=VERSION, openapi_version=OPENAPI_VERSION,
+        title=TITLE,
+        version=VERSION,
+        openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
         info={"description": DESCRIPTION},
         servers=[{"url": "http://127.0.0.1:8080", "description": "isphooks serve"}],
     )
     for key, (header, text) in WEBHOOK_HEADERS.items():
         spec.components.security_scheme(
-            key, {"type": "apiKey", "in": "header", "name": header, "description": text})
-    spec.components.security_scheme("schedulerOidc", {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-        "description": "A Google-signed OIDC ID token (Cloud Scheduler): `aud` the configured "
-                       "audience, `email` in the allow-list and verified."})
+            key, {"type": "apiKey", "in": "header", "name": header, "description": text}
+        )
+    spec.components.security_scheme(
+        "schedulerOidc",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A Google-signed OIDC ID token (Cloud Scheduler): `aud` the configured "
+            "audience, `email` in the allow-list and verified.",
+        },
+    )
     spec.components.schema("Error", _error_schema())
     spec.components.schema("Result", _result_schema())
     for status, (text, codes) in ERRORS.items():
@@ -269,9 +302,12 @@ def document() -> dict[str, Any]:
             "content": _json(_ref("schemas", "Error")),
         }
         if status in RETRY_AFTER_STATUSES:
-            response["headers"] = {"Retry-After": {
-                "description": "seconds to wait before retrying (set for most 503s)",
-                "schema": {"type": "integer", "minimum": 0}}}
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "seconds to wait before retrying (set for most 503s)",
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
         spec.components.response(f"Error{status}", response)
 
     for action, schema_cls in SCHEMAS.items():

@@ -148,8 +148,9 @@ def read(comment: str, now_ms: int | None = None) -> tuple[Record, str | None]:
 
 def merged(a: Record, b: Record) -> Record:
     """For each aspect, the newer of the two stamps."""
-    newer = [max((x, y), key=lambda s: s.at) if x and y else (x or y) for x, y in zip(a, b,
-                                                                                     strict=True)]
+    newer = [
+        max((x, y), key=lambda s: s.at) if x and y else (x or y) for x, y in zip(a, b, strict=True)
+    ]
     return Record(*newer)
 
 
@@ -167,8 +168,9 @@ def format_line(record: Record) -> str:
 def with_record(comment: str, record: Record) -> str:
     """The comment with `record` as its one order line (isphooks' lines first, in their
     order); other lines are kept as they are."""
-    return lines.replaced(comment, PREFIX,
-                          [format_line(record)[len(PREFIX):]] if record != EMPTY else [])
+    return lines.replaced(
+        comment, PREFIX, [format_line(record)[len(PREFIX) :]] if record != EMPTY else []
+    )
 
 
 def superseded_by(record: Record, action: str, event_time: int) -> int | None:
@@ -187,14 +189,16 @@ def live(record: Record, action: str, event_time: int) -> tuple[str, ...]:
     newer (none when it is superseded)."""
     if superseded_by(record, action, event_time) is not None:
         return ()
-    return tuple(aspect for aspect in DECIDES[action]
-                 if (stamp := record.stamp(aspect)) is None or stamp.at <= event_time)
+    return tuple(
+        aspect
+        for aspect in DECIDES[action]
+        if (stamp := record.stamp(aspect)) is None or stamp.at <= event_time
+    )
 
 
 def stamped(record: Record, stamps: dict[str, str], event_time: int) -> Record:
     """The record with each aspect of `stamps` decided at `event_time` (to the value)."""
-    return record._replace(**{aspect: Stamp(event_time, value)
-                              for aspect, value in stamps.items()})
+    return record._replace(**{aspect: Stamp(event_time, value) for aspect, value in stamps.items()})
 
 
 def lost(record: Record, aspects: Iterable[str], event_time: int) -> bool:

@@ -62,8 +62,14 @@ def service_of(comment: str, panel_owner: str | None, server: Server) -> str | N
     return owner_of(comment) if owned_by(panel_owner, server) else None
 
 
-def check_owner(account: Account, service_id: str, server: Server, *,
-                terminating: bool = False, force: bool = False) -> None:
+def check_owner(
+    account: Account,
+    service_id: str,
+    server: Server,
+    *,
+    terminating: bool = False,
+    force: bool = False,
+) -> None:
     """Raise unless this service may act on the account: 409 when another login (a
     reseller) owns it or another service's marker is on it; no owner shown on an edition
     with resellers, or unmarked and terminating without `force`: 409 `unowned_account`."""
@@ -71,16 +77,21 @@ def check_owner(account: Account, service_id: str, server: Server, *,
         raise UnownedAccount(
             f"the panel shows no owner for account {account.name}, neither in its form nor "
             f"in the {server.edition} account list: on an edition with resellers isphooks "
-            "cannot tell it from a reseller's account, so it does not act on it")
+            "cannot tell it from a reseller's account, so it does not act on it"
+        )
     if not owned_by(account.owner, server):
-        raise Conflict(f"account {account.name} belongs to {account.owner}, not to the "
-                       "configured login")
+        raise Conflict(
+            f"account {account.name} belongs to {account.owner}, not to the configured login"
+        )
     if len(markers(account.comment)) > 1:
-        raise Conflict(f"account {account.name} carries the markers of several services: "
-                       "an operator must settle which one it is")
+        raise Conflict(
+            f"account {account.name} carries the markers of several services: "
+            "an operator must settle which one it is"
+        )
     owner = owner_of(account.comment)
     if owner is not None and owner != service_id:
         raise Conflict(f"account {account.name} belongs to another service")
     if owner is None and terminating and not force:
         raise UnownedAccount(
-            f"account {account.name} carries no isphooks marker; send force: true to delete it")
+            f"account {account.name} carries no isphooks marker; send force: true to delete it"
+        )

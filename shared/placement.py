@@ -24,6 +24,7 @@ DETAIL_READERS = 4  # reads in flight per server when list rows lack `comment`
 
 def fan_out(servers: list[Server], work: Callable[[Server], T]) -> dict[str, T | IsphooksError]:
     """Run `work` on every server at once; a server's failure is its result, not everyone's."""
+
     def guarded(server: Server) -> T | IsphooksError:
         try:
             return work(server)
@@ -63,8 +64,11 @@ def all_accounts(panel: Panel, name: str | None = None) -> list[Row]:
 
 
 def _incomplete(row: Row, with_owner: bool) -> bool:
-    return ("comment" not in row.columns or "active" not in row.columns
-            or (with_owner and not row.get("owner")))
+    return (
+        "comment" not in row.columns
+        or "active" not in row.columns
+        or (with_owner and not row.get("owner"))
+    )
 
 
 def complete(panel: Panel, rows: list[Row]) -> list[Row]:
@@ -72,8 +76,7 @@ def complete(panel: Panel, rows: list[Row]) -> list[Row]:
     each account's form where the list left them out. An account gone since the list was
     read is dropped. Where neither shows the state or the owner, the row still lacks it."""
     with_owner = panel.server.has_resellers
-    bare = [i for i, row in enumerate(rows)
-            if row.get("name") and _incomplete(row, with_owner)]
+    bare = [i for i, row in enumerate(rows) if row.get("name") and _incomplete(row, with_owner)]
     if not bare:
         return rows
 
@@ -107,8 +110,9 @@ class Placement(NamedTuple):
 
 
 def place(req: ActionRequest, group: str) -> Placement:
-    servers = sorted((s for s in req.config.servers.values() if s.group == group),
-                     key=lambda s: s.name)
+    servers = sorted(
+        (s for s in req.config.servers.values() if s.group == group), key=lambda s: s.name
+    )
     if not servers:
         raise UnknownServer(f"no server group named {group!r} in the config")
     listings = fan_out(servers, lambda s: all_accounts(req.panel(s)))
@@ -118,13 +122,20 @@ def place(req: ActionRequest, group: str) -> Placement:
     for server in servers:
         rows = listings[server.name]
         if isinstance(rows, IsphooksError):
-            log.log("WARNING", f"placement skips {server.name}: {rows.message}",
-                    server=server.name, webhook_id=req.webhook_id, action=req.action)
+            log.log(
+                "WARNING",
+                f"placement skips {server.name}: {rows.message}",
+                server=server.name,
+                webhook_id=req.webhook_id,
+                action=req.action,
+            )
             continue
         answered += 1
         for row in rows:
-            if row.kind == req.kind and ownership.service_of(
-                    row.get("comment"), row.get("owner"), server) == service_id:
+            if (
+                row.kind == req.kind
+                and ownership.service_of(row.get("comment"), row.get("owner"), server) == service_id
+            ):
                 return Placement(server, row.get("name"))
         limit = server.max_accounts if server.max_accounts is not None else UNLIMITED
         room = limit - len(rows)

@@ -62,8 +62,11 @@ def delivery_password(key: bytes, service_id: str, webhook_id: str) -> str:
 
 
 def _strong(password: str) -> bool:
-    return (any(c.islower() for c in password) and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password))
+    return (
+        any(c.islower() for c in password)
+        and any(c.isupper() for c in password)
+        and any(c.isdigit() for c in password)
+    )
 
 
 def normalize_username(raw: str) -> str:
@@ -82,7 +85,8 @@ def normalize_username(raw: str) -> str:
 def username_candidates(template: str, service_id: str, domain: str | None) -> list[str]:
     """`name`, `name1`, … `name9`, each within the length limit."""
     base = normalize_username(
-        template.replace("{service_id}", service_id).replace("{domain}", domain or ""))
+        template.replace("{service_id}", service_id).replace("{domain}", domain or "")
+    )
     out = [base]
     for n in range(1, USERNAME_TRIES):
         suffix = str(n)

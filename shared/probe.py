@@ -25,10 +25,24 @@ from shared.errors import IsphooksError, PanelAuthRefused
 from shared.probe_raw import Fact
 
 # The report's order: the facts docs/interface.md §11 names first, then the others.
-ORDER = ("access_level", "state_shown_in", "owner_shown_in", "list_page_size",
-         "object_list_owner", "version", "version_from", "edit_form_limits", "idn_form",
-         "whoami_shape", "list_has_comment", "list_has_preset", "templates",
-         "edition_matches", "error_shape", "sso_startpage")
+ORDER = (
+    "access_level",
+    "state_shown_in",
+    "owner_shown_in",
+    "list_page_size",
+    "object_list_owner",
+    "version",
+    "version_from",
+    "edit_form_limits",
+    "idn_form",
+    "whoami_shape",
+    "list_has_comment",
+    "list_has_preset",
+    "templates",
+    "edition_matches",
+    "error_shape",
+    "sso_startpage",
+)
 
 
 def load_server(name: str) -> Server:
@@ -40,8 +54,7 @@ def load_server(name: str) -> Server:
     try:
         config = CACHE.get()
     except (ConfigInvalid, ConfigUnavailable) as exc:
-        raise UsageError(f"the configuration at {location} cannot be used: "
-                         f"{exc.message}") from None
+        raise UsageError(f"the configuration at {location} cannot be used: {exc.message}") from None
     server = config.servers.get(name)
     if server is None:
         known = ", ".join(sorted(config.servers)) or "none"
@@ -51,8 +64,9 @@ def load_server(name: str) -> Server:
     return server
 
 
-def probe(server: Server, *, lifecycle: bool = False,
-          template: str | None = None) -> tuple[dict[str, Any], Recorder]:
+def probe(
+    server: Server, *, lifecycle: bool = False, template: str | None = None
+) -> tuple[dict[str, Any], Recorder]:
     """The report and the recording of one run against `server`. A refused login or a
     panel that cannot be reached is a UsageError: nothing can be judged then."""
     recorder = Recorder(server)
@@ -61,8 +75,9 @@ def probe(server: Server, *, lifecycle: bool = False,
     try:
         facts.update(probe_facts.whoami(panel, 0))
     except PanelAuthRefused:
-        raise UsageError(f"panel {server.name} refused the configured credentials (login "
-                         f"{server.username})") from None
+        raise UsageError(
+            f"panel {server.name} refused the configured credentials (login {server.username})"
+        ) from None
     except IsphooksError as exc:
         raise UsageError(f"cannot probe panel {server.name}: {exc.message}") from None
     facts["templates"], templates = probe_facts.templates(panel, 0)
@@ -77,18 +92,24 @@ def probe(server: Server, *, lifecycle: bool = False,
     account = None
     if lifecycle:
         if template is None:
-            raise UsageError("--lifecycle needs --template NAME: the template of the "
-                             "throw-away account")
+            raise UsageError(
+                "--lifecycle needs --template NAME: the template of the throw-away account"
+            )
         taken = {row.get("name") for rows in lists.rows.values() for row in rows}
         account = probe_lifecycle.prepare(panel, taken, template, templates)
         steps, facts["sso_startpage"] = probe_lifecycle.run(panel, account, template)
     ok = all(f.ok for f in facts.values()) and all(step.ok for step in steps)
     report = {
-        "server": server.name, "edition": server.edition, "isphooks_version": __version__,
+        "server": server.name,
+        "edition": server.edition,
+        "isphooks_version": __version__,
         "ok": ok,
         "facts": {key: facts[key].as_json() for key in ORDER if key in facts},
-        "lifecycle": ({"account": account, "template": template,
-                       "steps": [step.as_json() for step in steps]} if lifecycle else None),
+        "lifecycle": (
+            {"account": account, "template": template, "steps": [step.as_json() for step in steps]}
+            if lifecycle
+            else None
+        ),
     }
     # The report goes into the capture and into bug reports: masked like the capture.
     masked: dict[str, Any] = json.loads(recorder.masker.answer(json.dumps(report).encode()))
@@ -99,22 +120,26 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def run(server_name: str, out: str | None, as_json: bool, lifecycle: bool,
-        template: str | None) -> int:
+def run(
+    server_name: str, out: str | None, as_json: bool, lifecycle: bool, template: str | None
+) -> int:
     """The command: probe, write the capture, print the report; the exit status."""
     if template is not None and not lifecycle:
-        raise UsageError("--template names the throw-away account's template: it goes with "
-                         "--lifecycle")
+        raise UsageError(
+            "--template names the throw-away account's template: it goes with --lifecycle"
+        )
     if lifecycle and template is None:
-        raise UsageError("--lifecycle needs --template NAME: the template of the throw-away "
-                         "account")
+        raise UsageError(
+            "--lifecycle needs --template NAME: the template of the throw-away account"
+        )
     server = load_server(server_name)
     date = today()
     path = out or f"probe-{server.name}-{date}.json"
     folder = os.path.dirname(os.path.abspath(path))
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"cannot write the capture to {path}: no such folder, or not "
-                         "writable (--out)")
+        raise UsageError(
+            f"cannot write the capture to {path}: no such folder, or not writable (--out)"
+        )
     report, recorder = probe(server, lifecycle=lifecycle, template=template)
     document = recorder.document(server, report, date, lifecycle=lifecycle)
     try:
@@ -134,8 +159,10 @@ def run(server_name: str, out: str | None, as_json: bool, lifecycle: bool,
 def render(report: dict[str, Any]) -> str:
     """The report for a person: one line per fact (ok or FAIL, its id, its value), its
     detail below."""
-    lines = [f"isphooks probe: server {report['server']} ({report['edition']}), isphooks "
-             f"{report['isphooks_version']}"]
+    lines = [
+        f"isphooks probe: server {report['server']} ({report['edition']}), isphooks "
+        f"{report['isphooks_version']}"
+    ]
 
     def entry(ok: bool, name: str, value: str, detail: str) -> None:
         lines.append(f"  {'ok  ' if ok else 'FAIL'}  {name:<18} {value}".rstrip())
@@ -143,16 +170,21 @@ def render(report: dict[str, Any]) -> str:
 
     for name, item in report["facts"].items():
         value = item["value"]
-        shown = (" ".join(f"{k}={json.dumps(v)}" for k, v in value.items())
-                 if isinstance(value, dict) else json.dumps(value, ensure_ascii=False))
+        shown = (
+            " ".join(f"{k}={json.dumps(v)}" for k, v in value.items())
+            if isinstance(value, dict)
+            else json.dumps(value, ensure_ascii=False)
+        )
         entry(item["ok"], name, shown, item["detail"])
     cycle = report.get("lifecycle")
     if cycle:
         lines.append(f"lifecycle on {cycle['account']} (template {cycle['template']}):")
         for step in cycle["steps"]:
             entry(step["ok"], step["step"], "", step["detail"])
-    lines.append(f"capture: {report['capture']} (every request and answer, secrets masked: "
-                 "send it with a bug report)")
+    lines.append(
+        f"capture: {report['capture']} (every request and answer, secrets masked: "
+        "send it with a bug report)"
+    )
     failed = [name for name, item in report["facts"].items() if not item["ok"]]
     if cycle:
         failed += [step["step"] for step in cycle["steps"] if not step["ok"]]

@@ -27,11 +27,11 @@ from shared.probe_raw import (
 )
 
 ADMIN_LEVEL = 29
-LEVEL_NAMES = {16: "user", 24: "reseller", 29: "panel administrator",
-               30: "server administrator"}
+LEVEL_NAMES = {16: "user", 24: "reseller", 29: "panel administrator", 30: "server administrator"}
 
 
 # -- whoami ------------------------------------------------------------------------------
+
 
 def whoami(panel: RecordingPanel, start: int) -> dict[str, Fact]:
     """The login's level and how `whoami` shapes it. A refused login or an unreachable
@@ -52,36 +52,55 @@ def whoami(panel: RecordingPanel, start: int) -> dict[str, Fact]:
     level = int(level_text) if level_text.strip().isdigit() else None
     login = panel.server.username
     if level is None:
-        access = fact(None, True, f"whoami tells no readable access level ({me.seen}): admin "
-                      "rights (level 29 or above) are unconfirmed; check reports it unknown",
-                      me.level is None, f"level {me.level}")
+        access = fact(
+            None,
+            True,
+            f"whoami tells no readable access level ({me.seen}): admin "
+            "rights (level 29 or above) are unconfirmed; check reports it unknown",
+            me.level is None,
+            f"level {me.level}",
+        )
     else:
         rights = LEVEL_NAMES.get(level, "non-administrator" if level < ADMIN_LEVEL else "admin")
         ok = level >= ADMIN_LEVEL
-        detail = (f"login {login} has {rights} rights (level {level})" +
-                  ("" if ok else "; isphooks needs an administrator login (level 29 or above)"))
+        detail = f"login {login} has {rights} rights (level {level})" + (
+            "" if ok else "; isphooks needs an administrator login (level 29 or above)"
+        )
         access = fact(level, ok, detail, me.level == level, f"level {me.level}")
-    words = {"attributes": "the login as a user element with attributes ($name, $level)",
-             "fields": "the login as plain name and level fields",
-             None: "neither a user element with attributes nor name and level fields"}
-    shape_fact = fact(shape, True, f"whoami answers {words[shape]}", me.name == name,
-                      f"the name {me.name!r}")
+    words = {
+        "attributes": "the login as a user element with attributes ($name, $level)",
+        "fields": "the login as plain name and level fields",
+        None: "neither a user element with attributes nor name and level fields",
+    }
+    shape_fact = fact(
+        shape, True, f"whoami answers {words[shape]}", me.name == name, f"the name {me.name!r}"
+    )
     return {"access_level": access, "whoami_shape": shape_fact}
 
 
 # -- templates and account lists ---------------------------------------------------------
 
+
 def templates(panel: RecordingPanel, start: int) -> tuple[Fact, list[str]]:
     try:
         rows = panel.list_rows("preset")
     except IsphooksError as exc:
-        return Fact(None, False, f"the templates cannot be read ({exc.message}): check "
-                    "fails and create and upgrade cannot read a plan"), []
+        return Fact(
+            None,
+            False,
+            f"the templates cannot be read ({exc.message}): check "
+            "fails and create and upgrade cannot read a plan",
+        ), []
     names = [text(row.get("name")) for row in rows]
     raw = [raw_text(row.get("name")) for row in raw_rows(panel.recorder.since(start, "preset"))]
     shown = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-    return fact(len(names), True, f"{len(names)} template(s): {shown or 'none'}",
-                sorted(set(names)) == sorted(set(raw)), f"{len(names)} templates"), names
+    return fact(
+        len(names),
+        True,
+        f"{len(names)} template(s): {shown or 'none'}",
+        sorted(set(names)) == sorted(set(raw)),
+        f"{len(names)} templates",
+    ), names
 
 
 class Lists(NamedTuple):
@@ -108,10 +127,13 @@ def account_lists(panel: RecordingPanel, start: int) -> tuple[Lists, dict[str, F
         except IsphooksError as exc:
             lists.problems.append(exc.message)
     missing = ", ".join(lists.missing)
-    edition = fact(not lists.missing, not lists.missing,
-                   f"the config says {server.edition}, but the panel has no {missing} "
-                   "function" if missing else
-                   f"the panel has the functions of {server.edition} isphooks calls")
+    edition = fact(
+        not lists.missing,
+        not lists.missing,
+        f"the config says {server.edition}, but the panel has no {missing} function"
+        if missing
+        else f"the panel has the functions of {server.edition} isphooks calls",
+    )
     return lists, {"list_page_size": _paging(panel, start, lists), "edition_matches": edition}
 
 
@@ -127,12 +149,19 @@ def _paging(panel: RecordingPanel, start: int, lists: Lists) -> Fact:
     if not per_page:
         detail = "lists answer without paging fields: one answer holds a whole list"
     else:
-        detail = (f"lists page: p_cnt {per_page}, p_num {number}, p_elems "
-                  f"{'not given' if total is None else total}; the user list's {read} rows "
-                  f"were read to the end in {len(pages)} page(s)")
+        detail = (
+            f"lists page: p_cnt {per_page}, p_num {number}, p_elems "
+            f"{'not given' if total is None else total}; the user list's {read} rows "
+            f"were read to the end in {len(pages)} page(s)"
+        )
     expected = raw if total is None else total
-    return fact(per_page or None, True, detail, read == expected == raw,
-                f"{read} rows of the {expected} the pages hold")
+    return fact(
+        per_page or None,
+        True,
+        detail,
+        read == expected == raw,
+        f"{read} rows of the {expected} the pages hold",
+    )
 
 
 def accounts(panel: RecordingPanel, start: int, lists: Lists) -> dict[str, Fact]:
@@ -142,15 +171,20 @@ def accounts(panel: RecordingPanel, start: int, lists: Lists) -> dict[str, Fact]
     then every account completed as `usage` and `reconcile` complete them."""
     users = lists.rows.get("user", [])
     if not users:
-        return _unjudged(True, "the server holds no account yet: this can only be judged once "
-                               "it does; run the probe again then")
+        return _unjudged(
+            True,
+            "the server holds no account yet: this can only be judged once "
+            "it does; run the probe again then",
+        )
     first = users[0]
     judged = next((row for row in users if row.get("active") == "on"), first)
     pages = panel.recorder.since(start, "user")
-    raw_row = next((r for r in raw_rows(pages) if raw_text(r.get("name")) == judged.get("name")),
-                   {})
-    raw_first = next((r for r in raw_rows(pages) if raw_text(r.get("name")) == first.get("name")),
-                     {})
+    raw_row = next(
+        (r for r in raw_rows(pages) if raw_text(r.get("name")) == judged.get("name")), {}
+    )
+    raw_first = next(
+        (r for r in raw_rows(pages) if raw_text(r.get("name")) == first.get("name")), {}
+    )
     try:
         if judged is not first:  # check's account too, so a replayed check finds its form
             panel.get_account(first.get("name"))
@@ -159,24 +193,37 @@ def accounts(panel: RecordingPanel, start: int, lists: Lists) -> dict[str, Fact]
         return _unjudged(False, f"an account's form cannot be read: {exc.message}")
     forms = panel.recorder.since(start, "user.edit", elid=judged.get("name"))
     if account is None or not forms:
-        return _unjudged(False, f"account {judged.get('name')} is in the list but its form "
-                                "says it is not there")
+        return _unjudged(
+            False, f"account {judged.get('name')} is in the list but its form says it is not there"
+        )
     form = raw_doc(forms[0])
-    facts = {"state_shown_in": _state(form, raw_row, account, judged),
-             "owner_shown_in": _owner(panel, form, raw_row, account),
-             **_columns(form, raw_first, first, account)}
+    facts = {
+        "state_shown_in": _state(form, raw_row, account, judged),
+        "owner_shown_in": _owner(panel, form, raw_row, account),
+        **_columns(form, raw_first, first, account),
+    }
     try:
         complete(panel, [row for kind in ("user", "reseller") for row in lists.rows.get(kind, [])])
     except IsphooksError as exc:
-        facts["list_has_comment"] = Fact(facts["list_has_comment"].value, False,
-                                         f"reading each account's form failed: {exc.message}")
+        facts["list_has_comment"] = Fact(
+            facts["list_has_comment"].value,
+            False,
+            f"reading each account's form failed: {exc.message}",
+        )
     return facts
 
 
 def _unjudged(ok: bool, why: str) -> dict[str, Fact]:
-    return {name: Fact(None, ok, why) for name in (
-        "state_shown_in", "owner_shown_in", "edit_form_limits", "list_has_comment",
-        "list_has_preset")}
+    return {
+        name: Fact(None, ok, why)
+        for name in (
+            "state_shown_in",
+            "owner_shown_in",
+            "edit_form_limits",
+            "list_has_comment",
+            "list_has_preset",
+        )
+    }
 
 
 def _state(form: dict[str, Any], row: dict[str, Any], account: Account, judged: Row) -> Fact:
@@ -185,20 +232,27 @@ def _state(form: dict[str, Any], row: dict[str, Any], account: Account, judged: 
         detail = "the user form shows the state (active): no extra read"
     elif "active" in row:
         where, shown = "list", raw_flag(row["active"])
-        detail = ("only the account list shows the state: an action reads the account's list "
-                  "row too (one more read)")
+        detail = (
+            "only the account list shows the state: an action reads the account's list "
+            "row too (one more read)"
+        )
     else:
         where, shown = None, None
-        detail = ("neither the user form nor the list shows an account's state: suspend and "
-                  "unsuspend always make their call, usage and reconcile report it unknown")
+        detail = (
+            "neither the user form nor the list shows an account's state: suspend and "
+            "unsuspend always make their call, usage and reconcile report it unknown"
+        )
     if where != "form" and judged.get("active") != "on":
-        detail += (" (judged on a suspended account: a form that shows the flag only when it "
-                   "is set would look the same)")
+        detail += (
+            " (judged on a suspended account: a form that shows the flag only when it "
+            "is set would look the same)"
+        )
     return fact(where, True, detail, account.active == shown, f"active={account.active}")
 
 
-def _owner(panel: RecordingPanel, form: dict[str, Any], row: dict[str, Any],
-           account: Account) -> Fact:
+def _owner(
+    panel: RecordingPanel, form: dict[str, Any], row: dict[str, Any], account: Account
+) -> Fact:
     server = panel.server
     in_form, in_row = raw_text(form.get("owner")), raw_text(row.get("owner"))
     where = "form" if in_form else "list" if in_row else None
@@ -209,36 +263,61 @@ def _owner(panel: RecordingPanel, form: dict[str, Any], row: dict[str, Any],
     ok = where is not None or not server.has_resellers
     detail = {
         "form": "the user form shows the owner: no extra read",
-        "list": ("only the account list shows the owner: on host and business an action reads "
-                 "the account's list row too (one more read)"),
-        None: (f"the panel shows no account's owner, neither in the user form nor in the user "
-               f"list: on {server.edition}, which has resellers, isphooks cannot tell its "
-               "accounts from a reseller's, so it refuses every account action on this server"
-               if server.has_resellers else
-               f"the panel shows no owner; {server.edition} has no resellers, so every account "
-               "counts as the configured login's"),
+        "list": (
+            "only the account list shows the owner: on host and business an action reads "
+            "the account's list row too (one more read)"
+        ),
+        None: (
+            f"the panel shows no account's owner, neither in the user form nor in the user "
+            f"list: on {server.edition}, which has resellers, isphooks cannot tell its "
+            "accounts from a reseller's, so it refuses every account action on this server"
+            if server.has_resellers
+            else f"the panel shows no owner; {server.edition} has no resellers, so every account "
+            "counts as the configured login's"
+        ),
     }[where]
     return fact(where, ok, detail, client == shown, f"owner {client!r}")
 
 
-def _columns(form: dict[str, Any], row: dict[str, Any], first: Row,
-             account: Account) -> dict[str, Fact]:
+def _columns(
+    form: dict[str, Any], row: dict[str, Any], first: Row, account: Account
+) -> dict[str, Fact]:
     limits = {key for key in form if key.startswith("limit_")}
-    with_limits = fact(bool(limits), True, (
-        f"the user form carries {len(limits)} limit_* fields: status reports them and upgrade "
-        "names what differs" if limits else
-        "the user form carries no limit_* field: status reports every limit null and upgrade "
-        "every limit as changed"), set(account.limits) == limits,
-        f"{len(account.limits)} limits")
-    comment = fact("comment" in row, True, (
-        "the account lists show each account's comment" if "comment" in row else
-        "the account lists leave the comment out: usage, reconcile and placement read each "
-        "account's form (one more read per account)"), ("comment" in row) == (
-        "comment" in first.columns), "the comment otherwise")
-    preset = fact("preset" in row, True, (
-        "the account lists show each account's template" if "preset" in row else
-        "the account lists leave the template out: usage reports template null unless it read "
-        "the form anyway"), ("preset" in row) == ("preset" in first.columns),
-        "the template otherwise")
-    return {"edit_form_limits": with_limits, "list_has_comment": comment,
-            "list_has_preset": preset}
+    with_limits = fact(
+        bool(limits),
+        True,
+        (
+            f"the user form carries {len(limits)} limit_* fields: status reports them and upgrade "
+            "names what differs"
+            if limits
+            else "the user form carries no limit_* field: status reports every limit null and "
+            "upgrade every limit as changed"
+        ),
+        set(account.limits) == limits,
+        f"{len(account.limits)} limits",
+    )
+    comment = fact(
+        "comment" in row,
+        True,
+        (
+            "the account lists show each account's comment"
+            if "comment" in row
+            else "the account lists leave the comment out: usage, reconcile and placement read "
+            "each account's form (one more read per account)"
+        ),
+        ("comment" in row) == ("comment" in first.columns),
+        "the comment otherwise",
+    )
+    preset = fact(
+        "preset" in row,
+        True,
+        (
+            "the account lists show each account's template"
+            if "preset" in row
+            else "the account lists leave the template out: usage reports template null unless it "
+            "read the form anyway"
+        ),
+        ("preset" in row) == ("preset" in first.columns),
+        "the template otherwise",
+    )
+    return {"edit_form_limits": with_limits, "list_has_comment": comment, "list_has_preset": preset}

@@ -30,8 +30,10 @@ from shared.probe_raw import Fact
 
 PREFIX = "isphooksprobe"
 MAX_NAMES = 1000
-COMMENT = ("made by isphooks probe to try the panel's writes; the probe deletes it at once "
-           "(delete it by hand if it was left)")
+COMMENT = (
+    "made by isphooks probe to try the panel's writes; the probe deletes it at once "
+    "(delete it by hand if it was left)"
+)
 START_PAGE = "webdomain"
 REDIRECTS = 5
 PAGE_BYTES = 64 * 1024
@@ -49,41 +51,50 @@ class Step(NamedTuple):
         return self._asdict()
 
 
-def prepare(panel: RecordingPanel, taken: set[str], template: str,
-            templates: list[str]) -> str:
+def prepare(panel: RecordingPanel, taken: set[str], template: str, templates: list[str]) -> str:
     """The throw-away account's name, once it is known to be nobody's; else a UsageError,
     before any write."""
     if template not in templates:
         listed = ", ".join(templates[:10]) or "none"
-        raise UsageError(f"--template {template}: the panel has no such template (it lists: "
-                         f"{listed})")
-    name = next((f"{PREFIX}{n}" for n in range(1, MAX_NAMES + 1)
-                 if f"{PREFIX}{n}" not in taken), None)
+        raise UsageError(
+            f"--template {template}: the panel has no such template (it lists: {listed})"
+        )
+    name = next(
+        (f"{PREFIX}{n}" for n in range(1, MAX_NAMES + 1) if f"{PREFIX}{n}" not in taken), None
+    )
     if name is None:
-        raise UsageError(f"{PREFIX}1 to {PREFIX}{MAX_NAMES} are all taken: delete the "
-                         "accounts earlier probes left")
+        raise UsageError(
+            f"{PREFIX}1 to {PREFIX}{MAX_NAMES} are all taken: delete the "
+            "accounts earlier probes left"
+        )
     kinds = ("user", "reseller") if panel.server.has_resellers else ("user",)
     try:
         if any(panel.get_account(name, kind) is not None for kind in kinds):
             raise _not_ours(name)
     except IsphooksError as exc:
-        raise UsageError(f"cannot tell whether {name} is free, so the lifecycle does not "
-                         f"start: {exc.message}") from None
+        raise UsageError(
+            f"cannot tell whether {name} is free, so the lifecycle does not start: {exc.message}"
+        ) from None
     return name
 
 
 def _not_ours(name: str) -> UsageError:
-    return UsageError(f"an account {name} exists that this run did not make (the account lists "
-                      "do not show it): the probe touches no account of another; delete it or "
-                      "find out whose it is")
+    return UsageError(
+        f"an account {name} exists that this run did not make (the account lists "
+        "do not show it): the probe touches no account of another; delete it or "
+        "find out whose it is"
+    )
 
 
 def _password() -> str:
     alphabet = string.ascii_letters + string.digits
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(24))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password)):
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
             return password
 
 
@@ -99,8 +110,9 @@ def run(panel: RecordingPanel, name: str, template: str) -> tuple[list[Step], Fa
     steps: list[Step] = []
     landing = Fact(None, False, "no login key was minted (an earlier step failed)")
 
-    def attempt(step: str, write: Callable[[], None],
-                check: Callable[[Account | None], tuple[bool, str]]) -> bool:
+    def attempt(
+        step: str, write: Callable[[], None], check: Callable[[Account | None], tuple[bool, str]]
+    ) -> bool:
         try:
             write()
         except IsphooksError as exc:
@@ -120,17 +132,30 @@ def run(panel: RecordingPanel, name: str, template: str) -> tuple[list[Step], Fa
         return steps, landing
     plan = {"preset": template, **{p: limits.get(p, "") for p in LIMIT_FIELDS.values()}}
     password = _password()
-    params = {"name": name, "passwd": password, "confirm": password, "comment": COMMENT,
-              "webdomain": "off", "emaildomain": "off", **plan}
+    params = {
+        "name": name,
+        "passwd": password,
+        "confirm": password,
+        "comment": COMMENT,
+        "webdomain": "off",
+        "emaildomain": "off",
+        **plan,
+    }
+
     def create() -> None:
         try:
             panel.create_account(params)
         except PanelExists:  # made meanwhile by someone else: not ours to touch
             raise _not_ours(name) from None
 
-    made = attempt("create", create, lambda a: (
-        a is not None and a.active is not False and a.preset in ("", template),
-        f"{_state(a)}, template {a.preset or 'not shown'}" if a else "no such account"))
+    made = attempt(
+        "create",
+        create,
+        lambda a: (
+            a is not None and a.active is not False and a.preset in ("", template),
+            f"{_state(a)}, template {a.preset or 'not shown'}" if a else "no such account",
+        ),
+    )
     if not made:
         try:
             if panel.get_account(name) is None:
@@ -138,21 +163,38 @@ def run(panel: RecordingPanel, name: str, template: str) -> tuple[list[Step], Fa
         except IsphooksError:
             pass  # it may exist: the deletion below is tried
     try:
-        attempt("suspend", lambda: panel.suspend(name),
-                lambda a: (a is not None and a.active is not True, _state(a)))
-        attempt("resume", lambda: panel.resume(name),
-                lambda a: (a is not None and a.active is not False, _state(a)))
+        attempt(
+            "suspend",
+            lambda: panel.suspend(name),
+            lambda a: (a is not None and a.active is not True, _state(a)),
+        )
+        attempt(
+            "resume",
+            lambda: panel.resume(name),
+            lambda a: (a is not None and a.active is not False, _state(a)),
+        )
         current = plan[CHANGED_LIMIT]
         changed = {**plan, CHANGED_LIMIT: str(int(current) + 1) if current.isdigit() else "1000"}
-        attempt("change_plan", lambda: panel.edit_account(name, changed), lambda a: (
-            a is not None and a.limits.get(CHANGED_LIMIT, changed[CHANGED_LIMIT])
-            == changed[CHANGED_LIMIT],
-            f"{CHANGED_LIMIT} {a.limits.get(CHANGED_LIMIT, 'not shown')}" if a else "gone"))
+        attempt(
+            "change_plan",
+            lambda: panel.edit_account(name, changed),
+            lambda a: (
+                a is not None
+                and a.limits.get(CHANGED_LIMIT, changed[CHANGED_LIMIT]) == changed[CHANGED_LIMIT],
+                f"{CHANGED_LIMIT} {a.limits.get(CHANGED_LIMIT, 'not shown')}" if a else "gone",
+            ),
+        )
         steps.append(_new_password(panel, name))
         landing = _key_login(panel, name, steps)
     finally:
-        attempt("delete", lambda: panel.delete(name), lambda a: (
-            a is None, "gone" if a is None else f"{name} is still there: delete it by hand"))
+        attempt(
+            "delete",
+            lambda: panel.delete(name),
+            lambda a: (
+                a is None,
+                "gone" if a is None else f"{name} is still there: delete it by hand",
+            ),
+        )
     return steps, landing
 
 
@@ -164,18 +206,27 @@ def _new_password(panel: RecordingPanel, name: str) -> Step:
     except IsphooksError as exc:
         return Step("change_password", False, f"the panel answered: {exc.message}")
     panel.recorder.masker.secret(password)
-    as_account = RecordingPanel(panel.server._replace(username=name, password=password),
-                                panel.recorder)
+    as_account = RecordingPanel(
+        panel.server._replace(username=name, password=password), panel.recorder
+    )
     try:
         me = as_account.whoami()
     except PanelAuthRefused:
-        return Step("change_password", False, "the panel answered ok, but the new password "
-                                              "does not log in")
+        return Step(
+            "change_password", False, "the panel answered ok, but the new password does not log in"
+        )
     except IsphooksError as exc:
-        return Step("change_password", True, f"the panel answered ok; logging in with the new "
-                                             f"password could not be tried: {exc.message}")
-    return Step("change_password", True, f"the panel answered ok; the new password logs in "
-                                         f"(whoami: level {me.level})")
+        return Step(
+            "change_password",
+            True,
+            f"the panel answered ok; logging in with the new "
+            f"password could not be tried: {exc.message}",
+        )
+    return Step(
+        "change_password",
+        True,
+        f"the panel answered ok; the new password logs in (whoami: level {me.level})",
+    )
 
 
 def _key_login(panel: RecordingPanel, name: str, steps: list[Step]) -> Fact:
@@ -186,21 +237,34 @@ def _key_login(panel: RecordingPanel, name: str, steps: list[Step]) -> Fact:
     except IsphooksError as exc:
         steps.append(Step("login_key", False, f"the panel answered: {exc.message}"))
         return Fact(None, False, f"no login key: {exc.message}")
-    query = urlencode({"func": "auth", "username": name, "key": key, "checkcookie": "no",
-                       "startpage": START_PAGE})
+    query = urlencode(
+        {"func": "auth", "username": name, "key": key, "checkcookie": "no", "startpage": START_PAGE}
+    )
     url, origin = f"{panel.server.url}?{query}", urlsplit(panel.server.url)[:2]
     session, verify = _browser(panel.server)
     hops: list[str] = []
     try:
         for _ in range(REDIRECTS + 1):
-            with session.get(url, verify=verify, stream=True, allow_redirects=False,
-                             timeout=(10, panel.server.timeout_s)) as resp:
+            with session.get(
+                url,
+                verify=verify,
+                stream=True,
+                allow_redirects=False,
+                timeout=(10, panel.server.timeout_s),
+            ) as resp:
                 body = resp.raw.read(PAGE_BYTES, decode_content=True) or b""
                 status, location = resp.status_code, resp.headers.get("Location")
             given = dict(parse_qsl(urlsplit(url).query))
             given.pop("func", None)
-            panel.recorder.add("auth", given, False, body, http="GET", status=status,
-                               **({"location": location} if location else {}))
+            panel.recorder.add(
+                "auth",
+                given,
+                False,
+                body,
+                http="GET",
+                status=status,
+                **({"location": location} if location else {}),
+            )
             if not (location and 300 <= status < 400):
                 break
             url = urljoin(url, location)
@@ -208,8 +272,9 @@ def _key_login(panel: RecordingPanel, name: str, steps: list[Step]) -> Fact:
             if urlsplit(url)[:2] != origin:
                 break  # not followed off the panel
     except requests.RequestException as exc:
-        steps.append(Step("login_key", False, f"the login URL could not be followed "
-                                              f"({type(exc).__name__})"))
+        steps.append(
+            Step("login_key", False, f"the login URL could not be followed ({type(exc).__name__})")
+        )
         return Fact(None, False, f"the login URL could not be followed ({type(exc).__name__})")
     finally:
         session.close()
@@ -219,13 +284,20 @@ def _key_login(panel: RecordingPanel, name: str, steps: list[Step]) -> Fact:
     refused = '"error"' in page[:2000] or 'type="password"' in page
     seen = START_PAGE in page or any(START_PAGE in hop for hop in hops)
     landed = hops[-1] if hops else _path(panel.server.url)
-    value = {"http_status": status, "landed": landed, "redirects": hops, "title": title,
-             "startpage_seen": seen}
+    value = {
+        "http_status": status,
+        "landed": landed,
+        "redirects": hops,
+        "title": title,
+        "startpage_seen": seen,
+    }
     ok = status == 200 and not refused
     via = f" after {' → '.join(hops)}" if hops else ""
-    detail = (f"the key login answered HTTP {status} at {landed}{via}: {title!r}; startpage="
-              f"{START_PAGE} {'seen' if seen else 'not seen'} where it landed"
-              + ("; the panel refused the key" if refused else ""))
+    detail = (
+        f"the key login answered HTTP {status} at {landed}{via}: {title!r}; startpage="
+        f"{START_PAGE} {'seen' if seen else 'not seen'} where it landed"
+        + ("; the panel refused the key" if refused else "")
+    )
     steps.append(Step("login_key", ok, detail))
     return Fact(value, ok, detail)
 
@@ -239,8 +311,9 @@ def _browser(server: Server) -> tuple[requests.Session, str | bool]:
     verify: str | bool = server.tls.verify
     if server.tls.pin_sha256:
         parts = urlsplit(server.url)
-        session.mount(f"{parts.scheme}://{parts.netloc}/",
-                      transport._PinnedAdapter(server.tls.pin_sha256))
+        session.mount(
+            f"{parts.scheme}://{parts.netloc}/", transport._PinnedAdapter(server.tls.pin_sha256)
+        )
         verify = False  # the pin is the identity; urllib3 still checks it
     elif server.tls.ca_pem:
         verify = transport._ca_file(server.tls.ca_pem)

@@ -19,6 +19,7 @@ _VERSION_START = re.compile(r"\d+\.\d+")
 
 # -- what accounts own, IDN, version, errors ---------------------------------------------
 
+
 def object_lists(panel: RecordingPanel) -> tuple[Fact, list[str]]:
     """Which object lists name each object's owner (usage's counts), and the web domain
     list's names (for `idn_form`)."""
@@ -50,8 +51,9 @@ def object_lists(panel: RecordingPanel) -> tuple[Fact, list[str]]:
         if not owners[func]:
             notes.append(f"{func}: no owner column (its count is null)")
     detail = "; ".join(notes) or "every list names each object's owner: usage counts them"
-    return fact(owners, not failed, detail, not misread,
-                f"the rows of {', '.join(misread)} otherwise"), names
+    return fact(
+        owners, not failed, detail, not misread, f"the rows of {', '.join(misread)} otherwise"
+    ), names
 
 
 def idn_form(names: list[str]) -> Fact:
@@ -70,16 +72,25 @@ def idn_form(names: list[str]) -> Fact:
             continue
     tail = "; isphooks sends A-labels and reads no domain name back"
     if a_labels and u_labels:
-        return Fact(None, True, f"both forms in the web domain list ({len(a_labels)} A-label, "
-                    f"{len(u_labels)} U-label){tail}")
+        return Fact(
+            None,
+            True,
+            f"both forms in the web domain list ({len(a_labels)} A-label, "
+            f"{len(u_labels)} U-label){tail}",
+        )
     if a_labels:
-        return Fact("a-label", True, f"the panel shows IDN domains as A-labels "
-                    f"({a_labels[0]}){tail}")
+        return Fact(
+            "a-label", True, f"the panel shows IDN domains as A-labels ({a_labels[0]}){tail}"
+        )
     if u_labels:
-        return Fact("u-label", True, f"the panel shows IDN domains as U-labels "
-                    f"({u_labels[0]}){tail}")
-    return Fact(None, True, "no IDN domain in the web domain list: run the probe again once one "
-                "exists" + tail)
+        return Fact(
+            "u-label", True, f"the panel shows IDN domains as U-labels ({u_labels[0]}){tail}"
+        )
+    return Fact(
+        None,
+        True,
+        "no IDN domain in the web domain list: run the probe again once one exists" + tail,
+    )
 
 
 def find_version(node: Any) -> str | None:
@@ -116,9 +127,16 @@ def version(panel: RecordingPanel) -> dict[str, Fact]:
     detail = "; ".join(seen)
     if found:
         detail += "; check reports version null: it reads none of these"
-    return {"version": Fact(found, True, detail, found is None),
-            "version_from": Fact(source, True, f"{source} tells the version" if source else
-                                 "none of " + ", ".join(VERSION_FUNCS) + " tells a version")}
+    return {
+        "version": Fact(found, True, detail, found is None),
+        "version_from": Fact(
+            source,
+            True,
+            f"{source} tells the version"
+            if source
+            else "none of " + ", ".join(VERSION_FUNCS) + " tells a version",
+        ),
+    }
 
 
 def error_shape(panel: RecordingPanel) -> Fact:
@@ -129,17 +147,32 @@ def error_shape(panel: RecordingPanel) -> Fact:
             continue
         kind = raw_text(error.get("$type"))
         params = error.get("param")
-        named = [p for p in (params if isinstance(params, list) else [params])
-                 if isinstance(p, dict) and raw_text(p.get("$name")) == "object"]
+        named = [
+            p
+            for p in (params if isinstance(params, list) else [params])
+            if isinstance(p, dict) and raw_text(p.get("$name")) == "object"
+        ]
         shape = "object" if "$object" in error else "param" if named else "type_only"
         raw_object = raw_text(error.get("$object")) or (raw_text(named[0]) if named else "")
         parsed = json.loads(exchange.raw or b"{}")["doc"]["error"]
         mapped = map_error(exchange.func, first_of(parsed))
-        client = (mapped.err_object == raw_object and mapped.err_type == kind
-                  if isinstance(mapped, PanelObjectError) else None)
-        where = {"object": "$type and $object", "param": "$type, the object in param[]",
-                 "type_only": "$type alone"}[shape]
-        return fact(shape, bool(kind), f"errors carry {where} ({exchange.func}: {kind or '?'})"
-                    if kind else "an error without $type: isphooks cannot tell what went wrong",
-                    client, f"the object {getattr(mapped, 'err_object', '')!r}")
+        client = (
+            mapped.err_object == raw_object and mapped.err_type == kind
+            if isinstance(mapped, PanelObjectError)
+            else None
+        )
+        where = {
+            "object": "$type and $object",
+            "param": "$type, the object in param[]",
+            "type_only": "$type alone",
+        }[shape]
+        return fact(
+            shape,
+            bool(kind),
+            f"errors carry {where} ({exchange.func}: {kind or '?'})"
+            if kind
+            else "an error without $type: isphooks cannot tell what went wrong",
+            client,
+            f"the object {getattr(mapped, 'err_object', '')!r}",
+        )
     return Fact(None, True, "no error answer seen: every function asked answered")

@@ -20,20 +20,31 @@ class Fact(NamedTuple):
     client_read: bool | None = None  # None: the client reads nothing of it to compare
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "ok": self.ok, "detail": self.detail,
-                "client_read": self.client_read}
+        return {
+            "value": self.value,
+            "ok": self.ok,
+            "detail": self.detail,
+            "client_read": self.client_read,
+        }
 
 
-def fact(value: Any, ok: bool, detail: str, client_read: bool | None = None,
-         misread: str = "") -> Fact:
+def fact(
+    value: Any, ok: bool, detail: str, client_read: bool | None = None, misread: str = ""
+) -> Fact:
     """A fact the actions rely on: a client that misreads it fails it."""
     if client_read is False:
-        return Fact(value, False, f"{detail}; but isphooks' client read {misread or 'otherwise'}"
-                    ": please send the capture with a bug report", False)
+        return Fact(
+            value,
+            False,
+            f"{detail}; but isphooks' client read {misread or 'otherwise'}"
+            ": please send the capture with a bug report",
+            False,
+        )
     return Fact(value, ok, detail, client_read)
 
 
 # -- the raw reader: the answer as the panel sent it ------------------------------------
+
 
 def raw_doc(exchange: Exchange) -> dict[str, Any]:
     try:

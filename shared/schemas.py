@@ -100,26 +100,34 @@ class _Lowercase(fields.String):
 
 def _service_id(**kwargs: Any) -> fields.String:
     return _ServiceId(
-        validate=_FullMatch(r"^[A-Za-z0-9_.:-]{1,64}$",
-                                 error="1-64 characters of A-Z a-z 0-9 _ . : -"), **kwargs)
+        validate=_FullMatch(
+            r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 characters of A-Z a-z 0-9 _ . : -"
+        ),
+        **kwargs,
+    )
 
 
 def _username(**kwargs: Any) -> fields.String:
     return _Lowercase(
-        validate=_FullMatch(r"^[a-z_][a-z0-9_.-]{0,31}$",
-                                 error="a panel login: 1-32 of a-z 0-9 _ . -, not starting "
-                                       "with a digit, dot or dash"), **kwargs)
+        validate=_FullMatch(
+            r"^[a-z_][a-z0-9_.-]{0,31}$",
+            error="a panel login: 1-32 of a-z 0-9 _ . -, not starting with a digit, dot or dash",
+        ),
+        **kwargs,
+    )
 
 
 def _name(**kwargs: Any) -> fields.String:
-    return fields.String(validate=_FullMatch(r"^[A-Za-z0-9_.-]{1,64}$",
-                                                  error="1-64 of A-Z a-z 0-9 _ . -"), **kwargs)
+    return fields.String(
+        validate=_FullMatch(r"^[A-Za-z0-9_.-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . -"), **kwargs
+    )
 
 
 def _password(**kwargs: Any) -> fields.String:
-    return fields.String(validate=_FullMatch(r"^[\x20-\x7e]{8,128}$",
-                                                  error="8-128 printable ASCII characters"),
-                         **kwargs)
+    return fields.String(
+        validate=_FullMatch(r"^[\x20-\x7e]{8,128}$", error="8-128 printable ASCII characters"),
+        **kwargs,
+    )
 
 
 class _Strict(Schema):
@@ -142,8 +150,9 @@ class _Limits(fields.Nested):
 
     _NAMES = frozenset(LimitsSchema._declared_fields)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None,
-                     **kwargs: Any) -> dict[str, int]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any
+    ) -> dict[str, int]:
         if not isinstance(value, dict):
             raise ValidationError("Invalid input type.")
         errors: dict[str, Any] = {}
@@ -165,17 +174,23 @@ class _Limits(fields.Nested):
 
 
 class PlanSchema(_Strict):
-    template = fields.String(required=True, validate=[validate.Length(min=1, max=64),
-                                                      _FullMatch(_PRINTABLE)])
+    template = fields.String(
+        required=True, validate=[validate.Length(min=1, max=64), _FullMatch(_PRINTABLE)]
+    )
     limits = _Limits(LimitsSchema, load_default=dict)
-    main_ip = fields.String(load_default="shared", validate=validate.OneOf(["shared", "ipv4",
-                                                                            "ipv6"]))
-    username_template = fields.String(validate=[
-        validate.Length(min=1, max=64),
-        _FullMatch(r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
-                        # marshmallow str.format()s the message: braces doubled
-                        error="letters, digits, _ . - and the placeholders {{service_id}}, "
-                              "{{domain}}")])
+    main_ip = fields.String(
+        load_default="shared", validate=validate.OneOf(["shared", "ipv4", "ipv6"])
+    )
+    username_template = fields.String(
+        validate=[
+            validate.Length(min=1, max=64),
+            _FullMatch(
+                r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
+                # marshmallow str.format()s the message: braces doubled
+                error="letters, digits, _ . - and the placeholders {{service_id}}, {{domain}}",
+            ),
+        ]
+    )
 
 
 class IpsSchema(_Strict):
@@ -194,8 +209,9 @@ class _Base(_Strict):
         if data.get("kind", "user") != "reseller":
             extra = sorted(set(limits) & set(RESELLER_LIMIT_FIELDS))
             if extra:
-                raise ValidationError({"plan": {"limits": {
-                    k: ["only for kind \"reseller\""] for k in extra}}})
+                raise ValidationError(
+                    {"plan": {"limits": {k: ['only for kind "reseller"'] for k in extra}}}
+                )
 
 
 class AccountSchema(_Base):
@@ -210,12 +226,20 @@ class CreateSchema(_Base):
     server_group = _name()
     username = _username()
     password = _password()
-    domain = _Normalised(text.domain, metadata={
-        "description": "A domain name as Unicode (`сайт.рф`) or A-labels; normalised with "
-                       "IDNA 2008 and UTS #46 and sent to the panel as A-labels"})
-    email = _Normalised(text.email, metadata={
-        "description": "An e-mail address: an ASCII dot-atom name and a domain that may be "
-                       "internationalized (sent as A-labels)"})
+    domain = _Normalised(
+        text.domain,
+        metadata={
+            "description": "A domain name as Unicode (`сайт.рф`) or A-labels; normalised with "
+            "IDNA 2008 and UTS #46 and sent to the panel as A-labels"
+        },
+    )
+    email = _Normalised(
+        text.email,
+        metadata={
+            "description": "An e-mail address: an ASCII dot-atom name and a domain that may be "
+            "internationalized (sent as A-labels)"
+        },
+    )
     plan = fields.Nested(PlanSchema, required=True)
     ips = fields.Nested(IpsSchema, load_default=lambda: {"ipv4": 0, "ipv6": 0})
 
@@ -236,10 +260,15 @@ class CreateSchema(_Base):
 
 
 class SuspendSchema(AccountSchema):
-    reason = _Normalised(text.free_text, validate=validate.Length(max=text.MAX_FREE_TEXT),
-                         metadata={"description": "One line of UTF-8 text: letters, marks, "
-                                   "digits, punctuation, symbols and spaces of any script; no "
-                                   "control, separator, format or bidi characters"})
+    reason = _Normalised(
+        text.free_text,
+        validate=validate.Length(max=text.MAX_FREE_TEXT),
+        metadata={
+            "description": "One line of UTF-8 text: letters, marks, "
+            "digits, punctuation, symbols and spaces of any script; no "
+            "control, separator, format or bidi characters"
+        },
+    )
 
 
 class TerminateSchema(AccountSchema):
@@ -256,13 +285,24 @@ class PasswordSchema(AccountSchema):
 
 
 # The panel pages an `sso` may land on (docs/interface.md §10): `startpage=<page>`.
-SSO_PAGES = ("webdomain", "emaildomain", "email", "db", "ftp.user", "file", "domain",
-             "sslcert", "scheduler", "backup2.list")
+SSO_PAGES = (
+    "webdomain",
+    "emaildomain",
+    "email",
+    "db",
+    "ftp.user",
+    "file",
+    "domain",
+    "sslcert",
+    "scheduler",
+    "backup2.list",
+)
 
 
 class SsoSchema(_Base):
-    as_ = fields.String(data_key="as", load_default="user",
-                        validate=validate.OneOf(["user", "admin"]))
+    as_ = fields.String(
+        data_key="as", load_default="user", validate=validate.OneOf(["user", "admin"])
+    )
     service_id = _service_id()
     server = _name(required=True)
     username = _username()
@@ -272,8 +312,9 @@ class SsoSchema(_Base):
     @validates_schema
     def _who(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("as_", "user") == "user":
-            missing = {k: ["required for as: \"user\""]
-                       for k in ("service_id", "username") if k not in data}
+            missing = {
+                k: ['required for as: "user"'] for k in ("service_id", "username") if k not in data
+            }
             if missing:
                 raise ValidationError(missing)
 
@@ -327,8 +368,9 @@ class _Services(fields.Nested):
     _KINDS = frozenset({"user", "reseller"})
     _NAMES = frozenset({"service_id", "username", "kind", "state", "template"})
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None,
-                     **kwargs: Any) -> list[dict[str, Any]]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
         if not isinstance(value, list):
             raise ValidationError("Not a valid list.")
         schema = self.schema
@@ -354,11 +396,18 @@ class _Services(fields.Nested):
         service_id, username = item.get("service_id"), item.get("username")
         kind, state = item.get("kind", "user"), item.get("state")
         template = item.get("template", "x")
-        if (type(service_id) is not str or _SERVICE_ID.fullmatch(service_id) is None
-                or type(username) is not str or _USERNAME.fullmatch(username) is None
-                or type(kind) is not str or kind not in self._KINDS
-                or type(state) is not str or state not in self._STATES
-                or type(template) is not str or _TEMPLATE.fullmatch(template) is None):
+        if (
+            type(service_id) is not str
+            or _SERVICE_ID.fullmatch(service_id) is None
+            or type(username) is not str
+            or _USERNAME.fullmatch(username) is None
+            or type(kind) is not str
+            or kind not in self._KINDS
+            or type(state) is not str
+            or state not in self._STATES
+            or type(template) is not str
+            or _TEMPLATE.fullmatch(template) is None
+        ):
             return None
         return {**item, "kind": kind}
 
@@ -387,9 +436,14 @@ class ReconcileSchema(_Strict):
         for service in data.get("services") or []:
             key = (service["kind"], service["username"])
             if key in seen or service["service_id"] in services:
-                raise ValidationError({"services": [
-                    f"service {service['service_id']} / {service['kind']} "
-                    f"{service['username']} is listed twice"]})
+                raise ValidationError(
+                    {
+                        "services": [
+                            f"service {service['service_id']} / {service['kind']} "
+                            f"{service['username']} is listed twice"
+                        ]
+                    }
+                )
             seen.add(key)
             services.add(service["service_id"])
 

@@ -36,16 +36,24 @@ BUSY_RETRY_AFTER_S = 1
 
 
 def _error(code: str, message: str, retryable: bool) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message,
-                                 "retryable": retryable}}).encode()
+    return json.dumps(
+        {"error": {"code": code, "message": message, "retryable": retryable}}
+    ).encode()
 
 
-_BUSY = _error("server_busy", "every connection slot of isphooks serve is taken "
-               "(--threads); retry shortly", True)
-_CLIENT_BUSY = _error("server_busy", "this address has too many connections open "
-                      "(--max-per-client); retry shortly", True)
-_HEAD_TOO_LARGE = _error("headers_too_large", f"the request head is over {HEAD_LIMIT // 1024} "
-                         "KiB", False)
+_BUSY = _error(
+    "server_busy",
+    "every connection slot of isphooks serve is taken (--threads); retry shortly",
+    True,
+)
+_CLIENT_BUSY = _error(
+    "server_busy",
+    "this address has too many connections open (--max-per-client); retry shortly",
+    True,
+)
+_HEAD_TOO_LARGE = _error(
+    "headers_too_large", f"the request head is over {HEAD_LIMIT // 1024} KiB", False
+)
 _BAD_LENGTH = _error("invalid_request", "Content-Length must be ASCII digits", False)
 
 
@@ -68,8 +76,9 @@ def make_app() -> flask.Flask:
     @app.route("/<action>", methods=methods)
     def dispatch(action: str) -> flask.Response:
         if action not in ACTIONS:
-            return error_response(NotFound(f"no action {action!r}; try one of "
-                                           + ", ".join(ACTIONS)))
+            return error_response(
+                NotFound(f"no action {action!r}; try one of " + ", ".join(ACTIONS))
+            )
         return handle(action, run_of(action), flask.request)
 
     @app.errorhandler(404)
@@ -106,8 +115,12 @@ class Refusals:
                 return
             count, self._counts[kind] = self._counts[kind], 0
             self._last[kind] = now
-        log.log("WARNING", f"isphooks serve refused {count} connection(s) in the last "
-                f"second: {message}", http_status=status, code=code)
+        log.log(
+            "WARNING",
+            f"isphooks serve refused {count} connection(s) in the last second: {message}",
+            http_status=status,
+            code=code,
+        )
 
 
 class _HeadTooLarge(Exception):
@@ -187,16 +200,23 @@ def _reply(sock: Any, status: str, body: bytes, extra: str = "") -> None:
     """A whole answer, sent at once on a connection about to close."""
     try:
         sock.settimeout(1.0)
-        sock.sendall(f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
-                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-                     + body)
+        sock.sendall(
+            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
     except OSError:
         pass
 
 
-def make_server(host: str, port: int, threads: int,
-                request_deadline_s: float = REQUEST_DEADLINE_S,
-                per_client: int = PER_CLIENT, fd: int | None = None) -> Any:
+def make_server(
+    host: str,
+    port: int,
+    threads: int,
+    request_deadline_s: float = REQUEST_DEADLINE_S,
+    per_client: int = PER_CLIENT,
+    fd: int | None = None,
+) -> Any:
     """The server of one process, a thread per connection (see the module's docstring for
     the limits), on a new socket or on the listening socket `fd` that a supervisor shares
     with its workers (shared/workers.py). It has `draining` (set: answer what is in flight,
@@ -233,10 +253,8 @@ def make_server(host: str, port: int, threads: int,
             try:
                 super().handle_one_request()
             except _HeadTooLarge:
-                refusals.note("head", "request heads over 16 KiB", 431,
-                              "headers_too_large")
-                _reply(self.connection, "431 Request Header Fields Too Large",
-                       _HEAD_TOO_LARGE)
+                refusals.note("head", "request heads over 16 KiB", 431, "headers_too_large")
+                _reply(self.connection, "431 Request Header Fields Too Large", _HEAD_TOO_LARGE)
                 self.close_connection = True
             finally:
                 self.rfile = raw
@@ -249,8 +267,7 @@ def make_server(host: str, port: int, threads: int,
                 return False
             length = self.headers.get("Content-Length")
             if length is not None and not (length.isascii() and length.isdigit()):
-                refusals.note("length", "Content-Length not ASCII digits", 400,
-                              "invalid_request")
+                refusals.note("length", "Content-Length not ASCII digits", 400, "invalid_request")
                 _reply(self.connection, "400 Bad Request", _BAD_LENGTH)
                 self.close_connection = True
                 return False
@@ -266,8 +283,10 @@ def make_server(host: str, port: int, threads: int,
                 deadline.cancel()  # no body to wait for: the head is all
                 return environ
             environ["wsgi.input"] = _UntilRead(
-                environ["wsgi.input"], None if environ.get("wsgi.input_terminated")
-                else int(length), deadline.cancel)
+                environ["wsgi.input"],
+                None if environ.get("wsgi.input_terminated") else int(length),
+                deadline.cancel,
+            )
             if length == "0":
                 deadline.cancel()
             return environ
@@ -297,14 +316,17 @@ def make_server(host: str, port: int, threads: int,
                 if held < per_client:
                     open_per_client[client] = held + 1
             if held >= per_client:
-                refusals.note("client", "connections over --max-per-client from one "
-                              "address", 503, "server_busy")
+                refusals.note(
+                    "client",
+                    "connections over --max-per-client from one address",
+                    503,
+                    "server_busy",
+                )
                 self._refuse(request, _CLIENT_BUSY)
                 return
             if not slots.acquire(blocking=False):
                 self._left(client)
-                refusals.note("busy", "every connection slot is taken", 503,
-                              "server_busy")
+                refusals.note("busy", "every connection slot is taken", 503, "server_busy")
                 self._refuse(request, _BUSY)
                 return
             self._served(1)
@@ -327,8 +349,9 @@ def make_server(host: str, port: int, threads: int,
         def _refuse(self, request: Any, body: bytes) -> None:
             """503 at once, so the accept loop never waits on slow clients and the caller
             knows to retry."""
-            _reply(request, "503 Service Unavailable", body,
-                   f"Retry-After: {BUSY_RETRY_AFTER_S}\r\n")
+            _reply(
+                request, "503 Service Unavailable", body, f"Retry-After: {BUSY_RETRY_AFTER_S}\r\n"
+            )
             self.shutdown_request(request)
 
         def process_request_thread(self, request: Any, client_address: Any) -> None:
@@ -347,16 +370,18 @@ def make_server(host: str, port: int, threads: int,
             error = sys.exc_info()[1]
             if isinstance(error, OSError | ValueError):
                 return  # a client gone or cut at its deadline: nothing to report
-            log.log("ERROR", f"isphooks serve: a connection failed: {type(error).__name__}",
-                    error=str(error).splitlines()[0][:200] if str(error) else None)
+            log.log(
+                "ERROR",
+                f"isphooks serve: a connection failed: {type(error).__name__}",
+                error=str(error).splitlines()[0][:200] if str(error) else None,
+            )
 
         def log(self, type: str, message: str, *args: Any) -> None:
             """werkzeug's own "Error on request" report: one line, never a traceback."""
             from shared import log
 
             first = message.splitlines()[0] if message else ""
-            log.log("ERROR" if type == "error" else "INFO",
-                    f"isphooks serve: {first[:200]}")
+            log.log("ERROR" if type == "error" else "INFO", f"isphooks serve: {first[:200]}")
 
     server = _Server(host, port, make_app(), handler=_Handler, fd=fd)
     server.draining = threading.Event()  # one per server, not shared through the class

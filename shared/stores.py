@@ -54,6 +54,7 @@ def read_env(name: str) -> bytes:
 
 # --- Google Secret Manager ------------------------------------------------------------------
 
+
 def _crc32c(data: bytes) -> int:
     """CRC-32C (Castagnoli), as Secret Manager's `dataCrc32c`."""
     crc = 0xFFFFFFFF
@@ -86,7 +87,8 @@ def _gcp_client(endpoint: str | None) -> Any:
         return secretmanager.SecretManagerServiceClient(
             credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
             transport="rest",
-            client_options={"api_endpoint": endpoint})
+            client_options={"api_endpoint": endpoint},
+        )
     return secretmanager.SecretManagerServiceClient()
 
 
@@ -100,11 +102,11 @@ def read_gcp(name: str) -> bytes:
     endpoint = os.environ.get(ENV_GCP_ENDPOINT)
     client = _client(f"gcp:{endpoint}", lambda: _gcp_client(endpoint))
     try:
-        response = client.access_secret_version(request={"name": name}, retry=None,
-                                                timeout=STORE_TIMEOUT_S)
+        response = client.access_secret_version(
+            request={"name": name}, retry=None, timeout=STORE_TIMEOUT_S
+        )
     except gexc.GoogleAPICallError as exc:
-        raise ConfigUnavailable(
-            f"Secret Manager refused {name}: {type(exc).__name__}") from None
+        raise ConfigUnavailable(f"Secret Manager refused {name}: {type(exc).__name__}") from None
     except Exception as exc:  # transport errors of the SDK's many layers
         raise ConfigUnavailable(f"Secret Manager unreachable: {type(exc).__name__}") from None
     payload = response.payload
@@ -159,12 +161,17 @@ def read_aws(secret_id: str) -> bytes:
     credentials, region = _client("aws", _aws_signer)
     url = _aws_endpoint(region)
     body = json.dumps({"SecretId": secret_id})
-    request = AWSRequest("POST", url, data=body, headers={
-        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": AWS_TARGET})
+    request = AWSRequest(
+        "POST",
+        url,
+        data=body,
+        headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": AWS_TARGET},
+    )
     SigV4Auth(credentials.get_frozen_credentials(), "secretsmanager", region).add_auth(request)
     try:
-        resp = _aws_session().post(url, data=body, headers=dict(request.headers.items()),
-                                   timeout=(5, STORE_TIMEOUT_S))
+        resp = _aws_session().post(
+            url, data=body, headers=dict(request.headers.items()), timeout=(5, STORE_TIMEOUT_S)
+        )
     except requests.RequestException as exc:
         raise ConfigUnavailable(f"AWS Secrets Manager unreachable: {type(exc).__name__}") from None
     if resp.status_code != 200:
@@ -183,5 +190,8 @@ def _aws_session() -> Any:
 
 
 STORES: dict[str, Callable[[str], bytes]] = {
-    "file": read_file, "env": read_env, "gcp": read_gcp, "aws": read_aws,
+    "file": read_file,
+    "env": read_env,
+    "gcp": read_gcp,
+    "aws": read_aws,
 }

@@ -25,9 +25,13 @@ MAX_FREE_TEXT = 200  # code points
 _JOINERS = frozenset("\u200c\u200d")
 _ALLOWED_CLASSES = frozenset("LMNPS")  # letters, marks, digits, punctuation, symbols
 _CATEGORY_NAMES = {
-    "Cc": "a control character", "Cf": "a format or bidi control character",
-    "Zl": "a line separator", "Zp": "a paragraph separator", "Cs": "a lone surrogate",
-    "Co": "a private-use character", "Cn": "an unassigned code point",
+    "Cc": "a control character",
+    "Cf": "a format or bidi control character",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+    "Cs": "a lone surrogate",
+    "Co": "a private-use character",
+    "Cn": "an unassigned code point",
 }
 _DOMAIN_HINT = "a domain name such as example.com or сайт.рф"
 
@@ -49,8 +53,10 @@ def free_text(value: str, limit: int = MAX_FREE_TEXT) -> str:
         raise ValueError(f"at most {limit} characters")
     refused = refused_character(value)
     if refused is not None:
-        raise ValueError(f"one line of letters, digits, punctuation, symbols and spaces; "
-                         f"{refused} is not allowed")
+        raise ValueError(
+            f"one line of letters, digits, punctuation, symbols and spaces; "
+            f"{refused} is not allowed"
+        )
     return value
 
 
@@ -94,15 +100,25 @@ def email(value: str) -> str:
 
     try:
         checked = validate_email(
-            value, check_deliverability=False, allow_smtputf8=False, allow_quoted_local=False,
-            allow_domain_literal=False, allow_display_name=False, allow_empty_local=False,
-            strict=True)
+            value,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+            allow_display_name=False,
+            allow_empty_local=False,
+            strict=True,
+        )
     except EmailNotValidError as exc:
-        raise ValueError("an e-mail address such as name@example.com (an ASCII dot-atom name "
-                         f"and a domain): {exc}") from None
+        raise ValueError(
+            "an e-mail address such as name@example.com (an ASCII dot-atom name "
+            f"and a domain): {exc}"
+        ) from None
     address: str = checked.ascii_email or ""
     top = address.rpartition(".")[2]
     if not (top.isalpha() or top.startswith("xn--")):
-        raise ValueError("an e-mail address such as name@example.com: the top-level label "
-                         "of its domain must be letters")
+        raise ValueError(
+            "an e-mail address such as name@example.com: the top-level label "
+            "of its domain must be letters"
+        )
     return address

@@ -65,9 +65,7 @@ def valid_id(msg_id: str) -> bool:
     return 0 < len(msg_id) <= MAX_ID_LENGTH and msg_id.isascii() and msg_id.isprintable()
 
 
-def verify(
-    keys: Iterable[bytes], headers: _Headers, body: bytes, now: float | None = None
-) -> str:
+def verify(keys: Iterable[bytes], headers: _Headers, body: bytes, now: float | None = None) -> str:
     """Return the verified webhook-id, or raise Unauthenticated saying what was wrong."""
     return verify_key(list(keys), headers, body, now)[0]
 

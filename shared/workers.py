@@ -38,15 +38,22 @@ def _notice(message: str) -> None:
     print(json.dumps({"severity": "NOTICE", "message": message}), flush=True)
 
 
-def run(host: str, port: int, threads: int, request_deadline_s: float = REQUEST_DEADLINE_S,
-        per_client: int = PER_CLIENT, workers: int = 1) -> int:
+def run(
+    host: str,
+    port: int,
+    threads: int,
+    request_deadline_s: float = REQUEST_DEADLINE_S,
+    per_client: int = PER_CLIENT,
+    workers: int = 1,
+) -> int:
     """Serve until SIGTERM or SIGINT, then drain; the exit status. The socket is made here,
     so that a port in use is an OSError for the CLI to say in one line."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listening = socket.create_server((host, port), family=family, backlog=128)
     if workers <= 1:
-        server = make_server(host, port, threads, request_deadline_s, per_client,
-                             fd=listening.fileno())
+        server = make_server(
+            host, port, threads, request_deadline_s, per_client, fd=listening.fileno()
+        )
         _notice(f"isphooks serving on http://{host}:{listening.getsockname()[1]}")
         return _serve_until_stopped(server, request_deadline_s, listening)
     listening.set_inheritable(True)
@@ -54,14 +61,17 @@ def run(host: str, port: int, threads: int, request_deadline_s: float = REQUEST_
     # others must find nothing to accept rather than block in accept() (and so never see
     # their stop).
     listening.setblocking(False)
-    _notice(f"isphooks serving on http://{host}:{listening.getsockname()[1]} with "
-            f"{workers} workers")
-    return _supervise(listening, workers, lambda: _worker(
-        listening, host, port, threads, request_deadline_s, per_client))
+    _notice(
+        f"isphooks serving on http://{host}:{listening.getsockname()[1]} with {workers} workers"
+    )
+    return _supervise(
+        listening,
+        workers,
+        lambda: _worker(listening, host, port, threads, request_deadline_s, per_client),
+    )
 
 
-def _serve_until_stopped(server: Any, request_deadline_s: float,
-                         listening: socket.socket) -> int:
+def _serve_until_stopped(server: Any, request_deadline_s: float, listening: socket.socket) -> int:
     stopping = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
@@ -92,10 +102,15 @@ def _serve_until_stopped(server: Any, request_deadline_s: float,
     return 0
 
 
-def _worker(listening: socket.socket, host: str, port: int, threads: int,
-            request_deadline_s: float, per_client: int) -> int:
-    server = make_server(host, port, threads, request_deadline_s, per_client,
-                         fd=listening.fileno())
+def _worker(
+    listening: socket.socket,
+    host: str,
+    port: int,
+    threads: int,
+    request_deadline_s: float,
+    per_client: int,
+) -> int:
+    server = make_server(host, port, threads, request_deadline_s, per_client, fd=listening.fileno())
     return _serve_until_stopped(server, request_deadline_s, listening)
 
 

@@ -26,8 +26,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     known, scanned, leaks = hygiene.scan()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    line = (f"log hygiene: {known} secrets checked against {scanned} characters of output, "
-            f"{len(leaks)} leaked")
+    line = (
+        f"log hygiene: {known} secrets checked against {scanned} characters of output, "
+        f"{len(leaks)} leaked"
+    )
     if reporter is not None:
         reporter.write_line(line)
         for leak in leaks:
@@ -78,10 +80,14 @@ def aws_env(moto_server, monkeypatch):
     from shared import stores
 
     monkeypatch.setattr(stores, "_clients", {})  # credentials and region are read once
-    for name, value in {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1",
-                        "AWS_CONFIG_FILE": "/dev/null",
-                        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_server,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }.items():
         monkeypatch.setenv(name, value)
     return boto3.client("secretsmanager", endpoint_url=moto_server, region_name="eu-west-1")
 

@@ -46,6 +46,6 @@ def scan() -> tuple[int, int, list[str]]:
     for value in (*secrets, *ALWAYS):
         if value in blob:
             where = blob.index(value)
-            context = blob[max(0, where - 60):where].replace("\n", " ")
+            context = blob[max(0, where - 60) : where].replace("\n", " ")
             leaks.append(f"{value[:3]}… (after: {context!r})")
     return len(secrets), len(blob), leaks

@@ -27,9 +27,11 @@ def _section(text: str, heading: str) -> str:
     lines = text.splitlines()
     start = lines.index(heading)
     level = len(heading) - len(heading.lstrip("#"))
-    end = next((i for i in range(start + 1, len(lines))
-                if re.match(rf"^#{{1,{level}}} ", lines[i])), len(lines))
-    return "\n".join(lines[start + 1:end])
+    end = next(
+        (i for i in range(start + 1, len(lines)) if re.match(rf"^#{{1,{level}}} ", lines[i])),
+        len(lines),
+    )
+    return "\n".join(lines[start + 1 : end])
 
 
 def _first_table(text: str) -> list[list[str]]:
@@ -55,10 +57,13 @@ def _table_actions(text: str) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("where, heading", [
-    ("README.md", "## Actions"),
-    ("docs/interface.md", "## 1. Actions and endpoints"),
-])
+@pytest.mark.parametrize(
+    "where, heading",
+    [
+        ("README.md", "## Actions"),
+        ("docs/interface.md", "## 1. Actions and endpoints"),
+    ],
+)
 def test_every_action_is_a_row_of_the_actions_tables(where, heading):
     names = _table_actions(_section(DOCS[where], heading))
     missing = [action for action in ACTIONS if action not in names]
@@ -78,7 +83,7 @@ def _interface_error_rows() -> dict[str, str]:
 
 def _readme_errors_paragraph() -> str:
     start = README.index('Errors are `{"error":')
-    return README[start:README.index("\n\n", start)]
+    return README[start : README.index("\n\n", start)]
 
 
 CODES = sorted((code, status) for status, (_, codes) in ERRORS.items() for code in codes)
@@ -116,8 +121,7 @@ def test_every_simulator_dialect_is_documented():
     """docs/interface.md §9 names every shape the simulator speaks, and README.md's
     Development section every one `--dialect` takes."""
     shapes = _section(INTERFACE, "## 9. Panel answer shapes")
-    in_table = {name for row in _first_table(shapes)
-                for name in re.findall(r"`([a-z_]+)`", row[0])}
+    in_table = {name for row in _first_table(shapes) for name in re.findall(r"`([a-z_]+)`", row[0])}
     assert set(DIALECTS) | {NO_OWNER.name, NO_LIST_PRESET.name} <= in_table
     development = _section(README, "## Development")
     for name in DIALECTS:
@@ -130,8 +134,11 @@ def test_infra_readme_lists_every_file_of_infra():
     rows = _first_table(INFRA_README)
     assert all(re.fullmatch(r"`[^`]+`", row[0]) for row in rows)
     listed = {row[0].strip("`") for row in rows}
-    files = {p.name for p in (ROOT / "infra").iterdir()
-             if p.is_file() and p.suffix in {".tf", ".py", ".lock"}}
+    files = {
+        p.name
+        for p in (ROOT / "infra").iterdir()
+        if p.is_file() and p.suffix in {".tf", ".py", ".lock"}
+    }
     assert {p.name for p in (ROOT / "infra").glob("*.tf")} <= listed
     assert listed == files
 
@@ -146,10 +153,17 @@ def _outputs() -> set[str]:
 
 
 def test_every_terraform_output_the_docs_name_exists():
-    named = {(where, name) for where, text in DOCS.items()
-             for name in re.findall(r"terraform output (?:-json |-raw )?([a-z_]+)", text)}
-    assert {name for _, name in named} >= {"function_urls", "whmcs_access_hash",
-                                           "scheduler_audience", "billing_function_names"}
+    named = {
+        (where, name)
+        for where, text in DOCS.items()
+        for name in re.findall(r"terraform output (?:-json |-raw )?([a-z_]+)", text)
+    }
+    assert {name for _, name in named} >= {
+        "function_urls",
+        "whmcs_access_hash",
+        "scheduler_audience",
+        "billing_function_names",
+    }
     outputs = _outputs()
     assert [(where, name) for where, name in sorted(named) if name not in outputs] == []
 
@@ -165,14 +179,24 @@ def test_the_restricted_sharing_loop_takes_its_names_from_terraform():
 
 def test_the_docs_name_the_secret_terraform_creates():
     with (ROOT / "infra" / "variables.tf").open() as fh:
-        variables = {k.strip('"'): v for block in hcl2.load(fh)["variable"] for k, v in block.items()}
+        variables = {
+            k.strip('"'): v for block in hcl2.load(fh)["variable"] for k, v in block.items()
+        }
     secret = variables["secret_id"]["default"].strip('"')
     with (ROOT / "infra" / "secrets.tf").open() as fh:
         resource = hcl2.load(fh)["resource"][0]['"google_secret_manager_secret"']['"config"']
     assert resource["secret_id"] == "${var.secret_id}"
-    named = [(where, name) for where, text in DOCS.items()
-             for name in re.findall(r"gcloud secrets versions (?:add|disable \S+ --secret) ([a-z0-9_-]+)", text)]
-    named += [(where, name) for where, text in DOCS.items()
-              for name in re.findall(r"gcp:projects/…/secrets/([a-z0-9_-]+)", text)]
+    named = [
+        (where, name)
+        for where, text in DOCS.items()
+        for name in re.findall(
+            r"gcloud secrets versions (?:add|disable \S+ --secret) ([a-z0-9_-]+)", text
+        )
+    ]
+    named += [
+        (where, name)
+        for where, text in DOCS.items()
+        for name in re.findall(r"gcp:projects/…/secrets/([a-z0-9_-]+)", text)
+    ]
     assert len(named) >= 4
     assert [(where, name) for where, name in named if name != secret] == []

@@ -38,8 +38,8 @@ def version(root: Path = ROOT) -> str:
     source = root / "shared" / "__init__.py"
     for node in ast.parse(source.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(
-                isinstance(target, ast.Name) and target.id == "__version__"
-                for target in node.targets):
+            isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets
+        ):
             value = ast.literal_eval(node.value)
             if not isinstance(value, str) or not _VERSION.fullmatch(value):
                 raise ValueError(f"{source}: __version__ {value!r} is not a version")

@@ -25,8 +25,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 # source entry -> where the archive also carries it
-SHARED = {"modules/servers/isphooks/templates/clientarea.tpl":
-          "modules/servers/isphooks_reseller/templates/clientarea.tpl"}
+SHARED = {
+    "modules/servers/isphooks/templates/clientarea.tpl": "modules/servers/isphooks_reseller/templates/clientarea.tpl"
+}
 VERSION_PHP = "modules/servers/isphooks/lib/Version.php"
 # PEP 440 public and local versions: what a PHP single-quoted string and a file name take
 # as they are
@@ -39,8 +40,8 @@ def version(root: Path = ROOT) -> str:
     source = root / "shared" / "__init__.py"
     for node in ast.parse(source.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.Assign) and any(
-                isinstance(target, ast.Name) and target.id == "__version__"
-                for target in node.targets):
+            isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets
+        ):
             value = ast.literal_eval(node.value)
             if not isinstance(value, str) or not _VERSION.fullmatch(value):
                 raise ValueError(f"{source}: __version__ {value!r} is not a version")

@@ -14,7 +14,22 @@ from shared.panel.answers import Whoami, elems, flag, map_error, read_whoami, te
 from shared.panel.params import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS, limit_fields
 from shared.panel.transport import MIN_CALL_S
 
-__all__ = ["LIMIT_FIELDS", "MASK", "MIN_CALL_S", "RESELLER_LIMIT_FIELDS", "SECRET_PARAMS",
-           "Account", "IpAddress", "Panel", "Row", "Whoami", "elems", "flag", "limit_fields",
-           "map_error", "masked",
-           "read_whoami", "text"]
+__all__ = [
+    "LIMIT_FIELDS",
+    "MASK",
+    "MIN_CALL_S",
+    "RESELLER_LIMIT_FIELDS",
+    "SECRET_PARAMS",
+    "Account",
+    "IpAddress",
+    "Panel",
+    "Row",
+    "Whoami",
+    "elems",
+    "flag",
+    "limit_fields",
+    "map_error",
+    "masked",
+    "read_whoami",
+    "text",
+]

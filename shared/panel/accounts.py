@@ -68,8 +68,14 @@ def masked(params: dict[str, str]) -> dict[str, str]:
 class Panel:
     """One server's API. With `dry_run`, reads go to the panel and writes are only recorded."""
 
-    def __init__(self, server: Server, *, kind: str = "user", dry_run: bool = False,
-                 deadline: float | None = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        *,
+        kind: str = "user",
+        dry_run: bool = False,
+        deadline: float | None = None,
+    ) -> None:
         self.server = server
         self.kind = kind
         self.dry_run = dry_run
@@ -82,8 +88,9 @@ class Panel:
 
     # -- raw call --
 
-    def call(self, func: str, params: dict[str, str] | None = None, *,
-             write: bool) -> dict[str, Any]:
+    def call(
+        self, func: str, params: dict[str, str] | None = None, *, write: bool
+    ) -> dict[str, Any]:
         params = params or {}
         if self.dry_run:
             self.calls.append({"func": func, "params": masked(params)})
@@ -106,14 +113,14 @@ class Panel:
         return self.call(func, params, write=False)
 
     def _post(self, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
-        raw = transport.exchange(self.server, func, params, write=write,
-                                 deadline=self.deadline)
+        raw = transport.exchange(self.server, func, params, write=write, deadline=self.deadline)
         return document(raw, self.server.name, func)
 
     # -- accounts: `kind` "user" uses user.*, "reseller" uses reseller.* --
 
-    def get_account(self, name: str, kind: str | None = None, *,
-                    fresh: bool = False) -> Account | None:
+    def get_account(
+        self, name: str, kind: str | None = None, *, fresh: bool = False
+    ) -> Account | None:
         """The account `name` of this panel's kind (or of `kind`), None when there is none.
 
         Its state and owner come from its edit form where the form shows them, else from
@@ -164,7 +171,7 @@ class Panel:
         except PanelMissing:  # gone since the list was read
             return None, None
         state = "form" if "active" in doc else "list" if "active" in row.columns else None
-        owner = ("form" if text(doc.get("owner")) else "list" if row.get("owner") else None)
+        owner = "form" if text(doc.get("owner")) else "list" if row.get("owner") else None
         return state, owner
 
     def template_limits(self, template: str) -> dict[str, str]:
@@ -191,8 +198,11 @@ class Panel:
         self.call(f"{self.kind}.delete", {"elid": name}, write=True)
 
     def set_password(self, name: str, password: str) -> None:
-        self.call("usrparam", {"su": name, "sok": "ok", "passwd": password, "confirm": password},
-                  write=True)
+        self.call(
+            "usrparam",
+            {"su": name, "sok": "ok", "passwd": password, "confirm": password},
+            write=True,
+        )
 
     def new_login_key(self, login: str) -> str:
         key = secrets.token_urlsafe(24)
@@ -202,12 +212,18 @@ class Panel:
     # -- dedicated IP addresses (business) --
 
     def list_ips(self) -> list[IpAddress]:
-        return [IpAddress(text(e.get("name")), text(e.get("family")), text(e.get("owner")))
-                for e in self.list_rows("ipaddr") if text(e.get("iprole")) == "assigned"]
+        return [
+            IpAddress(text(e.get("name")), text(e.get("family")), text(e.get("owner")))
+            for e in self.list_rows("ipaddr")
+            if text(e.get("iprole")) == "assigned"
+        ]
 
     def assign_ip(self, owner: str, family: str) -> str:
-        doc = self.call("ipaddr.edit", {"sok": "ok", "name": "", "iprole": "assigned",
-                                        "iptype": family, "owner": owner}, write=True)
+        doc = self.call(
+            "ipaddr.edit",
+            {"sok": "ok", "name": "", "iprole": "assigned", "iptype": family, "owner": owner},
+            write=True,
+        )
         return text(doc.get("id")) or "(dry run)"
 
     def release_ip(self, address: str) -> None:
@@ -220,5 +236,3 @@ class Panel:
 
     def whoami(self) -> Whoami:
         return read_whoami(self.call("whoami", {}, write=False))
-
-

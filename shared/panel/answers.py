@@ -67,8 +67,7 @@ def document(raw: bytes, server: str, func: str) -> dict[str, Any]:
     try:
         body = json.loads(raw, object_hook=_text_node)
     except RecursionError:
-        raise PanelError(f"panel {server} answered {func} with JSON nested too "
-                         "deeply") from None
+        raise PanelError(f"panel {server} answered {func} with JSON nested too deeply") from None
     except ValueError:
         raise PanelUnavailable(f"panel {server} answered {func} with non-JSON") from None
     doc = body.get("doc") if isinstance(body, dict) else None
@@ -101,10 +100,15 @@ def read_whoami(doc: dict[str, Any]) -> Whoami:
     while isinstance(user, list):
         user = user[0] if user else None
     element = user if isinstance(user, dict) else {}
-    name = (text(element.get("$name")) or text(element.get("name")) or text(user)
-            or text(doc.get("name")))
-    raw = (text(element.get("$level")) or text(element.get("level"))
-           or text(doc.get("level"))).strip()
+    name = (
+        text(element.get("$name"))
+        or text(element.get("name"))
+        or text(user)
+        or text(doc.get("name"))
+    )
+    raw = (
+        text(element.get("$level")) or text(element.get("level")) or text(doc.get("level"))
+    ).strip()
     if raw.isascii() and raw.isdigit():
         return Whoami(name, int(raw), "")
     if raw:
@@ -129,8 +133,13 @@ def elems(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 _FIELD_NAMES = {
-    "name": "username", "passwd": "password", "confirm": "password", "preset": "plan.template",
-    "email": "email", "webdomain_name": "domain", "emaildomain_name": "domain",
+    "name": "username",
+    "passwd": "password",
+    "confirm": "password",
+    "preset": "plan.template",
+    "email": "email",
+    "webdomain_name": "domain",
+    "emaildomain_name": "domain",
 }
 
 
@@ -150,11 +159,15 @@ def map_error(func: str, error: dict[str, Any]) -> Exception:
     err_type = text(error.get("$type"))
     err_object = _error_object(error)
     if err_type == "exists":
-        return PanelExists(f"{func}: {err_object} already exists",
-                           err_type=err_type, err_object=err_object)
+        return PanelExists(
+            f"{func}: {err_object} already exists", err_type=err_type, err_object=err_object
+        )
     if err_type == "missed":
-        return PanelMissing(f"{func}: the panel has no such {err_object or 'object'}",
-                            err_type=err_type, err_object=err_object)
+        return PanelMissing(
+            f"{func}: the panel has no such {err_object or 'object'}",
+            err_type=err_type,
+            err_object=err_object,
+        )
     if err_type == "auth":
         return PanelAuthRefused(f"the panel refused the configured credentials ({func})")
     if err_type == "access":
@@ -162,9 +175,12 @@ def map_error(func: str, error: dict[str, Any]) -> Exception:
     if err_type in ("value", "limit"):
         return PanelObjectError(
             f"the panel refused the value of {_field_name(err_object)} ({func}: {err_type})",
-            err_type=err_type, err_object=err_object)
+            err_type=err_type,
+            err_object=err_object,
+        )
     return PanelError(
-        f"the panel answered {func} with an unexpected error ({err_type or 'no type'})")
+        f"the panel answered {func} with an unexpected error ({err_type or 'no type'})"
+    )
 
 
 def _field_name(param: str) -> str:

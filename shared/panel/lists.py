@@ -59,8 +59,9 @@ def read_all(read: Read, func: str, params: dict[str, str], server: str) -> list
     raise PanelUnavailable(_short(server, func, 0, None, "it kept changing while read"))
 
 
-def _read_pages(read: Read, func: str, params: dict[str, str],
-                server: str) -> list[dict[str, Any]] | None:
+def _read_pages(
+    read: Read, func: str, params: dict[str, str], server: str
+) -> list[dict[str, Any]] | None:
     """The list, or None when its count changed while it was read."""
     doc = read(func, params)
     rows = elems(doc)
@@ -77,8 +78,9 @@ def _read_pages(read: Read, func: str, params: dict[str, str],
     page = _number(doc, "p_num") or 1
     while True:
         if page >= MAX_PAGES:
-            raise PanelUnavailable(_short(server, func, len(merged), total,
-                                          f"more than {MAX_PAGES} pages"))
+            raise PanelUnavailable(
+                _short(server, func, len(merged), total, f"more than {MAX_PAGES} pages")
+            )
         page += 1
         doc = read(func, {**params, "p_num": str(page), "p_cnt": str(per_page)})
         rows = elems(doc)
@@ -90,23 +92,30 @@ def _read_pages(read: Read, func: str, params: dict[str, str],
             if len(merged) >= total:
                 return merged
             if not rows or (answered_page is not None and answered_page < page):
-                raise PanelUnavailable(_short(server, func, len(merged), total,
-                                              f"page {page} brought no more rows"))
-        elif (not rows or len(rows) < per_page
-              or (answered_page is not None and answered_page < page)):
+                raise PanelUnavailable(
+                    _short(server, func, len(merged), total, f"page {page} brought no more rows")
+                )
+        elif (
+            not rows or len(rows) < per_page or (answered_page is not None and answered_page < page)
+        ):
             return merged
         if not added and len(rows) >= per_page:
-            raise PanelUnavailable(_short(server, func, len(merged), total,
-                                          f"page {page} held only rows already read"))
+            raise PanelUnavailable(
+                _short(server, func, len(merged), total, f"page {page} held only rows already read")
+            )
 
 
-def _merge(rows: list[dict[str, Any]], merged: list[dict[str, Any]], seen: set[str],
-           key: str) -> int:
+def _merge(
+    rows: list[dict[str, Any]], merged: list[dict[str, Any]], seen: set[str], key: str
+) -> int:
     """Append the rows not seen yet; how many were new. A row without the key is kept."""
     try:  # the common page: every key a distinct string not seen before, checked at C speed
         names = {row[key] for row in rows}
-        if len(names) == len(rows) and seen.isdisjoint(names) and (
-                all(name.__class__ is str for name in names)):
+        if (
+            len(names) == len(rows)
+            and seen.isdisjoint(names)
+            and (all(name.__class__ is str for name in names))
+        ):
             seen |= names
             merged += rows
             return len(rows)
@@ -127,5 +136,7 @@ def _merge(rows: list[dict[str, Any]], merged: list[dict[str, Any]], seen: set[s
 
 def _short(server: str, func: str, read_rows: int, total: int | None, why: str) -> str:
     of = f" of {total}" if total is not None else ""
-    return (f"panel {server} could not be read to the end of its {func} list ({why}; "
-            f"{read_rows}{of} rows read): retry later")
+    return (
+        f"panel {server} could not be read to the end of its {func} list ({why}; "
+        f"{read_rows}{of} rows read): retry later"
+    )

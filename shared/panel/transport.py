@@ -68,8 +68,10 @@ class _Adapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
-                                                   "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPPool,
+            "https": _WatchedHTTPSPool,
+        }
 
 
 class _PinnedAdapter(_Adapter):
@@ -123,17 +125,27 @@ def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
         return found
 
 
-
-def exchange(server: Server, func: str, params: dict[str, str], *, write: bool,
-             deadline: float | None) -> bytes:
+def exchange(
+    server: Server, func: str, params: dict[str, str], *, write: bool, deadline: float | None
+) -> bytes:
     """POST `func` with `params` to the panel and return the answer's bytes. `deadline` is
     the `time.monotonic()` by which the whole request must be answered."""
     session, verify = _session_for(server)
     if server.insecure:
-        log.log("WARNING", _INSECURE[server.insecure], server=server.name, panel_func=func,
-                tls_warning=server.insecure)
-    form = {"func": func, "out": "json", "lang": "en",
-            "authinfo": f"{server.username}:{server.password}", **params}
+        log.log(
+            "WARNING",
+            _INSECURE[server.insecure],
+            server=server.name,
+            panel_func=func,
+            tls_warning=server.insecure,
+        )
+    form = {
+        "func": func,
+        "out": "json",
+        "lang": "en",
+        "authinfo": f"{server.username}:{server.password}",
+        **params,
+    }
     budget = server.timeout_s
     if deadline is not None:
         budget = min(budget, deadline - time.monotonic())
@@ -163,20 +175,27 @@ def exchange(server: Server, func: str, params: dict[str, str], *, write: bool,
         _current.deadline = None
 
 
-def _send(server: Server, session: requests.Session, verify: str | bool,
-          form: dict[str, str], func: str) -> bytes:
+def _send(
+    server: Server, session: requests.Session, verify: str | bool, form: dict[str, str], func: str
+) -> bytes:
     """POST the form and read the answer, at most `max_response_bytes` of it."""
     limit = server.max_response_bytes
     timeout = server.timeout_s
     # Encoded here, as requests would (UTF-8, form-encoded): requests 2.32+ checks a dict
     # body against runtime protocols, ~0.2 ms of every call; bytes skip that.
-    with session.post(server.url, data=urlencode(form).encode(), headers=_FORM, verify=verify,
-                      stream=True,
-                      timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
-                      allow_redirects=False) as resp:
+    with session.post(
+        server.url,
+        data=urlencode(form).encode(),
+        headers=_FORM,
+        verify=verify,
+        stream=True,
+        timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
+        allow_redirects=False,
+    ) as resp:
         if resp.status_code != 200:
             raise PanelUnavailable(
-                f"panel {server.name} answered HTTP {resp.status_code} to {func}")
+                f"panel {server.name} answered HTTP {resp.status_code} to {func}"
+            )
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise PanelError(_too_large(server.name, func, limit))
@@ -193,14 +212,13 @@ def _send(server: Server, session: requests.Session, verify: str | bool,
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _INSECURE = {
     "plain_http": "this panel is reached over plain HTTP (allow_insecure_http): its "
-                  "credentials cross the network unencrypted",
+    "credentials cross the network unencrypted",
     "verify_disabled": "TLS verification is DISABLED for this panel (tls.verify=false)",
 }
 
 
 def _too_large(server: str, func: str, limit: int) -> str:
-    return (f"panel {server} answered {func} with more than {limit // 2**20} MiB "
-            "(max_response_mib)")
+    return f"panel {server} answered {func} with more than {limit // 2**20} MiB (max_response_mib)"
 
 
 def _lost(server: str, func: str, write: bool, what: str) -> str:

@@ -78,22 +78,30 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
     calls, seconds = (20, 1) if quick else (2000, 10)
     return {
         "cold_start": lambda stack: cold_start.report(
-            cold_start.run(stack, runs=runs or (1 if quick else 30))),
+            cold_start.run(stack, runs=runs or (1 if quick else 30))
+        ),
         "warm": lambda stack: warm.report(warm.run(stack, calls=calls)),
         "own_time": lambda stack: own_time.report(own_time.run(stack, calls=calls)),
-        "round_trips": lambda stack: round_trips.report(
-            round_trips.run(Path(tempfile.mkdtemp()))),
+        "round_trips": lambda stack: round_trips.report(round_trips.run(Path(tempfile.mkdtemp()))),
         "throughput": lambda stack: throughput.report(throughput.run(stack, seconds=seconds)),
         "reconcile": lambda stack: reconcile.report(  # its own simulators: 5,000 accounts
             reconcile.run_reconcile(accounts=200 if quick else 5000, rounds=1 if quick else 5),
             reconcile.run_event_time_cost(calls=calls),
-            reconcile.run_reconcile_memory(accounts=200 if quick else reconcile.BIG,
-                                           concurrent=(1, 2) if quick else reconcile.CONCURRENT)),
+            reconcile.run_reconcile_memory(
+                accounts=200 if quick else reconcile.BIG,
+                concurrent=(1, 2) if quick else reconcile.CONCURRENT,
+            ),
+        ),
         "starvation": lambda stack: starvation.report(
-            starvation.run(stack.config, seconds=2.0 if quick else 20.0)),
+            starvation.run(stack.config, seconds=2.0 if quick else 20.0)
+        ),
         "usage": lambda stack: usage.report(  # its own simulators, one process each
-            usage.run(accounts=50 if quick else usage.ACCOUNTS, rounds=1 if quick else 5,
-                      page_size=20 if quick else usage.PAGE)),
+            usage.run(
+                accounts=50 if quick else usage.ACCOUNTS,
+                rounds=1 if quick else 5,
+                page_size=20 if quick else usage.PAGE,
+            )
+        ),
     }
 
 
@@ -101,12 +109,18 @@ PARTS = tuple(_parts(True, None))
 
 
 def _header() -> list[str]:
-    return [f"# Benchmark results ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-            f"Python {platform.python_version()}, `make bench`)", "", *TARGETS, ""]
+    return [
+        f"# Benchmark results ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"Python {platform.python_version()}, `make bench`)",
+        "",
+        *TARGETS,
+        "",
+    ]
 
 
-def run_parts(names: tuple[str, ...], quick: bool = False,
-              runs: int | None = None) -> list[list[str]]:
+def run_parts(
+    names: tuple[str, ...], quick: bool = False, runs: int | None = None
+) -> list[list[str]]:
     parts = _parts(quick, runs)
     stack = Stack()
     try:
@@ -127,20 +141,23 @@ def replace_section(text: str, section: list[str]) -> str:
     title = section[0].split(" (")[0]  # "### Cold start (median of 30 ...)" -> "### Cold start"
     start = next((i for i, line in enumerate(lines) if line.split(" (")[0] == title), None)
     if start is None:  # a new part: its section goes before the profile notes
-        notes = next((i for i, line in enumerate(lines) if line.startswith("### Profile")),
-                     len(lines))
+        notes = next(
+            (i for i, line in enumerate(lines) if line.startswith("### Profile")), len(lines)
+        )
         return "\n".join(lines[:notes] + section + [""] + lines[notes:])
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")),
-               len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
     return "\n".join(lines[:start] + section + [""] + lines[end:])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=PARTS, action="append",
-                        help="run this part alone (repeatable); replaces only its section "
-                             "of RESULTS.md")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run this part alone (repeatable); replaces only its section of RESULTS.md",
+    )
     parser.add_argument("--runs", type=int, help="cold-start rounds (default 30)")
     args = parser.parse_args()
     if args.only:
@@ -148,8 +165,11 @@ if __name__ == "__main__":
         text = RESULTS.read_text()
         command = " ".join(["python -m tests.bench", *sys.argv[1:]])
         for section in sections:
-            section = [*section, "", f"(This section re-run alone on "
-                       f"{time.strftime('%Y-%m-%d')}: `{command}`.)"]
+            section = [
+                *section,
+                "",
+                f"(This section re-run alone on {time.strftime('%Y-%m-%d')}: `{command}`.)",
+            ]
             print("\n".join(section))
             text = replace_section(text, section)
         if not args.quick:

@@ -46,15 +46,30 @@ FLOOR = ROOT / "tests" / "bench" / "bare" / "floor.py"
 OURS = ROOT / "functions" / "main.py"
 
 
-def _one(env: dict[str, str], source: Path, target: str, body: dict[str, Any] | None,
-         cwd: Path = ROOT) -> float:
+def _one(
+    env: dict[str, str], source: Path, target: str, body: dict[str, Any] | None, cwd: Path = ROOT
+) -> float:
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    raw, headers = signed(body) if body is not None else (b"{}", {"Content-Type":
-                                                                     "application/json"})
+    raw, headers = (
+        signed(body) if body is not None else (b"{}", {"Content-Type": "application/json"})
+    )
     started = time.perf_counter()
-    proc = spawn([str(BIN / "functions-framework"), "--source", str(source), "--target",
-                  target, "--host", "127.0.0.1", "--port", str(port)], env, cwd=cwd)
+    proc = spawn(
+        [
+            str(BIN / "functions-framework"),
+            "--source",
+            str(source),
+            "--target",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env,
+        cwd=cwd,
+    )
     try:
         with requests.Session() as session:
             while True:
@@ -82,17 +97,26 @@ def _cloud_envs(stack: Stack) -> tuple[dict[str, dict[str, str]], list[Any]]:
     host, port = moto.get_host_and_port()
     import boto3
 
-    boto3.client("secretsmanager", endpoint_url=f"http://{host}:{port}", region_name="eu-west-1",
-                 aws_access_key_id="x", aws_secret_access_key="x").create_secret(
-        Name="bench", SecretString=doc)
+    boto3.client(
+        "secretsmanager",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="eu-west-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    ).create_secret(Name="bench", SecretString=doc)
     gcp = FakeSecretManager().start()
     gcp.add_version("projects/p/secrets/bench", doc.encode())
-    aws_env = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-               "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ENDPOINT_URL": f"http://{host}:{port}"}
+    aws_env = {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+    }
     envs = {
         "aws": stack.env(ISPHOOKS_SECRETS="aws:bench", **aws_env),
-        "gcp": stack.env(ISPHOOKS_SECRETS="gcp:projects/p/secrets/bench",
-                         ISPHOOKS_GCP_ENDPOINT=gcp.url),
+        "gcp": stack.env(
+            ISPHOOKS_SECRETS="gcp:projects/p/secrets/bench", ISPHOOKS_GCP_ENDPOINT=gcp.url
+        ),
     }
     return envs, [moto, gcp]
 
@@ -114,12 +138,17 @@ def _deployed(stack: Stack) -> tuple[dict[str, str], Path]:
     volume.mkdir()
     (volume / "isphooks.json").write_bytes(stack.config.read_bytes())
     env = {k: v for k, v in stack.env().items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(ISPHOOKS_SECRETS=f"file:{volume / 'isphooks.json'}",
-               ISPHOOKS_SECRETS_TTL="300", ISPHOOKS_REQUEST_TIMEOUT_S="120")
-    probe = f"import sys; sys.path.append({str(src)!r}); import shared.config as c; " \
-            "print(c.__file__)"
-    where = subprocess.run([sys.executable, "-c", probe], env=env, cwd=src,
-                           capture_output=True, text=True, check=True)
+    env.update(
+        ISPHOOKS_SECRETS=f"file:{volume / 'isphooks.json'}",
+        ISPHOOKS_SECRETS_TTL="300",
+        ISPHOOKS_REQUEST_TIMEOUT_S="120",
+    )
+    probe = (
+        f"import sys; sys.path.append({str(src)!r}); import shared.config as c; print(c.__file__)"
+    )
+    where = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=src, capture_output=True, text=True, check=True
+    )
     if not Path(where.stdout.strip()).is_relative_to(src):
         raise RuntimeError(f"deployed variant imports {where.stdout.strip()}, not the bundle")
     return env, src
@@ -136,8 +165,11 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     envs, fakes = _cloud_envs(stack)
     deployed_env, bundle = _deployed(stack)
     suspend = BODIES["suspend"]
-    floor_env = stack.env(FLOOR_URL=stack.sim.url, FLOOR_CA=str(stack.ca_file),
-                          FLOOR_AUTH=f"{stack.sim.admin_login}:{stack.sim.admin_password}")
+    floor_env = stack.env(
+        FLOOR_URL=stack.sim.url,
+        FLOOR_CA=str(stack.ca_file),
+        FLOOR_AUTH=f"{stack.sim.admin_login}:{stack.sim.admin_password}",
+    )
     variants: dict[str, tuple[dict[str, str], Path, str, dict[str, Any] | None, Path]] = {
         "bare": (stack.env(), BARE, "hello", None, ROOT),
         "bare+libs": (stack.env(), BARE_LIBS, "hello", None, ROOT),
@@ -160,8 +192,14 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
     medians = {name: median(values) for name, values in times.items()}
     paired = {name: per_round(values, times["bare"]) for name, values in times.items()}
     over_floor = per_round(times["deployed"], times["floor"])
-    return {"runs": runs, "median_ms": medians, "paired_ratio": paired,
-            "over_floor": over_floor, "store_costs": costs, "store_runs": store_runs}
+    return {
+        "runs": runs,
+        "median_ms": medians,
+        "paired_ratio": paired,
+        "over_floor": over_floor,
+        "store_costs": costs,
+        "store_runs": store_runs,
+    }
 
 
 # What a function of ours has imported when its store is read: the SDK's import is timed on
@@ -174,17 +212,21 @@ def _timed(first: str, then: str, env: dict[str, str]) -> tuple[float, float]:
     import subprocess
     import sys
 
-    code = (f"{LOADED}; import time; t0=time.perf_counter(); {first}; t1=time.perf_counter(); "
-            f"{then}; t2=time.perf_counter(); print((t1-t0)*1000, (t2-t1)*1000)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env).stdout.split()
+    code = (
+        f"{LOADED}; import time; t0=time.perf_counter(); {first}; t1=time.perf_counter(); "
+        f"{then}; t2=time.perf_counter(); print((t1-t0)*1000, (t2-t1)*1000)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.split()
     return float(out[0]), float(out[1])
 
 
 # What each store imports, and the SDK's usual entry point for comparison.
-STORE_IMPORTS = {"aws": "import botocore.session, botocore.auth, botocore.awsrequest",
-                 "gcp": "from google.cloud import secretmanager; "
-                        "from google.api_core import exceptions"}
+STORE_IMPORTS = {
+    "aws": "import botocore.session, botocore.auth, botocore.awsrequest",
+    "gcp": "from google.cloud import secretmanager; from google.api_core import exceptions",
+}
 SDK_IMPORT = {"aws": "import boto3", "gcp": "from google.cloud import secretmanager"}
 
 
@@ -195,42 +237,61 @@ def _store_costs(envs: dict[str, dict[str, str]], runs: int = 7) -> dict[str, di
     samples: dict[str, dict[str, list[float]]] = {name: {} for name in STORE_IMPORTS}
     for _ in range(runs):
         for name, imports in STORE_IMPORTS.items():
-            read = ("from shared.config import read_document; "
-                    f"read_document({envs[name]['ISPHOOKS_SECRETS']!r})")
+            read = (
+                "from shared.config import read_document; "
+                f"read_document({envs[name]['ISPHOOKS_SECRETS']!r})"
+            )
             imported, rest = _timed(imports, read, envs[name])
             sdk, _ = _timed(SDK_IMPORT[name], "pass", envs[name])
             for key, value in (("import", imported), ("rest", rest), ("sdk", sdk)):
                 samples[name].setdefault(key, []).append(value)
-    return {name: {key: median(values) for key, values in by_key.items()}
-            for name, by_key in samples.items()}
+    return {
+        name: {key: median(values) for key, values in by_key.items()}
+        for name, by_key in samples.items()
+    }
 
 
 def report(result: dict[str, Any]) -> list[str]:
     m, paired, costs = result["median_ms"], result["paired_ratio"], result["store_costs"]
-    lines = [f"### Cold start (median of {result['runs']} interleaved runs)", "",
-             "| variant | process start → first answer (ms) | vs bare | median of per-round "
-             "ratios | vs file store |", "|---|---|---|---|---|"]
+    lines = [
+        f"### Cold start (median of {result['runs']} interleaved runs)",
+        "",
+        "| variant | process start → first answer (ms) | vs bare | median of per-round "
+        "ratios | vs file store |",
+        "|---|---|---|---|---|",
+    ]
     for name in ("bare", "bare+libs", "floor", "file", "deployed", "aws", "gcp"):
         extra = f"{m[name] - m['file']:+.0f}" if name in (*costs, "deployed") else "-"
-        lines.append(f"| {name} | {m[name]:.0f} | {m[name] / m['bare']:.2f}x | "
-                     f"{paired[name]:.2f}x | {extra} |")
-    lines += ["", "`deployed` is what infra/ deploys by default: the bundle's `main.py`, "
-              "byte-compiled, reading the config from the file the Secret Manager volume "
-              "mounts; `gcp` is the same code reading it through the Secret Manager API "
-              "(`config_source = \"api\"`). `floor` is the bare function plus what the "
-              "brief prescribes and every first request does: requests and marshmallow "
-              "imported, one HTTPS read from the panel (tests/bench/bare/floor.py). "
-              f"isphooks' own cost over the floor: file {m['file'] - m['floor']:+.0f} ms, "
-              f"deployed {m['deployed'] - m['floor']:+.0f} ms (per-round ratio of deployed "
-              f"to floor {result['over_floor']:.2f}x)."]
-    lines += ["", "What a store adds to the first request, timed inside a process that has "
-              f"loaded everything else (median of {result['store_runs']} processes; less noisy "
-              "than the difference of two cold starts):", "",
-              "| store | importing what it uses (ms) | the rest of its first read: client or "
-              "credentials, the call (ms) | total (ms) | the SDK's own import (ms) |",
-              "|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {m[name]:.0f} | {m[name] / m['bare']:.2f}x | "
+            f"{paired[name]:.2f}x | {extra} |"
+        )
+    lines += [
+        "",
+        "`deployed` is what infra/ deploys by default: the bundle's `main.py`, "
+        "byte-compiled, reading the config from the file the Secret Manager volume "
+        "mounts; `gcp` is the same code reading it through the Secret Manager API "
+        '(`config_source = "api"`). `floor` is the bare function plus what the '
+        "brief prescribes and every first request does: requests and marshmallow "
+        "imported, one HTTPS read from the panel (tests/bench/bare/floor.py). "
+        f"isphooks' own cost over the floor: file {m['file'] - m['floor']:+.0f} ms, "
+        f"deployed {m['deployed'] - m['floor']:+.0f} ms (per-round ratio of deployed "
+        f"to floor {result['over_floor']:.2f}x).",
+    ]
+    lines += [
+        "",
+        "What a store adds to the first request, timed inside a process that has "
+        f"loaded everything else (median of {result['store_runs']} processes; less noisy "
+        "than the difference of two cold starts):",
+        "",
+        "| store | importing what it uses (ms) | the rest of its first read: client or "
+        "credentials, the call (ms) | total (ms) | the SDK's own import (ms) |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in costs.items():
-        lines.append(f"| {name} | {row['import']:.0f} | {row['rest']:.0f} | "
-                     f"{row['import'] + row['rest']:.0f} | `{SDK_IMPORT[name]}`: "
-                     f"{row['sdk']:.0f} |")
+        lines.append(
+            f"| {name} | {row['import']:.0f} | {row['rest']:.0f} | "
+            f"{row['import'] + row['rest']:.0f} | `{SDK_IMPORT[name]}`: "
+            f"{row['sdk']:.0f} |"
+        )
     return lines

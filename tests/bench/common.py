@@ -24,9 +24,20 @@ from tests.ispsim import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ALL_LIMITS = {"disk_mib": 1000, "traffic_mib": 10000, "databases": 5, "database_users": 5,
-              "ftp_users": 3, "web_domains": 2, "mail_domains": 2, "mailboxes": 20,
-              "mailbox_quota_mib": 500, "memory_mib": 512, "cpu_time": 100, "processes": 40}
+ALL_LIMITS = {
+    "disk_mib": 1000,
+    "traffic_mib": 10000,
+    "databases": 5,
+    "database_users": 5,
+    "ftp_users": 3,
+    "web_domains": 2,
+    "mail_domains": 2,
+    "mailboxes": 20,
+    "mailbox_quota_mib": 500,
+    "memory_mib": 512,
+    "cpu_time": 100,
+    "processes": 40,
+}
 
 
 def free_port() -> int:
@@ -59,16 +70,24 @@ class Stack:
     def __init__(self) -> None:
         self.sim: Simulator = start_sim(edition="business")
         at = BENCH_EVENT_TIME
-        self.sim.add_user("benchs", "Bench-Pass-123", preset="basic", active=False,
-                          comment=f"isphooks:service=bench\nisphooks:order=state:suspended@{at}")
-        self.sim.add_user("bencha", "Bench-Pass-123", preset="basic",
-                          comment=(
-                              "isphooks:service=bench\n"
-                              f"isphooks:order=password@{at};template:basic@{at}"))
+        self.sim.add_user(
+            "benchs",
+            "Bench-Pass-123",
+            preset="basic",
+            active=False,
+            comment=f"isphooks:service=bench\nisphooks:order=state:suspended@{at}",
+        )
+        self.sim.add_user(
+            "bencha",
+            "Bench-Pass-123",
+            preset="basic",
+            comment=(f"isphooks:service=bench\nisphooks:order=password@{at};template:basic@{at}"),
+        )
         self.dir = Path(tempfile.mkdtemp(prefix="isphooks-bench-"))
         self.config = self.dir / "isphooks.json"
-        self.config.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                           "servers": {"isp1": server_entry(self.sim)}}))
+        self.config.write_text(
+            json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(self.sim)}})
+        )
         self.ca_file = self.dir / "ca.pem"
         self.ca_file.write_text(self.sim.ca_pem)
 
@@ -106,8 +125,7 @@ def replayed_panel() -> Iterator[None]:
     recorded: dict[tuple[str, str | None], dict[str, Any]] = {}
     real_post = panel.Panel._post
 
-    def replay(self: panel.Panel, func: str, params: dict[str, str],
-               write: bool) -> dict[str, Any]:
+    def replay(self: panel.Panel, func: str, params: dict[str, str], write: bool) -> dict[str, Any]:
         key = (func, params.get("elid"))
         if key not in recorded:
             recorded[key] = real_post(self, func, params, write)
@@ -135,8 +153,9 @@ def own_time(app: Any, action: str, body: dict[str, Any]) -> tuple[Any, float]:
 
 
 def spawn(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        args, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -174,13 +193,26 @@ def signed_post(session: requests.Session, url: str, body: dict[str, Any]) -> re
 BENCH_EVENT_TIME = 1_764_000_000_000
 BODIES: dict[str, dict[str, Any]] = {
     # Bodies that can be sent again and again with the same effect on the panel.
-    "suspend": {"service_id": "bench", "server": "isp1", "username": "benchs",
-                "event_time": BENCH_EVENT_TIME},
-    "password": {"service_id": "bench", "server": "isp1", "username": "bencha",
-                 "password": "Bench-Pass-123", "event_time": BENCH_EVENT_TIME},
+    "suspend": {
+        "service_id": "bench",
+        "server": "isp1",
+        "username": "benchs",
+        "event_time": BENCH_EVENT_TIME,
+    },
+    "password": {
+        "service_id": "bench",
+        "server": "isp1",
+        "username": "bencha",
+        "password": "Bench-Pass-123",
+        "event_time": BENCH_EVENT_TIME,
+    },
     "sso": {"service_id": "bench", "server": "isp1", "username": "bencha"},
-    "upgrade": {"service_id": "bench", "server": "isp1", "username": "bencha",
-                "plan": {"template": "basic", "limits": ALL_LIMITS},
-                "event_time": BENCH_EVENT_TIME},
+    "upgrade": {
+        "service_id": "bench",
+        "server": "isp1",
+        "username": "bencha",
+        "plan": {"template": "basic", "limits": ALL_LIMITS},
+        "event_time": BENCH_EVENT_TIME,
+    },
 }
 LIMITS_PANEL = LIMITS

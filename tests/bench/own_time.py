@@ -17,8 +17,7 @@ from tests.bench.common import BODIES, Stack, own_time, percentile, replayed_pan
 def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
     app = flask.Flask("own-time")
     result: dict[str, Any] = {"calls": calls, "actions": {}}
-    with replayed_panel(), secrets_env(stack.config), \
-            contextlib.redirect_stdout(io.StringIO()):
+    with replayed_panel(), secrets_env(stack.config), contextlib.redirect_stdout(io.StringIO()):
         for action, body in BODIES.items():
             times = []
             for n in range(calls + 200):  # the first 200 warm up, uncounted
@@ -26,15 +25,18 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
                 assert response.status_code == 200, response.get_data(as_text=True)
                 if n >= 200:
                     times.append(elapsed_ms)
-            result["actions"][action] = {"p50": percentile(times, 50),
-                                         "p99": percentile(times, 99)}
+            result["actions"][action] = {"p50": percentile(times, 50), "p99": percentile(times, 99)}
     return result
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    lines = [f"### Own time per request, measured directly ({result['calls']} calls per "
-             "action; panel answers replayed from memory)", "",
-             "| action | p50 (ms) | p99 (ms) |", "|---|---|---|"]
+    lines = [
+        f"### Own time per request, measured directly ({result['calls']} calls per "
+        "action; panel answers replayed from memory)",
+        "",
+        "| action | p50 (ms) | p99 (ms) |",
+        "|---|---|---|",
+    ]
     for action, row in result["actions"].items():
         lines.append(f"| {action} | {row['p50']:.2f} | {row['p99']:.2f} |")
     return lines

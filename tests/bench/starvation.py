@@ -30,8 +30,9 @@ def reconnecting_idlers(port: int, count: int, stop_event: threading.Event) -> N
     def idle() -> None:
         while not stop_event.is_set():
             try:
-                with socket.create_connection(("127.0.0.1", port), timeout=2,
-                                              source_address=ATTACKER) as sock:
+                with socket.create_connection(
+                    ("127.0.0.1", port), timeout=2, source_address=ATTACKER
+                ) as sock:
                     sock.settimeout(0.5)
                     while not stop_event.is_set():
                         try:
@@ -65,8 +66,10 @@ def legitimate_share(url: str, seconds: float) -> tuple[int, int]:
 def run(config: Path, seconds: float = 20.0, idlers: int = IDLERS) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = spawn([sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
-                 env={**os.environ, "ISPHOOKS_SECRETS": f"file:{config}"})
+    proc = spawn(
+        [sys.executable, "-m", "shared.cli", "serve", "--port", str(port)],
+        env={**os.environ, "ISPHOOKS_SECRETS": f"file:{config}"},
+    )
     stop_event = threading.Event()
     try:
         wait_until_up(url + "/", proc)
@@ -81,10 +84,14 @@ def run(config: Path, seconds: float = 20.0, idlers: int = IDLERS) -> dict[str, 
 
 def report(result: dict[str, Any]) -> list[str]:
     share = result["answered"] / result["sent"] if result["sent"] else 0.0
-    return [f"### Starvation of isphooks serve ({result['idlers']} reconnecting idle clients "
-            f"from another address, default settings, {result['seconds']:.0f} s)", "",
-            "| | legitimate requests answered | share |", "|---|---|---|",
-            "| before (security round 4, finding 3: first byte within 10 s, no cap per "
-            "address; this bench run on the code before the fix) | 0 of 77 in 20 s | 0 % |",
-            f"| now (first byte within 3 s, at most 8 connections per address) | "
-            f"{result['answered']} of {result['sent']} | {share:.0%} |"]
+    return [
+        f"### Starvation of isphooks serve ({result['idlers']} reconnecting idle clients "
+        f"from another address, default settings, {result['seconds']:.0f} s)",
+        "",
+        "| | legitimate requests answered | share |",
+        "|---|---|---|",
+        "| before (security round 4, finding 3: first byte within 10 s, no cap per "
+        "address; this bench run on the code before the fix) | 0 of 77 in 20 s | 0 % |",
+        f"| now (first byte within 3 s, at most 8 connections per address) | "
+        f"{result['answered']} of {result['sent']} | {share:.0%} |",
+    ]

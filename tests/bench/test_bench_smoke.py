@@ -12,8 +12,11 @@ from tests.ispsim import DIALECTS
 def test_round_trips_equal_the_minimum_in_every_dialect(tmp_path):
     rows = round_trips.run(tmp_path)
     assert len(rows) == len(round_trips.CASES) * len(DIALECTS)
-    over = [(r["dialect"], r["case"], r["calls"], r["minimum"], r["funcs"]) for r in rows
-            if r["calls"] != r["minimum"]]
+    over = [
+        (r["dialect"], r["case"], r["calls"], r["minimum"], r["funcs"])
+        for r in rows
+        if r["calls"] != r["minimum"]
+    ]
     assert over == []
     by_case = {(r["dialect"], r["case"]): r["funcs"] for r in rows}
     assert by_case["no_list_comment", "usage (1 lite server)"] == ["user", "user.edit"]
@@ -22,8 +25,14 @@ def test_round_trips_equal_the_minimum_in_every_dialect(tmp_path):
 
 def test_quick_bench_run_produces_every_table():
     text = bench.main(quick=True)
-    for title in ("### Cold start", "### Warm latency", "### Own time per request",
-                  "### Panel round trips", "### Throughput", "### reconcile at scale"):
+    for title in (
+        "### Cold start",
+        "### Warm latency",
+        "### Own time per request",
+        "### Panel round trips",
+        "### Throughput",
+        "### reconcile at scale",
+    ):
         assert title in text
     assert "| file |" in text and "| aws |" in text and "| gcp |" in text
     assert "| floor |" in text and "| deployed |" in text

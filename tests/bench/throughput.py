@@ -50,8 +50,12 @@ def run(stack: Stack, seconds: float = 10.0) -> dict[str, Any]:
                     action = actions[i % len(actions)]
                     raw, headers = signed(BODIES[action])
                     try:
-                        ok = session.post(f"{url}/{action}", data=raw, headers=headers,
-                                          timeout=30).status_code == 200
+                        ok = (
+                            session.post(
+                                f"{url}/{action}", data=raw, headers=headers, timeout=30
+                            ).status_code
+                            == 200
+                        )
                     except requests.RequestException:
                         ok = False
                     with lock:
@@ -71,15 +75,24 @@ def run(stack: Stack, seconds: float = 10.0) -> dict[str, Any]:
     finally:
         stop(serve)
     total = counts["ok"] + counts["errors"]
-    return {"seconds": elapsed, "requests": total, "rps": total / elapsed,
-            "errors": counts["errors"], "peak_rss_worker_mib": peak_worker / 1024,
-            "peak_rss_total_mib": peak_total / 1024}
+    return {
+        "seconds": elapsed,
+        "requests": total,
+        "rps": total / elapsed,
+        "errors": counts["errors"],
+        "peak_rss_worker_mib": peak_worker / 1024,
+        "peak_rss_total_mib": peak_total / 1024,
+    }
 
 
 def report(r: dict[str, Any]) -> list[str]:
-    return [f"### Throughput ({CLIENTS} clients, {r['seconds']:.0f} s, mixed "
-            f"suspend/upgrade/password/sso)", "",
-            "| requests | requests/s | errors | peak RSS, serving worker (MiB) | "
-            "peak RSS, master + worker (MiB) |", "|---|---|---|---|---|",
-            f"| {r['requests']} | {r['rps']:.0f} | {r['errors']} | "
-            f"{r['peak_rss_worker_mib']:.0f} | {r['peak_rss_total_mib']:.0f} |"]
+    return [
+        f"### Throughput ({CLIENTS} clients, {r['seconds']:.0f} s, mixed "
+        f"suspend/upgrade/password/sso)",
+        "",
+        "| requests | requests/s | errors | peak RSS, serving worker (MiB) | "
+        "peak RSS, master + worker (MiB) |",
+        "|---|---|---|---|---|",
+        f"| {r['requests']} | {r['rps']:.0f} | {r['errors']} | "
+        f"{r['peak_rss_worker_mib']:.0f} | {r['peak_rss_total_mib']:.0f} |",
+    ]

@@ -29,17 +29,26 @@ from tests.helpers import signed
 PANEL_CALLS: dict[str, list[tuple[str, dict[str, str]]]] = {
     "suspend": [("user.edit", {"elid": "benchs"})],
     "upgrade": [("user.edit", {"elid": "bencha"})],
-    "password": [("user.edit", {"elid": "bencha"}),
-                 ("usrparam", {"su": "bencha", "sok": "ok", "passwd": "Bench-Pass-123",
-                               "confirm": "Bench-Pass-123"})],
+    "password": [
+        ("user.edit", {"elid": "bencha"}),
+        (
+            "usrparam",
+            {"su": "bencha", "sok": "ok", "passwd": "Bench-Pass-123", "confirm": "Bench-Pass-123"},
+        ),
+    ],
     "sso": [("user.edit", {"elid": "bencha"}), ("session.newkey", {"username": "bencha"})],
 }
 
 
 def _direct(session: requests.Session, stack: Stack, action: str) -> None:
     for func, params in PANEL_CALLS[action]:
-        form = {"func": func, "out": "json", "lang": "en",
-                "authinfo": f"{stack.sim.admin_login}:{stack.sim.admin_password}", **params}
+        form = {
+            "func": func,
+            "out": "json",
+            "lang": "en",
+            "authinfo": f"{stack.sim.admin_login}:{stack.sim.admin_password}",
+            **params,
+        }
         if func == "session.newkey":
             form["key"] = secrets.token_urlsafe(24)
         resp = session.post(stack.sim.url, data=form, verify=str(stack.ca_file), timeout=30)
@@ -49,8 +58,20 @@ def _direct(session: requests.Session, stack: Stack, action: str) -> None:
 def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
     ours_port, bare_port = free_port(), free_port()
     serve = spawn([str(BIN / "isphooks"), "serve", "--port", str(ours_port)], stack.env())
-    bare = spawn([str(BIN / "functions-framework"), "--source", str(BARE), "--target", "hello",
-                  "--host", "127.0.0.1", "--port", str(bare_port)], stack.env())
+    bare = spawn(
+        [
+            str(BIN / "functions-framework"),
+            "--source",
+            str(BARE),
+            "--target",
+            "hello",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(bare_port),
+        ],
+        stack.env(),
+    )
     ours_url, bare_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{bare_port}/"
     results: dict[str, Any] = {"calls": calls, "actions": {}}
     try:
@@ -62,8 +83,7 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
             for n in range(calls + 20):  # the first 20 warm every path up, uncounted
                 raw, headers = signed(body)
                 t0 = time.perf_counter()
-                resp = client.post(f"{ours_url}/{action}", data=raw, headers=headers,
-                                   timeout=30)
+                resp = client.post(f"{ours_url}/{action}", data=raw, headers=headers, timeout=30)
                 t1 = time.perf_counter()
                 assert resp.status_code == 200, resp.text
                 _direct(panel, stack, action)
@@ -86,15 +106,20 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    lines = [f"### Warm latency ({result['calls']} calls per action, interleaved)", "",
-             "| action | ours p50 | panel calls p50 | bare HTTP p50 | **overhead p50** | "
-             "ours p99 | panel p99 | bare p99 | **overhead p99** |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"### Warm latency ({result['calls']} calls per action, interleaved)",
+        "",
+        "| action | ours p50 | panel calls p50 | bare HTTP p50 | **overhead p50** | "
+        "ours p99 | panel p99 | bare p99 | **overhead p99** |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for action, row in result["actions"].items():
         a, b = row["p50"], row["p99"]
-        lines.append(f"| {action} | {a['ours']:.2f} | {a['panel']:.2f} | {a['http']:.2f} | "
-                     f"**{a['overhead']:.2f}** | {b['ours']:.2f} | {b['panel']:.2f} | "
-                     f"{b['http']:.2f} | **{b['overhead']:.2f}** |")
+        lines.append(
+            f"| {action} | {a['ours']:.2f} | {a['panel']:.2f} | {a['http']:.2f} | "
+            f"**{a['overhead']:.2f}** | {b['ours']:.2f} | {b['panel']:.2f} | "
+            f"{b['http']:.2f} | **{b['overhead']:.2f}** |"
+        )
     lines.append("")
     lines.append("All times in ms. Overhead = ours - panel calls - bare HTTP round trip.")
     return lines

@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, config_path: Path | None, out_path: Path,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, config_path: Path | None, out_path: Path, args: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.out_path = out_path
@@ -38,7 +39,10 @@ class Served:
             env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shared.cli", "serve", "--port", str(self.port), *args],
-            stdout=self._out, stderr=subprocess.STDOUT, env=env)
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -73,8 +77,14 @@ def serve_panels(panels: dict, tmp_path: Path, monkeypatch, secrets=(SECRET,)) -
     """`isphooks serve` over a config of these simulators (by server name), the same config
     set as this process's ISPHOOKS_SECRETS."""
     path = tmp_path / "isphooks.json"
-    path.write_text(json.dumps({"webhook_secrets": list(secrets),
-                                "servers": {name: server_entry(sim) for name, sim in panels.items()}}))
+    path.write_text(
+        json.dumps(
+            {
+                "webhook_secrets": list(secrets),
+                "servers": {name: server_entry(sim) for name, sim in panels.items()},
+            }
+        )
+    )
     monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
     CACHE.clear()
     return Served(path, tmp_path / "serve.log")

@@ -21,8 +21,9 @@ def _doc(sim, password=None):
 
 
 @pytest.mark.parametrize("store", ["aws", "gcp"])
-def test_lifecycle_and_rotation_through_a_cloud_store(store, sim, aws_env, gcp_fake,
-                                                      monkeypatch, tmp_path):
+def test_lifecycle_and_rotation_through_a_cloud_store(
+    store, sim, aws_env, gcp_fake, monkeypatch, tmp_path
+):
     name = "isphooks-" + uuid.uuid4().hex[:8]
     if store == "aws":
         aws_env.create_secret(Name=name, SecretString=_doc(sim))

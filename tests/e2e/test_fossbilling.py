@@ -22,9 +22,18 @@ from tests.helpers import LIMITS, SECRET, start_sim
 pytestmark = requires_php
 
 EMAIL = "Owner@Example.com"
-PLAN = {"name": "Basic Hosting", "quota": "3072", "bandwidth": "20480", "max_domains": "2",
-        "max_subdomains": "10", "max_parked_domains": "5", "max_ftp": "4", "max_sql": "6",
-        "max_pop": "30", "custom": {"template": "basic"}}
+PLAN = {
+    "name": "Basic Hosting",
+    "quota": "3072",
+    "bandwidth": "20480",
+    "max_domains": "2",
+    "max_subdomains": "10",
+    "max_parked_domains": "5",
+    "max_ftp": "4",
+    "max_sql": "6",
+    "max_pop": "30",
+    "custom": {"template": "basic"},
+}
 RESELLER_LIMITS = {**LIMITS, "limit_users": "10", "limit_ipv4addrs": "2", "limit_ipv6addrs": "4"}
 RETRY = "running this again is safe"
 
@@ -49,19 +58,40 @@ def stack(panels, tmp_path, monkeypatch):
 def server(served: Served, secret: str = SECRET, name: str = "isp1", **extra) -> dict:
     """What FOSSBilling's Servicehosting\\Service::getServerManager passes: the server row,
     its config JSON as FOSSBilling's API writes it (userprefix, tls_verify)."""
-    return {"ip": "203.0.113.10", "host": None, "port": None, "secure": True, "username": name,
-            "password": secret, "accesshash": served.url + "/{action}",
-            "config": {"userprefix": None, "tls_verify": True}, "passwordLength": None, **extra}
+    return {
+        "ip": "203.0.113.10",
+        "host": None,
+        "port": None,
+        "secure": True,
+        "username": name,
+        "password": secret,
+        "accesshash": served.url + "/{action}",
+        "config": {"userprefix": None, "tls_verify": True},
+        "passwordLength": None,
+        **extra,
+    }
 
 
-def account(domain: str, user: str | None = None, password: str | None = "********",
-            email: str = EMAIL, reseller: bool = False, plan: dict | None = None,
-            note: str | None = None) -> dict:
+def account(
+    domain: str,
+    user: str | None = None,
+    password: str | None = "********",
+    email: str = EMAIL,
+    reseller: bool = False,
+    plan: dict | None = None,
+    note: str | None = None,
+) -> dict:
     """What FOSSBilling's _getAM passes (the service's password is a placeholder after
     activation); `user`/`password` None: not set yet, as before activation."""
-    spec = {"domain": domain, "reseller": reseller, "ip": "203.0.113.10",
-            "client": {"email": email, "first_name": "Ivan", "last_name": "Petrov"},
-            "package": plan or PLAN, "ns1": "ns1.example.net", "ns2": "ns2.example.net"}
+    spec = {
+        "domain": domain,
+        "reseller": reseller,
+        "ip": "203.0.113.10",
+        "client": {"email": email, "first_name": "Ivan", "last_name": "Petrov"},
+        "package": plan or PLAN,
+        "ns1": "ns1.example.net",
+        "ns2": "ns2.example.net",
+    }
     if user is not None:
         spec["username"] = user
     if password is not None:
@@ -103,33 +133,55 @@ def test_every_method_end_to_end(stack, panels, tmp_path):
     assert user["password"] == created["password"] and user["preset"] == "basic"
     assert user["domains"] == [domain]
     limits = user["limits"]
-    assert (limits["limit_quota"], limits["limit_traff"], limits["limit_ftp_users"],
-            limits["limit_db"], limits["limit_emails"]) == ("3072", "20480", "4", "6", "30")
+    assert (
+        limits["limit_quota"],
+        limits["limit_traff"],
+        limits["limit_ftp_users"],
+        limits["limit_db"],
+        limits["limit_emails"],
+    ) == ("3072", "20480", "4", "6", "30")
     assert limits["limit_webdomains"] == limits["limit_emaildomains"] == "3"  # 2 addon + main
     assert limits["limit_db_users"] == LIMITS["limit_db_users"]  # not in the plan: the template's
-    assert any(f"isphooks create {login} on isp1: HTTP 201 created" in r["message"]
-               for r in out["log"])
+    assert any(
+        f"isphooks create {login} on isp1: HTTP 201 created" in r["message"] for r in out["log"]
+    )
 
     acct = account(domain, login)
     new_password = "Changed-In-FB-7"
     hygiene.remember(new_password)
     pro = {**PLAN, "name": "Pro", "quota": "8192", "max_sql": "12", "custom": {"template": "pro"}}
-    out = run(server(stack),
-              call("synchronizeAccount", acct),
-              call("suspendAccount", {**acct, "note": "Overdue invoice #12"}),
-              call("synchronizeAccount", acct),
-              call("unsuspendAccount", acct),
-              call("changeAccountPackage", acct, package=pro),
-              call("changeAccountPassword", acct, arg=new_password),
-              call("getLoginUrl", acct),
-              count_requests=True)
+    out = run(
+        server(stack),
+        call("synchronizeAccount", acct),
+        call("suspendAccount", {**acct, "note": "Overdue invoice #12"}),
+        call("synchronizeAccount", acct),
+        call("unsuspendAccount", acct),
+        call("changeAccountPackage", acct, package=pro),
+        call("changeAccountPassword", acct, arg=new_password),
+        call("getLoginUrl", acct),
+        count_requests=True,
+    )
     synced, suspended, synced_again, unsuspended, upgraded, changed, url = results(out)
-    assert synced == {"username": login, "domain": domain, "ip": "203.0.113.10", "reseller": False,
-                      "suspended": False, "package": "basic", "password_set": True}
+    assert synced == {
+        "username": login,
+        "domain": domain,
+        "ip": "203.0.113.10",
+        "reseller": False,
+        "suspended": False,
+        "package": "basic",
+        "password_set": True,
+    }
     assert suspended is True and synced_again["suspended"] is True
     assert unsuspended is upgraded is changed is True
     assert [r["action"] for r in out["requests"]] == [
-        "status", "suspend", "status", "unsuspend", "upgrade", "password", "sso"]
+        "status",
+        "suspend",
+        "status",
+        "unsuspend",
+        "upgrade",
+        "password",
+        "sso",
+    ]
     user = sim.user(login)
     assert user["active"] is True and user["preset"] == "pro"
     assert user["limits"]["limit_quota"] == "8192" and user["limits"]["limit_db"] == "12"
@@ -138,12 +190,15 @@ def test_every_method_end_to_end(stack, panels, tmp_path):
     logs_in_once(url, sim, login, tmp_path)
     assert url not in str(out["log"])
 
-    out = run(server(stack),
-              call("changeAccountUsername", acct, arg="newname"),
-              call("changeAccountDomain", acct, arg="new.example.com"),
-              call("changeAccountIp", acct, arg="203.0.113.99"),
-              call("cancelAccount", acct), call("cancelAccount", acct),
-              count_requests=True)
+    out = run(
+        server(stack),
+        call("changeAccountUsername", acct, arg="newname"),
+        call("changeAccountDomain", acct, arg="new.example.com"),
+        call("changeAccountIp", acct, arg="203.0.113.99"),
+        call("cancelAccount", acct),
+        call("cancelAccount", acct),
+        count_requests=True,
+    )
     *renames, cancelled, again = results(out)
     assert [r[0] for r in renames] == ["Server_Exception"] * 3
     assert all("Nothing was changed." in r[1] for r in renames)
@@ -219,8 +274,12 @@ def test_login_urls_work_on_the_panel_for_a_user_and_a_reseller(stack, panels, t
     reseller_plan = {"name": "Reseller", "custom": {"template": "reseller-basic"}}
     [res] = results(activate(stack, "reseller.example.com", reseller=True, plan=reseller_plan))
     assert sim.reseller(res["username"]) is not None and sim.user(res["username"]) is None
-    out = run(server(stack),
-              call("getResellerLoginUrl", account("reseller.example.com", res["username"], reseller=True)))
+    out = run(
+        server(stack),
+        call(
+            "getResellerLoginUrl", account("reseller.example.com", res["username"], reseller=True)
+        ),
+    )
     [url] = results(out)
     logs_in_once(url, sim, res["username"], tmp_path)
 
@@ -253,7 +312,9 @@ def test_test_connection_fails_clearly_on_a_wrong_secret(stack, panels):
     # a malformed secret: FOSSBilling's server form gets the setting error when it saves
     out = run(server(stack, secret="not-a-secret"), call("testConnection"))
     assert out["constructed"] is False
-    assert out["error"]["message"].startswith("isphooks setting: the server Password must be the whsec_")
+    assert out["error"]["message"].startswith(
+        "isphooks setting: the server Password must be the whsec_"
+    )
     assert out["error"]["code"] == 2001
 
 
@@ -261,8 +322,11 @@ def test_login_url_of_no_account_is_the_panel_url_without_a_request(stack, panel
     panel = "https://isp1.example.net:1500/"
     calls = (call("getLoginUrl", None), call("getResellerLoginUrl", None))
     before = stack.output()
-    out = run(server(stack, config={"userprefix": None, "tls_verify": True, "panel_url": panel}),
-              *calls, count_requests=True)
+    out = run(
+        server(stack, config={"userprefix": None, "tls_verify": True, "panel_url": panel}),
+        *calls,
+        count_requests=True,
+    )
     assert results(out) == [panel, panel] and out["requests"] == []
     # FOSSBilling's own config JSON has no panel_url: nothing to offer, still no request
     out = run(server(stack), *calls, count_requests=True)
@@ -282,13 +346,22 @@ def test_a_newer_decision_supersedes_a_call_and_fossbilling_is_told(stack, panel
     login = created["username"]
     # an operator's unsuspend decided a little later than this call (isphooks send …)
     ahead = int(time.time() * 1000) + 120_000
-    answer = stack.post("unsuspend", {"service_id": service_id(EMAIL, domain), "server": "isp1",
-                                      "username": login, "event_time": ahead})
+    answer = stack.post(
+        "unsuspend",
+        {
+            "service_id": service_id(EMAIL, domain),
+            "server": "isp1",
+            "username": login,
+            "event_time": ahead,
+        },
+    )
     assert answer.status_code == 200, answer.text
     out = run(server(stack), call("suspendAccount", account(domain, login, note="late")))
     [(kind, message, code)] = results(out)
     assert kind == "Server_Exception" and code == 409
-    assert message.startswith(f"isphooks superseded: a newer decision about account {login} on isp1")
+    assert message.startswith(
+        f"isphooks superseded: a newer decision about account {login} on isp1"
+    )
     assert sim.user(login)["active"] is True
 
 
@@ -301,6 +374,8 @@ def test_a_changed_client_email_is_a_conflict_that_names_both_services(stack, pa
     out = run(server(stack), call("suspendAccount", changed), call("synchronizeAccount", changed))
     (_, suspend, code), (_, sync, _) = results(out)
     assert code == 409 and suspend.startswith("isphooks conflict:")
-    assert f"isphooks knows this service as {service_id('new-address@example.com', domain)}" in suspend
+    assert (
+        f"isphooks knows this service as {service_id('new-address@example.com', domain)}" in suspend
+    )
     assert f"the marker of service {service_id(EMAIL, domain)}" in sync
     assert sim.user(login)["active"] is True

@@ -25,15 +25,28 @@ def _pasted_blocks(text: str) -> tuple[list[str], list[str]]:
     lines = [line.strip() for line in text.splitlines()]
     send = lines.index(next(line for line in lines if line.startswith("export ")))
     curl = lines.index(next(line for line in lines if line.startswith("BODY=")))
-    return lines[send:send + 2], lines[curl:curl + 4]
+    return lines[send : send + 2], lines[curl : curl + 4]
 
 
 def _devstack(folder: Path, port: int) -> tuple[subprocess.Popen, str]:
     """`make run` with its files in `folder`, up to its "Ready." line."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.ispsim.devstack", "--port", str(port),
-         "--panel-port", "0", "--dir", str(folder)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.ispsim.devstack",
+            "--port",
+            str(port),
+            "--panel-port",
+            "0",
+            "--dir",
+            str(folder),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     out = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -59,22 +72,30 @@ def test_printed_commands_create_accounts_in_the_simulator(tmp_path):
     proc, printed = _devstack(tmp_path / "local", port)
     try:
         send, curl = _pasted_blocks(printed)
-        done = subprocess.run(["bash", "-c", "\n".join(send)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            ["bash", "-c", "\n".join(send)], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert "HTTP 201" in done.stderr.splitlines(), done.stdout + done.stderr
         assert json.loads(done.stdout)["status"] == "created"
-        curl[0] = curl[0].replace('"service_id": "1001"', '"service_id": "1002"').replace(
-            "demo1001", "demo1002")
-        done = subprocess.run(["bash", "-c", "\n".join(curl)], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        curl[0] = (
+            curl[0]
+            .replace('"service_id": "1001"', '"service_id": "1002"')
+            .replace("demo1001", "demo1002")
+        )
+        done = subprocess.run(
+            ["bash", "-c", "\n".join(curl)], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert json.loads(done.stdout)["status"] == "created", done.stdout + done.stderr
 
         info = json.loads((tmp_path / "local" / "ispsim.json").read_text())
         ca = tmp_path / "ca.pem"
         ca.write_text(info["ca_pem"])
-        state = requests.get(info["url"].replace("/ispmgr", "/_sim/state"),
-                             headers={"X-Sim-Token": info["control_token"]},
-                             verify=str(ca), timeout=5).json()
+        state = requests.get(
+            info["url"].replace("/ispmgr", "/_sim/state"),
+            headers={"X-Sim-Token": info["control_token"]},
+            verify=str(ca),
+            timeout=5,
+        ).json()
         users = state["users"]
         assert without_record(users["demo1001"]["comment"]) == "isphooks:service=1001"
         assert users["demo1001"]["limits"]["limit_quota"] == "2048"
@@ -83,12 +104,16 @@ def test_printed_commands_create_accounts_in_the_simulator(tmp_path):
 
         # the business panel's examples, pasted as printed: a reseller, a dedicated address
         lines = [line.strip() for line in printed.splitlines()]
-        biz = [line for line in lines if " send " in line and "\"server\": \"biz\"" in line]
+        biz = [line for line in lines if " send " in line and '"server": "biz"' in line]
         assert len(biz) == 3, printed
-        done = subprocess.run(["bash", "-c", "\n".join([send[0], *biz])], cwd=ROOT,
-                              capture_output=True, text=True, timeout=60)
-        answers = [json.loads(part) for part in done.stdout.replace("}\n{", "}\x00{")
-                   .split("\x00")]
+        done = subprocess.run(
+            ["bash", "-c", "\n".join([send[0], *biz])],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        answers = [json.loads(part) for part in done.stdout.replace("}\n{", "}\x00{").split("\x00")]
         assert [a["status"] for a in answers] == ["created", "created", "ok"], done.stderr
         assert answers[1]["ips"] and answers[2]["servers"][0]["server"] == "biz"
         kinds = {a["username"]: a["kind"] for a in answers[2]["servers"][0]["accounts"]}
@@ -99,9 +124,14 @@ def test_printed_commands_create_accounts_in_the_simulator(tmp_path):
 
 def _send(config: Path, url: str, action: str, body: dict) -> dict:
     env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config}"}
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "send", action, json.dumps(body),
-                           "--url", url], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "send", action, json.dumps(body), "--url", url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
@@ -133,28 +163,51 @@ def test_a_restart_keeps_the_webhook_secret_and_the_accounts(tmp_path):
         same_secrets = again["webhook_secrets"] == first["webhook_secrets"]
         assert same_secrets, "the webhook secrets changed"  # compared, never printed
         panel = json.loads((local / "ispsim.json").read_text())
-        assert again["servers"]["local"] == {**first["servers"]["local"], "url": panel["url"],
-                                             "password": panel["password"],
-                                             "tls": {"pin_sha256": panel["pin_sha256"]}}
+        assert again["servers"]["local"] == {
+            **first["servers"]["local"],
+            "url": panel["url"],
+            "password": panel["password"],
+            "tls": {"pin_sha256": panel["pin_sha256"]},
+        }
         status = _send(config, url, "status", account)
         assert (status["exists"], status["ours"]) == (True, True)
-        assert _send(config, url, "create", {**account, "plan": {"template": "basic"}})[
-            "status"] == "exists"
+        assert (
+            _send(config, url, "create", {**account, "plan": {"template": "basic"}})["status"]
+            == "exists"
+        )
     finally:
         _stop(proc)
     assert config.stat().st_mode & 0o777 == 0o600
     assert sorted(p.name for p in local.iterdir()) == [  # no temporary file left
-        "isphooks.json", "ispsim-biz-state.json", "ispsim-biz.json", "ispsim-state.json",
-        "ispsim.json"]
+        "isphooks.json",
+        "ispsim-biz-state.json",
+        "ispsim-biz.json",
+        "ispsim-state.json",
+        "ispsim.json",
+    ]
 
 
 def test_make_run_refuses_a_config_it_cannot_read_rather_than_replace_it(tmp_path):
     local = tmp_path / "local"
     local.mkdir()
     (local / "isphooks.json").write_text('{"webhook_secrets": ["whsec_kept"')
-    proc = subprocess.Popen([sys.executable, "-m", "tests.ispsim.devstack", "--port",
-                             str(free_port()), "--panel-port", "0", "--dir", str(local)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.ispsim.devstack",
+            "--port",
+            str(free_port()),
+            "--panel-port",
+            "0",
+            "--dir",
+            str(local),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _, err = proc.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -168,8 +221,18 @@ def test_make_run_refuses_a_config_it_cannot_read_rather_than_replace_it(tmp_pat
 
 
 # Top-level modules of the dev extra that make run must never need.
-DEV_ONLY = ("pytest", "moto", "boto3", "hypothesis", "schemathesis", "apispec", "hcl2", "ruff",
-            "mypy", "standardwebhooks")
+DEV_ONLY = (
+    "pytest",
+    "moto",
+    "boto3",
+    "hypothesis",
+    "schemathesis",
+    "apispec",
+    "hcl2",
+    "ruff",
+    "mypy",
+    "standardwebhooks",
+)
 # What make run's processes import: the simulator and devstack (one process), and
 # `isphooks serve` with every action's module and `isphooks send` (the other).
 DEMO_PATH = """
@@ -199,7 +262,8 @@ def _closure(requirements: list[str]) -> set[str]:
         name = req.name.lower().replace("_", "-")
         if name == "isphooks":  # dev names [demo]: this project's own extras
             extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-                "optional-dependencies"]
+                "optional-dependencies"
+            ]
             todo += [(Requirement(t), "") for e in req.extras for t in extras[e]]
             continue
         for e in {"", *req.extras}:
@@ -215,15 +279,21 @@ def test_the_demo_extra_is_all_make_run_imports():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "isphooks[demo]" in project["optional-dependencies"]["dev"]
     installed = _closure([*project["dependencies"], *project["optional-dependencies"]["demo"]])
-    done = subprocess.run([sys.executable, "-c", DEMO_PATH], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", DEMO_PATH], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     imported = set(done.stdout.split())
     assert not imported & set(DEV_ONLY)
     owners = metadata.packages_distributions()
-    needed = {module: {d.lower().replace("_", "-") for d in owners[module]}
-              for module in imported if module in owners and module not in ("shared", "functions")}
+    needed = {
+        module: {d.lower().replace("_", "-") for d in owners[module]}
+        for module in imported
+        if module in owners and module not in ("shared", "functions")
+    }
     missing = {module: dists for module, dists in needed.items() if not dists & installed}
-    assert missing == {}, f"imported by make run, installed by neither runtime nor [demo]: {missing}"
+    assert missing == {}, (
+        f"imported by make run, installed by neither runtime nor [demo]: {missing}"
+    )
     makefile = (ROOT / "Makefile").read_text()
     assert "run: install-demo\n" in makefile and "-e '.[demo]'" in makefile

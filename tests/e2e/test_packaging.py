@@ -40,8 +40,7 @@ LOCK = ROOT / "infra" / "requirements.lock"
 UNIT = ROOT / "infra" / "systemd" / "isphooks.service"
 # What a venv holds before anything is installed in it.
 SEED = {"pip", "setuptools"}
-DEV_PACKAGES = {"pytest", "moto", "boto3", "hypothesis", "schemathesis", "apispec", "ruff",
-                "mypy"}
+DEV_PACKAGES = {"pytest", "moto", "boto3", "hypothesis", "schemathesis", "apispec", "ruff", "mypy"}
 
 
 def _name(requirement: str) -> str:
@@ -51,19 +50,24 @@ def _name(requirement: str) -> str:
 
 
 def _lock_names() -> set[str]:
-    return {_name(line) for line in LOCK.read_text().splitlines()
-            if re.match(r"[A-Za-z0-9]", line) and "==" in line}
+    return {
+        _name(line)
+        for line in LOCK.read_text().splitlines()
+        if re.match(r"[A-Za-z0-9]", line) and "==" in line
+    }
 
 
 def _optional_names() -> set[str]:
     """Every distribution pyproject.toml's extras name ([dev], [aws], [demo]), but the
     project itself."""
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
-        "optional-dependencies"]
+        "optional-dependencies"
+    ]
     return {_name(r) for reqs in extras.values() for r in reqs} - {"isphooks"}
 
 
 # --- the Dockerfile, read --------------------------------------------------------------------
+
 
 @dataclass
 class Stage:
@@ -133,6 +137,7 @@ def _exec_form(args: str) -> list[str]:
 
 # --- .dockerignore, as Docker reads it -------------------------------------------------------
 
+
 def _pattern(pattern: str) -> re.Pattern[str]:
     """A .dockerignore pattern: Go's filepath.Match (`*` and `?` within one path element)
     and `**` for any number of elements."""
@@ -170,20 +175,23 @@ def ignored(path: str) -> bool:
 
 # --- the structure ---------------------------------------------------------------------------
 
+
 def test_dockerfile_builds_a_venv_from_the_hashed_lock_in_a_slim_multi_stage_image():
     _, stages = dockerfile()
     assert len(stages) >= 2, "multi-stage: a build stage and the final image"
     for stage in stages:  # a slim Python 3.11+, pinned by a tag (never `latest`)
-        assert re.fullmatch(r"python:3\.(1[1-9])(\.\d+)?-slim(-bookworm)?", stage.image), \
+        assert re.fullmatch(r"python:3\.(1[1-9])(\.\d+)?-slim(-bookworm)?", stage.image), (
             stage.image
+        )
     build, final = stages[0], stages[-1]
     assert build.name and final.image == build.image
     runs = build.runs()
     assert any(re.fullmatch(r"python3? -m venv /opt/isphooks", run) for run in runs), runs
     assert "infra/requirements.lock infra/requirements.lock" in build.all("COPY")
     lock_runs = [run for run in runs if "-r infra/requirements.lock" in run]
-    assert lock_runs == ["/opt/isphooks/bin/pip install --require-hashes --no-deps "
-                         "-r infra/requirements.lock"]
+    assert lock_runs == [
+        "/opt/isphooks/bin/pip install --require-hashes --no-deps -r infra/requirements.lock"
+    ]
     project = [run for run in runs if re.search(r"pip install --no-deps (\.|\S+\.whl)", run)]
     assert len(project) == 1 and runs.index(project[0]) > runs.index(lock_runs[0])
     # the final stage copies the venv, and only the venv, from the build stage
@@ -220,22 +228,42 @@ def test_dockerfile_checks_health_on_healthz_with_its_own_python():
 
 
 def test_dockerignore_keeps_the_context_to_what_the_dockerfile_copies():
-    for left_out in (".venv", ".venv-lock", ".venv-checkov", ".venv2/bin/python", ".git",
-                     ".git/config", ".local", ".local/isphooks.json", "dist",
-                     "dist/isphooks-1.0.0-py3-none-any.whl", "tests", "tests/helpers.py",
-                     "build", "isphooks.egg-info", ".mypy_cache", "docs", "infra/main.tf",
-                     "shared/__pycache__/cli.cpython-311.pyc"):
+    for left_out in (
+        ".venv",
+        ".venv-lock",
+        ".venv-checkov",
+        ".venv2/bin/python",
+        ".git",
+        ".git/config",
+        ".local",
+        ".local/isphooks.json",
+        "dist",
+        "dist/isphooks-1.0.0-py3-none-any.whl",
+        "tests",
+        "tests/helpers.py",
+        "build",
+        "isphooks.egg-info",
+        ".mypy_cache",
+        "docs",
+        "infra/main.tf",
+        "shared/__pycache__/cli.cpython-311.pyc",
+    ):
         assert ignored(left_out), left_out
     _, stages = dockerfile()
     for copy in stages[0].all("COPY"):
         for source in shlex.split(copy)[:-1]:
             assert (ROOT / source).exists() and not ignored(source), source
-    for needed in ("shared/cli.py", "shared/panel/accounts.py", "shared/py.typed",
-                   "functions/main.py"):
+    for needed in (
+        "shared/cli.py",
+        "shared/panel/accounts.py",
+        "shared/py.typed",
+        "functions/main.py",
+    ):
         assert not ignored(needed), needed
 
 
 # --- one fresh venv: the image's build stage, then the wheel ---------------------------------
+
 
 @dataclass
 class Venv:
@@ -257,16 +285,19 @@ def _clean_env() -> dict[str, str]:
     """This process's environment without what points into the dev venv, and without the
     loopback fakes' CA bundle (tests/conftest.py), which pip would trust instead of the
     package index's."""
-    return {k: v for k, v in os.environ.items()
-            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "REQUESTS_CA_BUNDLE")}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "REQUESTS_CA_BUNDLE")
+    }
 
 
 def _mapper(root: Path, prefixes: set[str]):
     def mapped(text: str) -> str:
         for prefix in sorted(prefixes, key=len, reverse=True):
-            text = re.sub(rf"(?<![\w./]){re.escape(prefix)}(?=/|\s|:|$)",
-                          str(root) + prefix, text)
+            text = re.sub(rf"(?<![\w./]){re.escape(prefix)}(?=/|\s|:|$)", str(root) + prefix, text)
         return text
+
     return mapped
 
 
@@ -298,19 +329,37 @@ def _run(argv: list[str] | str, timings: dict[str, float], label: str, **kwargs)
 
 
 def _packages(python: Path, env: dict[str, str]) -> set[str]:
-    out = subprocess.run([python, "-m", "pip", "list", "--format=json"], capture_output=True,
-                         text=True, env=env, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [python, "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
     return {_name(entry["name"]) for entry in json.loads(out)}
 
 
 def _project_files(python: Path, env: dict[str, str], cwd: Path) -> set[str]:
     """The installed isphooks' modules (RECORD), without bytecode and metadata."""
-    code = ("import importlib.metadata as m, json; "
-            "print(json.dumps([str(f) for f in m.files('isphooks')]))")
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env,
-                         cwd=cwd, timeout=60, check=True).stdout
-    return {f for f in json.loads(out) if f.startswith(("shared/", "functions/"))
-            and "__pycache__" not in f}
+    code = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps([str(f) for f in m.files('isphooks')]))"
+    )
+    out = subprocess.run(
+        [python, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=60,
+        check=True,
+    ).stdout
+    return {
+        f
+        for f in json.loads(out)
+        if f.startswith(("shared/", "functions/")) and "__pycache__" not in f
+    }
 
 
 @pytest.fixture(scope="module")
@@ -329,7 +378,7 @@ def venv(tmp_path_factory) -> Venv:
     shim = root / "shim"
     shim.mkdir()
     base = getattr(sys, "_base_executable", sys.executable)
-    (shim / "python").write_text(f"#!/bin/sh\nexec {shlex.quote(base)} \"$@\"\n")
+    (shim / "python").write_text(f'#!/bin/sh\nexec {shlex.quote(base)} "$@"\n')
     (shim / "python").chmod(0o755)
     env = _clean_env()
     env["PATH"] = f"{shim}:{env.get('PATH', '')}"
@@ -347,8 +396,7 @@ def venv(tmp_path_factory) -> Venv:
             target = Path(mapped(dest)) if dest.startswith("/") else cwd / dest
             _copy(sources, target, len(sources) > 1 or dest.endswith("/"))
         elif instruction == "RUN":
-            _run(["/bin/sh", "-c", mapped(args)], timings, f"RUN {args[:60]}", cwd=cwd,
-                 env=env)
+            _run(["/bin/sh", "-c", mapped(args)], timings, f"RUN {args[:60]}", cwd=cwd, env=env)
             ran.append(args)
     (venv_dir,) = venv_dirs
     bin_dir = Path(mapped(venv_dir)) / "bin"
@@ -358,17 +406,26 @@ def venv(tmp_path_factory) -> Venv:
 
     # `make dist`, into a folder of its own: the wheel and the WHMCS archive
     dist = tmp_path_factory.mktemp("dist")
-    _run(["make", "-s", "dist", f"DIST={dist}", f"PY={sys.executable}",
-          f"PYTHON={sys.executable}"], timings, "make dist", cwd=ROOT, env=_clean_env())
+    _run(
+        ["make", "-s", "dist", f"DIST={dist}", f"PY={sys.executable}", f"PYTHON={sys.executable}"],
+        timings,
+        "make dist",
+        cwd=ROOT,
+        env=_clean_env(),
+    )
     wheels = sorted(dist.glob("*.whl"))
     zips = sorted(dist.glob("*.zip"))
     assert len(wheels) == 1 and len(zips) == 1, sorted(p.name for p in dist.iterdir())
     # the wheel in place of the image's install: its requirements resolved against the
     # lock's packages (anything else it asked for would be fetched, and seen below)
-    _run([python, "-m", "pip", "uninstall", "--yes", "isphooks"], timings, "pip uninstall",
-         env=env)
-    wheel_install = _run([python, "-m", "pip", "install", wheels[0]], timings,
-                         "pip install the wheel", env=env, cwd=root)
+    _run([python, "-m", "pip", "uninstall", "--yes", "isphooks"], timings, "pip uninstall", env=env)
+    wheel_install = _run(
+        [python, "-m", "pip", "install", wheels[0]],
+        timings,
+        "pip install the wheel",
+        env=env,
+        cwd=root,
+    )
     _run([python, "-m", "pip", "check"], timings, "pip check", env=env)
     wheel_packages = _packages(python, env)
     wheel_files = _project_files(python, env, root)
@@ -378,8 +435,20 @@ def venv(tmp_path_factory) -> Venv:
         final_env[key] = mapped(value).replace("$PATH", os.environ.get("PATH", ""))
     timings["fixture"] = round(time.monotonic() - started, 1)
     print("fresh venv timings (s):", json.dumps(timings))
-    return Venv(root, bin_dir, final_env, timings, ran, image_packages, image_files, wheels[0],
-                zips[0], wheel_packages, wheel_files, wheel_install)
+    return Venv(
+        root,
+        bin_dir,
+        final_env,
+        timings,
+        ran,
+        image_packages,
+        image_files,
+        wheels[0],
+        zips[0],
+        wheel_packages,
+        wheel_files,
+        wheel_install,
+    )
 
 
 @contextmanager
@@ -388,8 +457,7 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
     http://127.0.0.1:`port`; stopped with SIGTERM."""
     hygiene.output_file(log)
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                cwd=log.parent)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -399,8 +467,9 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
                     break
                 except requests.ConnectionError:
                     assert proc.poll() is None, f"{argv} exited:\n{log.read_text()}"
-                    assert time.monotonic() < deadline, \
+                    assert time.monotonic() < deadline, (
                         f"{argv}: nothing answers at {url} after 60 s:\n{log.read_text()}"
+                    )
                     time.sleep(0.1)
             yield url
         finally:
@@ -426,8 +495,12 @@ def test_the_image_build_steps_install_the_hashed_lock_and_isphooks_only(venv):
     (each checked against its hash) and isphooks, which the project's install put there."""
     assert venv.image_packages - SEED == _lock_names() | {"isphooks"}
     assert any("--require-hashes" in run and "pip install" in run for run in venv.ran)
-    assert {"shared/__init__.py", "shared/panel/__init__.py", "shared/py.typed",
-            "functions/main.py"} <= venv.image_files
+    assert {
+        "shared/__init__.py",
+        "shared/panel/__init__.py",
+        "shared/py.typed",
+        "functions/main.py",
+    } <= venv.image_files
 
 
 def test_the_image_command_answers_a_signed_check(venv, config_path, tmp_path):
@@ -470,15 +543,22 @@ def test_the_wheel_holds_every_module_and_no_tests(venv):
     with zipfile.ZipFile(venv.wheel) as wheel:
         names = set(wheel.namelist())
         metadata = wheel.read(f"isphooks-{shared.__version__}.dist-info/METADATA").decode()
-    modules = {p.relative_to(ROOT).as_posix() for package in ("shared", "functions")
-               for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts}
+    modules = {
+        p.relative_to(ROOT).as_posix()
+        for package in ("shared", "functions")
+        for p in (ROOT / package).rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     assert modules <= names, sorted(modules - names)  # every sub-package (pyproject packages)
     assert {"shared/py.typed", "functions/py.typed"} <= names
     assert not [n for n in names if n.startswith(("tests/", "infra/", "integrations/"))]
     assert f"\nVersion: {shared.__version__}\n" in metadata
     # its unconditional requirements are pyproject's runtime dependencies, no more
-    required = {_name(line.split(":", 1)[1]) for line in metadata.splitlines()
-                if line.startswith("Requires-Dist:") and "extra ==" not in line}
+    required = {
+        _name(line.split(":", 1)[1])
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert required == {_name(r) for r in project["dependencies"]}
     assert not required & DEV_PACKAGES
@@ -496,26 +576,41 @@ def test_the_image_installs_the_same_modules_as_the_wheel(venv):
     assert venv.image_files == venv.wheel_files
 
 
-def test_the_installed_wheel_says_its_version_and_serves_a_signed_check(venv, config_path,
-                                                                          tmp_path):
+def test_the_installed_wheel_says_its_version_and_serves_a_signed_check(
+    venv, config_path, tmp_path
+):
     env = {**venv.env, "ISPHOOKS_SECRETS": f"file:{config_path}"}
-    done = subprocess.run([venv.bin / "isphooks", "--version"], capture_output=True, text=True,
-                          env=env, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [venv.bin / "isphooks", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert (done.returncode, done.stdout) == (0, f"isphooks {shared.__version__}\n"), done.stderr
-    where = subprocess.run([venv.bin / "python", "-c", "import shared; print(shared.__file__)"],
-                           capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
+    where = subprocess.run(
+        [venv.bin / "python", "-c", "import shared; print(shared.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert Path(where.stdout.strip()).is_relative_to(venv.root), where.stdout + where.stderr
     port = free_port()
-    with serving([venv.bin / "isphooks", "serve", "--port", str(port)], env, port,
-                 tmp_path / "wheel.log") as url:
+    with serving(
+        [venv.bin / "isphooks", "serve", "--port", str(port)], env, port, tmp_path / "wheel.log"
+    ) as url:
         _signed_check(url)
 
 
 def test_one_version_for_the_package_the_cli_and_the_whmcs_modules():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("whmcs_build",
-                                                  ROOT / "integrations/whmcs/build.py")
+    spec = importlib.util.spec_from_file_location(
+        "whmcs_build", ROOT / "integrations/whmcs/build.py"
+    )
     whmcs_build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(whmcs_build)
     assert re.fullmatch(r"\d+\.\d+\.\d+", shared.__version__)
@@ -523,12 +618,18 @@ def test_one_version_for_the_package_the_cli_and_the_whmcs_modules():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
     assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "shared.__version__"}
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "--version"],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert done.stdout == f"isphooks {shared.__version__}\n", done.stderr
 
 
 # --- systemd ---------------------------------------------------------------------------------
+
 
 def _unit() -> dict[str, dict[str, list[str]]]:
     """section -> key -> every value, in order (a key may repeat)."""
@@ -560,16 +661,25 @@ def test_systemd_unit_is_hardened_and_serves_the_venv_on_loopback():
     argv = shlex.split(one["ExecStart"])
     assert argv[0] == "/opt/isphooks/venv/bin/isphooks" and argv[1] == "serve"
     assert argv[argv.index("--host") + 1] == "127.0.0.1"  # behind a TLS reverse proxy
-    environment = dict(word.split("=", 1) for value in service["Environment"]
-                       for word in shlex.split(value))
+    environment = dict(
+        word.split("=", 1) for value in service["Environment"] for word in shlex.split(value)
+    )
     assert environment["PORT"] == "8080"
     assert environment["ISPHOOKS_SECRETS"] == "file:%d/isphooks.json"
     assert one["LoadCredential"] == "isphooks.json:/etc/isphooks/isphooks.json"
-    for key, value in {"DynamicUser": "yes", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
-                       "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
-                       "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
-                       "ProtectControlGroups": "yes", "CapabilityBoundingSet": "",
-                       "Restart": "on-failure"}.items():
+    for key, value in {
+        "DynamicUser": "yes",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+        "PrivateDevices": "yes",
+        "ProtectKernelTunables": "yes",
+        "ProtectKernelModules": "yes",
+        "ProtectControlGroups": "yes",
+        "CapabilityBoundingSet": "",
+        "Restart": "on-failure",
+    }.items():
         assert one.get(key) == value, key
     assert set(one["RestrictAddressFamilies"].split()) == {"AF_INET", "AF_INET6", "AF_UNIX"}
     assert _seconds(one["RestartSec"]) > 0
@@ -583,8 +693,7 @@ def _verifiable_copy(tmp_path: Path) -> Path:
     refuses a unit whose program is missing, and the venv is not installed here."""
     stub = shutil.which("true")
     assert stub
-    text = re.sub(r"^ExecStart=(\S+)", lambda m: f"ExecStart={stub}", UNIT.read_text(),
-                  flags=re.M)
+    text = re.sub(r"^ExecStart=(\S+)", lambda m: f"ExecStart={stub}", UNIT.read_text(), flags=re.M)
     copy = tmp_path / UNIT.name
     copy.write_text(text)
     return copy
@@ -600,8 +709,9 @@ def _systemd_analyze() -> str:
 
 def test_systemd_analyze_verifies_the_unit(tmp_path):
     copy = _verifiable_copy(tmp_path)
-    done = subprocess.run([_systemd_analyze(), "verify", str(copy)], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [_systemd_analyze(), "verify", str(copy)], capture_output=True, text=True, timeout=60
+    )
     # an unknown key or a bad value is only a warning, exit status 0: none may be printed
     said = [line for line in (done.stdout + done.stderr).splitlines() if copy.name in line]
     assert done.returncode == 0 and said == [], done.stdout + done.stderr
@@ -609,8 +719,12 @@ def test_systemd_analyze_verifies_the_unit(tmp_path):
 
 def test_systemd_security_exposure_is_low(tmp_path):
     copy = _verifiable_copy(tmp_path)
-    done = subprocess.run([_systemd_analyze(), "security", "--offline=yes", "--no-pager",
-                           str(copy)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [_systemd_analyze(), "security", "--offline=yes", "--no-pager", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if "--offline" in done.stderr:
         pytest.skip(f"systemd-analyze security --offline unsupported: {done.stderr.strip()}")
     found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", done.stdout)

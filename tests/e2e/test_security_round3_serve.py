@@ -39,8 +39,11 @@ def test_r3_f1_slow_clients_cannot_stall_serve(config_path, tmp_path):
     """Finding 1 (MEDIUM): 32 clients dripping a byte every 5 s held every slot, and signed
     deliveries timed out behind them. With --threads + 8 drippers: the delivery is answered
     at once (503, Retry-After), and served as soon as the drippers' deadline cuts them."""
-    served = Served(config_path, tmp_path / "serve.log",
-                    ("--threads", str(THREADS), "--request-deadline", str(DEADLINE_S)))
+    served = Served(
+        config_path,
+        tmp_path / "serve.log",
+        ("--threads", str(THREADS), "--request-deadline", str(DEADLINE_S)),
+    )
     stop = threading.Event()
     drippers = [_drip(served.port, stop) for _ in range(THREADS + 8)]
     try:
@@ -64,8 +67,10 @@ def test_r3_f1_slow_clients_cannot_stall_serve(config_path, tmp_path):
             assert resp.status_code == 503 and time.monotonic() < deadline, resp.text
         served_after = time.monotonic() - started
         assert served_after < DEADLINE_S + 3
-        print(f"\nserve under {THREADS + 8} drippers (--threads {THREADS}): busy 503 in "
-              f"{waited * 1000:.0f} ms, served {served_after:.1f} s after the first try")
+        print(
+            f"\nserve under {THREADS + 8} drippers (--threads {THREADS}): busy 503 in "
+            f"{waited * 1000:.0f} ms, served {served_after:.1f} s after the first try"
+        )
         for sock in drippers[:THREADS]:  # the ones that held a slot were cut off
             sock.settimeout(2)
             try:
@@ -91,14 +96,15 @@ def _answer(sock: socket.socket) -> tuple[bytes, dict]:
     return status_line, json.loads(rest.partition(b"\r\n\r\n")[2] or b"{}")
 
 
-def test_r3_f2_a_stalled_or_truncated_body_before_authentication_is_a_400(config_path,
-                                                                          tmp_path):
+def test_r3_f2_a_stalled_or_truncated_body_before_authentication_is_a_400(config_path, tmp_path):
     """Finding 2 (LOW): a body that stalls (here: until the request's deadline) or ends
     before its Content-Length was a 500 with a traceback (the read's error reached the
     generic handler); now 400 invalid_request, WARNING, no traceback."""
     served = Served(config_path, tmp_path / "serve.log", ("--request-deadline", "2"))
-    head = (b"POST /suspend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 500\r\n\r\n{\"service_id\": ")
+    head = (
+        b"POST /suspend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 500\r\n\r\n{"service_id": '
+    )
     try:
         with socket.create_connection(("127.0.0.1", served.port)) as sock:
             sock.sendall(head)
@@ -109,8 +115,7 @@ def test_r3_f2_a_stalled_or_truncated_body_before_authentication_is_a_400(config
             sock.sendall(head)  # stalled: nothing more comes
             _answer(sock)  # cut at the deadline (the answer cannot reach it any more)
         time.sleep(0.3)
-        lines = [json.loads(line) for line in served.output().splitlines()
-                 if line.startswith("{")]
+        lines = [json.loads(line) for line in served.output().splitlines() if line.startswith("{")]
         mine = [r for r in lines if r.get("action") == "suspend"]
         assert len(mine) == 2, mine
         for record in mine:

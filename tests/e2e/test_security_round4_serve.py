@@ -63,12 +63,13 @@ def test_r4_f3_an_idle_connection_is_dropped_after_three_seconds(served):
 
 
 def test_r4_f3_an_address_over_its_connection_cap_is_refused_at_once(served):
-    held = [socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER)
-            for _ in range(8)]
+    held = [
+        socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER)
+        for _ in range(8)
+    ]
     try:
         time.sleep(0.3)
-        with socket.create_connection(("127.0.0.1", served.port),
-                                      source_address=ATTACKER) as ninth:
+        with socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER) as ninth:
             started = time.monotonic()
             status_line, body = _raw_answer(ninth)
             assert time.monotonic() - started < 1.0
@@ -82,21 +83,23 @@ def test_r4_f3_an_address_over_its_connection_cap_is_refused_at_once(served):
 
 
 def test_r4_f5_refusals_are_logged_once_a_second_with_a_count(served):
-    held = [socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER)
-            for _ in range(8)]
+    held = [
+        socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER)
+        for _ in range(8)
+    ]
     try:
         time.sleep(0.3)
         started = time.monotonic()
         refused = 0
         while time.monotonic() - started < 1.5:
-            with socket.create_connection(("127.0.0.1", served.port),
-                                          source_address=ATTACKER) as sock:
+            with socket.create_connection(
+                ("127.0.0.1", served.port), source_address=ATTACKER
+            ) as sock:
                 status_line, _ = _raw_answer(sock, 2)
                 refused += b" 503 " in status_line
         assert refused > 50
         time.sleep(1.1)
-        with socket.create_connection(("127.0.0.1", served.port),
-                                      source_address=ATTACKER) as sock:
+        with socket.create_connection(("127.0.0.1", served.port), source_address=ATTACKER) as sock:
             _raw_answer(sock, 2)  # flushes the count of the last second
     finally:
         for sock in held:
@@ -109,8 +112,10 @@ def test_r4_f5_refusals_are_logged_once_a_second_with_a_count(served):
 
 def test_r4_f6_a_content_length_of_unicode_digits_is_a_400_without_a_traceback(served):
     with socket.create_connection(("127.0.0.1", served.port)) as sock:
-        sock.sendall("POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     "Content-Length: ²\r\n\r\n{}".encode())
+        sock.sendall(
+            "POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: ²\r\n\r\n{}".encode()
+        )
         status_line, body = _raw_answer(sock)
     assert b" 400 " in status_line and body["error"]["code"] == "invalid_request"
     assert served.post("check", {}).status_code == 200
@@ -126,14 +131,17 @@ def test_r4_f7_a_request_head_over_16_kib_is_a_431(served):
         status_line, body = _raw_answer(sock)
     assert b" 431 " in status_line and body["error"]["code"] == "headers_too_large"
     raw, headers = signed({})
-    resp = requests.post(f"{served.url}/check", data=raw, timeout=10, headers={
-        **headers, **{f"X-Filler-{n}": filler for n in range(14)}})
+    resp = requests.post(
+        f"{served.url}/check",
+        data=raw,
+        timeout=10,
+        headers={**headers, **{f"X-Filler-{n}": filler for n in range(14)}},
+    )
     assert resp.status_code == 200, len(small)
     assert "Traceback" not in served.output()
 
 
-def test_r4_f13_a_body_stalled_past_the_read_timeout_leaves_no_traceback(config_path,
-                                                                         tmp_path):
+def test_r4_f13_a_body_stalled_past_the_read_timeout_leaves_no_traceback(config_path, tmp_path):
     """Finding 13: a body that stalls past the connection's read timeout (10 s, before the
     15 s request deadline) was answered 400, and then werkzeug's drain of the timed-out
     socket printed "Error on request … cannot read from timed out object" when the client
@@ -141,8 +149,10 @@ def test_r4_f13_a_body_stalled_past_the_read_timeout_leaves_no_traceback(config_
     served = Served(config_path, tmp_path / "serve.log")
     try:
         with socket.create_connection(("127.0.0.1", served.port)) as sock:
-            sock.sendall(b"POST /suspend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-                         b"\r\nContent-Length: 500\r\n\r\n{\"service_id\": ")
+            sock.sendall(
+                b"POST /suspend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                b'\r\nContent-Length: 500\r\n\r\n{"service_id": '
+            )
             sock.settimeout(20)
             first = sock.recv(4096)  # the answer: hang up at once, as clients do
         assert b" 400 " in first.partition(b"\r\n")[0], first

@@ -13,8 +13,7 @@ def test_f8_serve_answers_past_idle_and_half_sent_connections(served):
     address holds at most 8 connections, the rest are refused at once)."""
     idle = []
     for n in range(12):
-        sock = socket.create_connection(("127.0.0.1", served.port),
-                                        source_address=("127.0.0.2", 0))
+        sock = socket.create_connection(("127.0.0.1", served.port), source_address=("127.0.0.2", 0))
         if n % 2:
             sock.sendall(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
         idle.append(sock)

@@ -44,13 +44,23 @@ def _wait_up(url: str, proc: subprocess.Popen) -> None:
     raise AssertionError("serve did not start")
 
 
-def _start(config_path: Path, *args: str, port: int | None = None,
-           env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def _start(
+    config_path: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", *args], cwd=ROOT,
-                            env={**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}",
-                                 "PORT": str(port), **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "serve", *args],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "ISPHOOKS_SECRETS": f"file:{config_path}",
+            "PORT": str(port),
+            **(env or {}),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     _wait_up(url, proc)
     return proc, url
@@ -66,8 +76,9 @@ def test_port_comes_from_the_environment(config_path, sim):
     proc, url = _start(config_path)  # no --port: PORT says it
     try:
         raw, headers = signed({})
-        assert requests.post(f"{url}/check", data=raw, headers=headers,
-                             timeout=10).status_code == 200
+        assert (
+            requests.post(f"{url}/check", data=raw, headers=headers, timeout=10).status_code == 200
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -80,8 +91,10 @@ def test_workers_serve_on_one_port_and_one_that_dies_is_started_again(config_pat
         assert len(workers) == 2, workers
         for _ in range(6):
             raw, headers = signed({})
-            assert requests.post(f"{url}/check", data=raw, headers=headers,
-                                 timeout=10).status_code == 200
+            assert (
+                requests.post(f"{url}/check", data=raw, headers=headers, timeout=10).status_code
+                == 200
+            )
         os.kill(next(iter(workers)), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and len(_children(proc.pid) - workers) < 1:
@@ -99,8 +112,9 @@ def _slow_request(url: str, body: bytes, headers: dict, pause: float) -> socket.
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    sock.sendall(f"POST /check HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {len(body)}"
-                 "\r\n\r\n".encode())
+    sock.sendall(
+        f"POST /check HTTP/1.1\r\nHost: x\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode()
+    )
     time.sleep(pause)
     return sock
 

@@ -43,21 +43,46 @@ def stack(panels, tmp_path, monkeypatch):
 
 
 def server_params(served: Served, server: str = "isp1", secret: str = SECRET) -> dict:
-    return {"serverid": SERVER_ID, "serverip": "", "serverhostname": "", "serverport": "",
-            "serversecure": "", "serverusername": server, "serverpassword": secret,
-            "serveraccesshash": served.url + "/{action}"}
+    return {
+        "serverid": SERVER_ID,
+        "serverip": "",
+        "serverhostname": "",
+        "serverport": "",
+        "serversecure": "",
+        "serverusername": server,
+        "serverpassword": secret,
+        "serveraccesshash": served.url + "/{action}",
+    }
 
 
 def options(*values: str) -> dict:
     return {f"configoption{i}": v for i, v in enumerate(values, start=1)}
 
 
-def service_params(served: Served, sid: int, username: str, password: str, opts: dict,
-                   server: str = "isp1", **extra) -> dict:
-    params = {**server_params(served, server), "serviceid": sid, "userid": 3, "pid": 1,
-              "domain": f"shop{sid}.example.com", "username": username, "password": password,
-              "producttype": "hostingaccount", "clientsdetails": {"email": "owner@example.com"},
-              "configoptions": {}, "suspendreason": "", "status": "Active", **opts}
+def service_params(
+    served: Served,
+    sid: int,
+    username: str,
+    password: str,
+    opts: dict,
+    server: str = "isp1",
+    **extra,
+) -> dict:
+    params = {
+        **server_params(served, server),
+        "serviceid": sid,
+        "userid": 3,
+        "pid": 1,
+        "domain": f"shop{sid}.example.com",
+        "username": username,
+        "password": password,
+        "producttype": "hostingaccount",
+        "clientsdetails": {"email": "owner@example.com"},
+        "configoptions": {},
+        "suspendreason": "",
+        "status": "Active",
+        **opts,
+    }
     params.update(extra)
     return params
 
@@ -65,8 +90,9 @@ def service_params(served: Served, sid: int, username: str, password: str, opts:
 def user_options(template="basic", disk="", username_template="") -> dict:
     # Package Name, Traffic, Db users, Web domains, Email boxes, Memory, Email box quota,
     # Disk quota, Db count, FTP users, Email domains, CPU, Processes, Main IP, Username template
-    return options(template, "", "", "", "", "", "", disk, "", "", "", "", "9", "shared",
-                   username_template)
+    return options(
+        template, "", "", "", "", "", "", disk, "", "", "", "", "9", "shared", username_template
+    )
 
 
 def logs_in_once(url: str, sim, login: str, tmp_path) -> None:
@@ -84,8 +110,9 @@ def test_user_module_lifecycle(stack, panels, tmp_path):
     sim = panels["isp1"]
     sid, password = 4711, "Whmcs-Pass-4711"
     hygiene.remember(password)
-    params = service_params(stack, sid, "shop4711", password,
-                            user_options(disk="3G", username_template="u@ID@"))
+    params = service_params(
+        stack, sid, "shop4711", password, user_options(disk="3G", username_template="u@ID@")
+    )
 
     out = run("isphooks", "CreateAccount", params)
     assert out["result"] == "success"
@@ -95,8 +122,9 @@ def test_user_module_lifecycle(stack, panels, tmp_path):
     assert user["limits"]["limit_quota"] == "3072" and user["limits"]["limit_process"] == "9"
     assert user["limits"]["limit_db"] == LIMITS["limit_db"]  # empty: from the template
     # the username isphooks chose from the template is written back to the service
-    assert out["localapi"] == [{"command": "UpdateClientProduct",
-                                "values": {"serviceid": sid, "serviceusername": "u4711"}}]
+    assert out["localapi"] == [
+        {"command": "UpdateClientProduct", "values": {"serviceid": sid, "serviceusername": "u4711"}}
+    ]
     entry = out["module_log"][0]
     assert entry["module"] == "isphooks" and entry["action"] == "create"
     assert '"event_time":' in entry["request"] and password not in json.dumps(out)
@@ -135,8 +163,10 @@ def test_user_module_lifecycle(stack, panels, tmp_path):
     logs_in_once(out["result"]["redirectTo"], sim, sim.admin_login, tmp_path)
 
     sim.set_usage("u4711", disk_mib=321, traffic_mib=654)
-    rows = [{"id": sid, "server": SERVER_ID, "username": "u4711"},
-            {"id": 99, "server": SERVER_ID, "username": "someone"}]
+    rows = [
+        {"id": sid, "server": SERVER_ID, "username": "u4711"},
+        {"id": 99, "server": SERVER_ID, "username": "someone"},
+    ]
     out = run("isphooks", "UsageUpdate", server_params(stack), tblhosting=rows)
     assert out["result"] == "success"
     mine, other = out["tblhosting"]
@@ -146,7 +176,9 @@ def test_user_module_lifecycle(stack, panels, tmp_path):
 
     out = run("isphooks", "ListAccounts", server_params(stack))
     assert out["result"]["success"] is True
-    assert [(a["username"], a["status"]) for a in out["result"]["accounts"]] == [("u4711", "Active")]
+    assert [(a["username"], a["status"]) for a in out["result"]["accounts"]] == [
+        ("u4711", "Active")
+    ]
 
     assert run("isphooks", "TerminateAccount", params)["result"] == "success"
     assert sim.user("u4711") is None and sim.users == {}
@@ -161,8 +193,7 @@ def test_idn_domain_and_cyrillic_reason_end_to_end(stack, panels):
     sim = panels["isp1"]
     sid, password = 4800, "Whmcs-Pass-4800"
     hygiene.remember(password)
-    params = service_params(stack, sid, "shop4800", password, user_options(),
-                            domain="Магазин.РФ")
+    params = service_params(stack, sid, "shop4800", password, user_options(), domain="Магазин.РФ")
     assert run("isphooks", "CreateAccount", params)["result"] == "success"
     a_label = idna.encode("магазин.рф", uts46=True).decode()
     assert sim.user("shop4800")["domains"] == [a_label]
@@ -177,12 +208,18 @@ def test_reseller_module_lifecycle(stack, panels, tmp_path):
     sim = panels["isp1"]
     sid, password = 5100, "Reseller-Pass-5100"
     hygiene.remember(password)
-    opts = {**options("reseller-basic", *[""] * 12, "shared", ""),
-            "configoption16": "25", "configoption17": "", "configoption18": "6"}
+    opts = {
+        **options("reseller-basic", *[""] * 12, "shared", ""),
+        "configoption16": "25",
+        "configoption17": "",
+        "configoption18": "6",
+    }
     params = service_params(stack, sid, "res5100", password, opts, producttype="reselleraccount")
 
     assert run("isphooks_reseller", "TestConnection", server_params(stack))["result"] == {
-        "success": True, "error": ""}
+        "success": True,
+        "error": "",
+    }
     out = run("isphooks_reseller", "CreateAccount", params)
     assert out["result"] == "success" and out["localapi"] == []
     record = sim.reseller("res5100")
@@ -199,8 +236,10 @@ def test_reseller_module_lifecycle(stack, panels, tmp_path):
     assert sim.reseller("res5100")["limits"]["limit_users"] == "40"
     new_password = "Reseller-Changed-2"
     hygiene.remember(new_password)
-    assert run("isphooks_reseller", "ChangePassword",
-               {**params, "password": new_password})["result"] == "success"
+    assert (
+        run("isphooks_reseller", "ChangePassword", {**params, "password": new_password})["result"]
+        == "success"
+    )
     assert sim.reseller("res5100")["password"] == new_password
 
     out = run("isphooks_reseller", "ServiceSingleSignOn", params)
@@ -218,7 +257,9 @@ def test_reseller_module_lifecycle(stack, panels, tmp_path):
 
 def test_test_connection_good_and_wrong_secret(stack, panels):
     assert run("isphooks", "TestConnection", server_params(stack))["result"] == {
-        "success": True, "error": ""}
+        "success": True,
+        "error": "",
+    }
     wrong = "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"
     hygiene.remember(wrong, wrong[6:])
     out = run("isphooks", "TestConnection", server_params(stack, secret=wrong))
@@ -274,14 +315,18 @@ def test_old_module_account_is_adopted_by_the_button_only(stack, panels, tmp_pat
     assert "Adopt existing account" in out["result"]["errorMsg"]
     assert "isphooks:service" not in sim.user("legacy1")["comment"]
     assert run("isphooks", "ChangePassword", params)["result"].startswith(
-        "isphooks unowned_account:")
+        "isphooks unowned_account:"
+    )
     assert run("isphooks", "TerminateAccount", params)["result"].startswith(
-        "isphooks unowned_account:")
+        "isphooks unowned_account:"
+    )
     assert sim.user("legacy1") is not None
 
     assert run("isphooks", "AdminCustomButtonArray")["result"] == {
-        "Check": "CheckAccount", "Repair to WHMCS state": "RepairAccount",
-        "Adopt existing account": "AdoptAccount"}
+        "Check": "CheckAccount",
+        "Repair to WHMCS state": "RepairAccount",
+        "Adopt existing account": "AdoptAccount",
+    }
     out = run("isphooks", "AdoptAccount", params)
     assert out["result"] == "success"
     comment = sim.user("legacy1")["comment"]
@@ -312,21 +357,31 @@ def test_readme_migration_of_a_whole_server_with_reconcile(stack, panels, tmp_pa
     sim.add_user("shop1001", "Old-Pass-1001", preset="basic")
     sim.add_reseller("res1002", "Old-Pass-1002", preset="reseller-basic", active=False)
     hygiene.remember("Old-Pass-1001", "Old-Pass-1002")
-    body = {"server": "isp1", "adopt_unmarked": True, "max_repairs": 500, "services": [
-        {"service_id": "1001", "username": "shop1001", "state": "active"},
-        {"service_id": "1002", "username": "res1002", "kind": "reseller", "state": "suspended"}]}
+    body = {
+        "server": "isp1",
+        "adopt_unmarked": True,
+        "max_repairs": 500,
+        "services": [
+            {"service_id": "1001", "username": "shop1001", "state": "active"},
+            {"service_id": "1002", "username": "res1002", "kind": "reseller", "state": "suspended"},
+        ],
+    }
     answer = stack.post("reconcile", body)
     assert answer.status_code == 200, answer.text
     assert answer.json()["summary"]["unmarked"] == 2
     assert "isphooks:service=1001" in sim.user("shop1001")["comment"]
     assert "isphooks:service=1002" in sim.reseller("res1002")["comment"]
-    out = run("isphooks", "ServiceSingleSignOn",
-              service_params(stack, 1001, "shop1001", "Old-Pass-1001", user_options()))
+    out = run(
+        "isphooks",
+        "ServiceSingleSignOn",
+        service_params(stack, 1001, "shop1001", "Old-Pass-1001", user_options()),
+    )
     assert out["result"]["success"] is True
     logs_in_once(out["result"]["redirectTo"], sim, "shop1001", tmp_path)
 
 
 # --- security round 4 ---------------------------------------------------------------------------
+
 
 def test_r4_f10_a_resent_create_never_stores_a_password_it_did_not_set(stack, panels):
     """A create re-sent with an empty WHMCS password (isphooks generates one) finds the
@@ -335,21 +390,44 @@ def test_r4_f10_a_resent_create_never_stores_a_password_it_did_not_set(stack, pa
     sim = panels["isp1"]
     sid, first, newer = 6300, "First-Pass-6300", "Newer-Pass-6300"
     hygiene.remember(first, newer)
-    assert run("isphooks", "CreateAccount",
-               service_params(stack, sid, "u6300", first, user_options()))["result"] == "success"
+    assert (
+        run(
+            "isphooks", "CreateAccount", service_params(stack, sid, "u6300", first, user_options())
+        )["result"]
+        == "success"
+    )
     # a password decision newer than the create about to be re-sent
-    later = stack.post("password", {"service_id": str(sid), "server": "isp1", "username": "u6300",
-                                    "password": newer,
-                                    "event_time": int((time.time() + 120) * 1000)})
+    later = stack.post(
+        "password",
+        {
+            "service_id": str(sid),
+            "server": "isp1",
+            "username": "u6300",
+            "password": newer,
+            "event_time": int((time.time() + 120) * 1000),
+        },
+    )
     assert later.status_code == 200, later.text
     assert sim.user("u6300")["password"] == newer
-    db = {"tblservers": [server_row(SERVER_ID, stack.url, SECRET)],
-          "tblproducts": [{"id": 1, "type": "hostingaccount", "servertype": "isphooks",
-                           **user_options()}],
-          "tblclients": [{"id": 3, "email": "owner@example.com"}],
-          "tblhosting": [{"id": sid, "userid": 3, "packageid": 1, "server": SERVER_ID,
-                          "domain": f"shop{sid}.example.com", "username": "u6300",
-                          "password": "", "domainstatus": "Pending"}]}
+    db = {
+        "tblservers": [server_row(SERVER_ID, stack.url, SECRET)],
+        "tblproducts": [
+            {"id": 1, "type": "hostingaccount", "servertype": "isphooks", **user_options()}
+        ],
+        "tblclients": [{"id": 3, "email": "owner@example.com"}],
+        "tblhosting": [
+            {
+                "id": sid,
+                "userid": 3,
+                "packageid": 1,
+                "server": SERVER_ID,
+                "domain": f"shop{sid}.example.com",
+                "username": "u6300",
+                "password": "",
+                "domainstatus": "Pending",
+            }
+        ],
+    }
     out = run("isphooks", "CreateAccount", serviceid=sid, db=db)
     assert out["result"] == "success", out["result"]
     answer = json.loads(out["module_log"][-1]["response"].split("\n\n", 1)[1])

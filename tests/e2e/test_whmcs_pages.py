@@ -35,15 +35,26 @@ pytestmark = requires_php
 SERVER_ID, PRODUCT_ID, RESELLER_PRODUCT_ID, CLIENT_ID = 7, 1, 2, 3
 XSS = "<img src=x onerror=alert(1)>"
 # ClientArea::APPS: the client-area buttons' `app` and the `sso` page each lands on
-APPS = {"webdomains": "webdomain", "maildomains": "emaildomain", "mail": "email",
-        "databases": "db", "filemanager": "file", "ftp": "ftp.user", "dns": "domain",
-        "ssl": "sslcert", "cron": "scheduler", "backups": "backup2.list"}
+APPS = {
+    "webdomains": "webdomain",
+    "maildomains": "emaildomain",
+    "mail": "email",
+    "databases": "db",
+    "filemanager": "file",
+    "ftp": "ftp.user",
+    "dns": "domain",
+    "ssl": "sslcert",
+    "cron": "scheduler",
+    "backups": "backup2.list",
+}
 # what u101 is given on the panel, per object list, on top of the web and mail domain its
 # creation made (WHMCS's domain of the service)
-OWNED = {"webdomain": ["blog101.example.com"],
-         "email": ["info@shop101.example.com", "sales@shop101.example.com",
-                   "ann@shop101.example.com"],
-         "db": ["u101_wp", "u101_shop"], "ftp.user": ["u101ftp"]}
+OWNED = {
+    "webdomain": ["blog101.example.com"],
+    "email": ["info@shop101.example.com", "sales@shop101.example.com", "ann@shop101.example.com"],
+    "db": ["u101_wp", "u101_shop"],
+    "ftp.user": ["u101ftp"],
+}
 FROM_CREATION = {"webdomain": 1, "emaildomain": 1}
 
 
@@ -68,13 +79,27 @@ def whmcs(tmp_path, monkeypatch):
     db = {
         "tblservers": [server_row(SERVER_ID, served.url, SECRET)],
         "tblproducts": [
-            {"id": PRODUCT_ID, "type": "hostingaccount", "servertype": "isphooks",
-             **product_options()},
-            {"id": RESELLER_PRODUCT_ID, "type": "reselleraccount",
-             "servertype": "isphooks_reseller", **product_options("reseller-basic")}],
+            {
+                "id": PRODUCT_ID,
+                "type": "hostingaccount",
+                "servertype": "isphooks",
+                **product_options(),
+            },
+            {
+                "id": RESELLER_PRODUCT_ID,
+                "type": "reselleraccount",
+                "servertype": "isphooks_reseller",
+                **product_options("reseller-basic"),
+            },
+        ],
         "tblclients": [{"id": CLIENT_ID, "email": "owner@example.com", "firstname": "Ann"}],
-        "tblhosting": [], "tblmodulequeue": [], "tblinvoices": [], "tblinvoiceitems": [],
-        "tblactivitylog": [], "tbltodolist": [], "isphooks_standin_configoptions": [],
+        "tblhosting": [],
+        "tblmodulequeue": [],
+        "tblinvoices": [],
+        "tblinvoiceitems": [],
+        "tblactivitylog": [],
+        "tbltodolist": [],
+        "isphooks_standin_configoptions": [],
     }
     yield sim, db, served
     served.stop()
@@ -84,14 +109,27 @@ def whmcs(tmp_path, monkeypatch):
 
 def created(db: dict, sid: int, product: int = PRODUCT_ID, options: dict | None = None) -> dict:
     """A service provisioned through WHMCS (ModuleCreate); the database WHMCS then has."""
-    db["tblhosting"].append({"id": sid, "userid": CLIENT_ID, "packageid": product,
-                             "server": SERVER_ID, "domain": f"shop{sid}.example.com",
-                             "username": f"u{sid}", "password": f"Initial-Pass-{sid}",
-                             "domainstatus": "Pending", "diskusage": 0, "disklimit": 0,
-                             "bwusage": 0, "bwlimit": 0, "lastupdate": "0000-00-00 00:00:00"})
+    db["tblhosting"].append(
+        {
+            "id": sid,
+            "userid": CLIENT_ID,
+            "packageid": product,
+            "server": SERVER_ID,
+            "domain": f"shop{sid}.example.com",
+            "username": f"u{sid}",
+            "password": f"Initial-Pass-{sid}",
+            "domainstatus": "Pending",
+            "diskusage": 0,
+            "disklimit": 0,
+            "bwusage": 0,
+            "bwlimit": 0,
+            "lastupdate": "0000-00-00 00:00:00",
+        }
+    )
     for name, value in (options or {}).items():
-        db["isphooks_standin_configoptions"].append({"serviceid": sid, "name": name,
-                                                     "value": value})
+        db["isphooks_standin_configoptions"].append(
+            {"serviceid": sid, "name": name, "value": value}
+        )
     hygiene.remember(f"Initial-Pass-{sid}")
     out = api("ModuleCreate", {"serviceid": sid}, db)
     assert out["result"] == {"result": "success"}, out["result"]
@@ -109,6 +147,7 @@ def service(db: dict, sid: int) -> dict:
 
 
 # --- 1. client area -------------------------------------------------------------------------
+
 
 def test_client_area_shows_stored_usage_and_counts_with_a_login_per_page(whmcs):
     sim, db, _ = whmcs
@@ -175,14 +214,22 @@ def test_each_client_area_login_lands_on_its_panel_page(whmcs, tmp_path):
 
 # --- 2. usage billing -------------------------------------------------------------------------
 
+
 def test_metrics_are_listed_without_a_server_or_any_call(whmcs):
     sim, db, _ = whmcs
     sim.clear_journal()
     out = metrics("isphooks", "metrics", db)
     assert out["module_log"] == [] and sim.journal == []
     listed = {m["system_name"]: m for m in out["result"]}
-    assert list(listed) == ["diskusage", "bandwidthusage", "web_domains", "mail_domains",
-                            "mailboxes", "databases", "ftp_users"]
+    assert list(listed) == [
+        "diskusage",
+        "bandwidthusage",
+        "web_domains",
+        "mail_domains",
+        "mailboxes",
+        "databases",
+        "ftp_users",
+    ]
     assert [m["key"] for m in out["result"]] == list(listed)  # keyed by system name
     assert listed["diskusage"]["type"] == "snapshot"
     assert listed["bandwidthusage"]["type"] == "month"
@@ -199,14 +246,27 @@ def test_metrics_match_the_panels_objects_keyed_by_username(whmcs):
     with_objects(sim)
     sim.set_usage("u101", disk_mib=2048, traffic_mib=512)
     out = metrics("isphooks", "usage", db, serverid=SERVER_ID)
-    usage = {login: {m["system_name"]: m["usage"] for m in values}
-             for login, values in out["result"].items()}
-    fields = {"web_domains": "webdomain", "mail_domains": "emaildomain", "mailboxes": "email",
-              "databases": "db", "ftp_users": "ftp.user"}
-    assert usage["u101"] == {"diskusage": 2.0, "bandwidthusage": 0.5,
-                             **{name: owned(func) for name, func in fields.items()}}
-    assert usage["u104"] == {"diskusage": 0.0, "bandwidthusage": 0.0,
-                             **{name: owned(func, given=False) for name, func in fields.items()}}
+    usage = {
+        login: {m["system_name"]: m["usage"] for m in values}
+        for login, values in out["result"].items()
+    }
+    fields = {
+        "web_domains": "webdomain",
+        "mail_domains": "emaildomain",
+        "mailboxes": "email",
+        "databases": "db",
+        "ftp_users": "ftp.user",
+    }
+    assert usage["u101"] == {
+        "diskusage": 2.0,
+        "bandwidthusage": 0.5,
+        **{name: owned(func) for name, func in fields.items()},
+    }
+    assert usage["u104"] == {
+        "diskusage": 0.0,
+        "bandwidthusage": 0.0,
+        **{name: owned(func, given=False) for name, func in fields.items()},
+    }
     one = metrics("isphooks", "tenantUsage", db, serverid=SERVER_ID, tenant="u101")
     assert {m["system_name"]: m["usage"] for m in one["result"]} == usage["u101"]
     assert json.loads(one["module_log"][0]["request"].split("\n\n", 1)[1])["username"] == "u101"
@@ -214,9 +274,18 @@ def test_metrics_match_the_panels_objects_keyed_by_username(whmcs):
 
 def test_the_module_loads_and_works_outside_whmcs_without_its_usage_classes(whmcs):
     _, db, _ = whmcs
-    db["tblhosting"].append({"id": 105, "userid": CLIENT_ID, "packageid": PRODUCT_ID,
-                             "server": SERVER_ID, "domain": "", "username": "u105",
-                             "password": "Initial-Pass-105", "domainstatus": "Pending"})
+    db["tblhosting"].append(
+        {
+            "id": 105,
+            "userid": CLIENT_ID,
+            "packageid": PRODUCT_ID,
+            "server": SERVER_ID,
+            "domain": "",
+            "username": "u105",
+            "password": "Initial-Pass-105",
+            "domainstatus": "Pending",
+        }
+    )
     hygiene.remember("Initial-Pass-105")
     out = api("ModuleCreate", {"serviceid": 105}, db, without_usage_billing=True)
     assert out["result"] == {"result": "success"}
@@ -225,6 +294,7 @@ def test_the_module_loads_and_works_outside_whmcs_without_its_usage_classes(whmc
 
 
 # --- 3. configurable options --------------------------------------------------------------------
+
 
 def test_an_option_upgrade_changes_the_limit_on_the_panel(whmcs):
     sim, db, _ = whmcs
@@ -251,16 +321,18 @@ def test_an_option_upgrade_changes_the_limit_on_the_panel(whmcs):
 def test_a_bad_option_value_is_a_clear_error_and_sends_nothing(whmcs):
     sim, db, _ = whmcs
     db = created(db, 107)
-    db["isphooks_standin_configoptions"].append({"serviceid": 107, "name": "Disk quota",
-                                                 "value": "lots"})
+    db["isphooks_standin_configoptions"].append(
+        {"serviceid": 107, "name": "Disk quota", "value": "lots"}
+    )
     sim.clear_journal()
     out = api("ModuleChangePackage", {"serviceid": 107}, db)
     assert out["result"]["result"] == "error"
-    assert 'the configurable option &quot;Disk quota&quot; must be MiB' in out["result"]["message"]
+    assert "the configurable option &quot;Disk quota&quot; must be MiB" in out["result"]["message"]
     assert sim.journal == []
 
 
 # --- 4-5. server page and Server Sync -----------------------------------------------------------
+
 
 def test_the_server_page_shows_counts_and_the_version_from_check(whmcs):
     sim, db, _ = whmcs
@@ -293,11 +365,20 @@ def test_server_sync_lists_each_account_with_its_template(whmcs):
     accounts = {a["username"]: a for a in out["result"]["accounts"]}
     assert accounts["u101"]["product"] == "basic" and accounts["u101"]["status"] == "Active"
     assert accounts["legacy"]["product"] == "pro" and accounts["legacy"]["status"] == "Suspended"
-    assert set(accounts["u101"]) == {"email", "username", "domain", "uniqueIdentifier", "product",
-                                     "primaryip", "created", "status"}
+    assert set(accounts["u101"]) == {
+        "email",
+        "username",
+        "domain",
+        "uniqueIdentifier",
+        "product",
+        "primaryip",
+        "created",
+        "status",
+    }
 
 
 # --- 6. admin services tab ----------------------------------------------------------------------
+
 
 def test_the_admin_tab_shows_the_live_account_and_check_sees_a_hand_made_change(whmcs):
     sim, db, _ = whmcs
@@ -312,11 +393,18 @@ def test_the_admin_tab_shows_the_live_account_and_check_sees_a_hand_made_change(
     assert fields["WHMCS and the panel"] == "in agreement"
     assert run("isphooks", "CheckAccount", serviceid=110, db=db)["result"] == "success"
 
-    sim.panel.dispatch({"func": "user.suspend", "elid": "u110", "out": "json",
-                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
+    sim.panel.dispatch(
+        {
+            "func": "user.suspend",
+            "elid": "u110",
+            "out": "json",
+            "authinfo": f"root:{sim.admin_password}",
+        }
+    )  # by hand on the panel
     check = run("isphooks", "CheckAccount", serviceid=110, db=db)["result"]
-    assert check.startswith("isphooks check: WHMCS has the service active, the panel has the "
-                            "account suspended")
+    assert check.startswith(
+        "isphooks check: WHMCS has the service active, the panel has the account suspended"
+    )
     fields = run("isphooks", "AdminServicesTabFields", serviceid=110, db=db)["result"]
     assert fields["ISPmanager account"] == "u110 on isp1: suspended"
 
@@ -331,12 +419,14 @@ def test_the_admin_tab_of_a_foreign_or_missing_account_and_a_panel_that_does_not
     sim, db, served = whmcs
     db = created(db, 111)
     sim.add_user("u112", "Other-Pass-1", preset="basic", comment="isphooks:service=999")
-    db["tblhosting"].append({**service(db, 111), "id": 112, "username": "u112",
-                             "domainstatus": "Active"})
+    db["tblhosting"].append(
+        {**service(db, 111), "id": 112, "username": "u112", "domainstatus": "Active"}
+    )
     fields = run("isphooks", "AdminServicesTabFields", serviceid=112, db=db)["result"]
     assert fields["Ownership"] == "carries the marker of service 999, not of this one"
     assert run("isphooks", "RepairAccount", serviceid=112, db=db)["result"].startswith(
-        "isphooks repair: the account belongs to another service or login")
+        "isphooks repair: the account belongs to another service or login"
+    )
     assert sim.user("u112")["active"] is True
     db["tblhosting"].append({**service(db, 111), "id": 113, "username": "u113"})
     fields = run("isphooks", "AdminServicesTabFields", serviceid=113, db=db)["result"]
@@ -348,20 +438,30 @@ def test_the_admin_tab_of_a_foreign_or_missing_account_and_a_panel_that_does_not
 
 # --- 7. daily drift report ----------------------------------------------------------------------
 
+
 def test_the_drift_report_finds_a_hand_made_suspension_and_changes_nothing(whmcs):
     sim, db, _ = whmcs
     for sid in (120, 121, 122):
         db = created(db, sid)
     db = created(db, 123, product=RESELLER_PRODUCT_ID)
-    sim.panel.dispatch({"func": "user.suspend", "elid": "u121", "out": "json",
-                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
+    sim.panel.dispatch(
+        {
+            "func": "user.suspend",
+            "elid": "u121",
+            "out": "json",
+            "authinfo": f"root:{sim.admin_password}",
+        }
+    )  # by hand on the panel
     service(db, 122)["domainstatus"] = "Terminated"  # gone from WHMCS, still on the panel
     sim.clear_journal()
     out = hook("DailyCronJob", db)
     assert writes(sim) == []  # never repairs
     assert [e["func"] for e in sim.journal] == ["user", "reseller"]  # one reconcile
-    lines = [row["description"] for row in out["db"]["tblactivitylog"]
-             if row["description"].startswith("isphooks drift")]
+    lines = [
+        row["description"]
+        for row in out["db"]["tblactivitylog"]
+        if row["description"].startswith("isphooks drift")
+    ]
     assert lines == [
         "isphooks drift: server isp1: service #121 (u121): WHMCS has it active, the panel "
         "suspended",
@@ -375,7 +475,10 @@ def test_the_drift_report_finds_a_hand_made_suspension_and_changes_nothing(whmcs
     body = json.loads(out["module_log"][0]["request"].split("\n\n", 1)[1])
     assert "apply" not in body  # a report, never a repair
     assert {(s["service_id"], s["kind"], s["state"]) for s in body["services"]} == {
-        ("120", "user", "active"), ("121", "user", "active"), ("123", "reseller", "active")}
+        ("120", "user", "active"),
+        ("121", "user", "active"),
+        ("123", "reseller", "active"),
+    }
     assert sim.user("u121")["active"] is False and sim.user("u122") is not None
 
 
@@ -387,13 +490,17 @@ def test_the_drift_report_of_a_server_in_agreement_writes_nothing_and_one_down_i
     assert not [r for r in out["db"]["tblactivitylog"] if r["description"].startswith("isphooks")]
     served.stop()
     out = hook("DailyCronJob", db)
-    [line] = [r["description"] for r in out["db"]["tblactivitylog"]
-              if r["description"].startswith("isphooks")]
+    [line] = [
+        r["description"]
+        for r in out["db"]["tblactivitylog"]
+        if r["description"].startswith("isphooks")
+    ]
     assert line.startswith("isphooks drift report: server isp1 not compared: isphooks unreachable")
     assert out["db"]["tbltodolist"] == []
 
 
 # --- the shipped package ------------------------------------------------------------------------
+
 
 def test_the_reseller_module_shows_its_client_area_from_the_package(whmcs, tmp_path):
     from tests.whmcs.test_whmcs_package import whmcs_build
@@ -408,6 +515,7 @@ def test_the_reseller_module_shows_its_client_area_from_the_package(whmcs, tmp_p
 
 # --- security round 4 ---------------------------------------------------------------------------
 
+
 def test_r4_f4_client_sso_only_for_an_active_service(whmcs):
     sim, db, _ = whmcs
     db = created(db, 150)
@@ -417,8 +525,10 @@ def test_r4_f4_client_sso_only_for_an_active_service(whmcs):
         sim.clear_journal()
         out = sso(150, "mail", db)
         assert out["result"] == {
-            "success": False, "errorMsg": "The control panel login is available only while the "
-            f"service is Active; this service is {status}."}, status
+            "success": False,
+            "errorMsg": "The control panel login is available only while the "
+            f"service is Active; this service is {status}.",
+        }, status
         assert out["module_log"] == [] and sim.journal == []  # nothing asked of isphooks
     service(db, 150)["domainstatus"] = "Active"
     out = sso(150, "mail", db)
@@ -432,17 +542,28 @@ def test_r4_f8_usage_goes_to_a_service_only_by_its_accounts_marker(whmcs):
     sim.set_usage("u101", disk_mib=250, traffic_mib=300)
     # a reseller's customer "bob", and another client's Pending service named bob in WHMCS
     sim.add_reseller("res1", "Reseller-Pass-1", preset="reseller-basic")
-    sim.add_user("bob", "Bob-Pass-1", preset="basic", owner="res1",
-                 comment="isphooks:service=160")
+    sim.add_user("bob", "Bob-Pass-1", preset="basic", owner="res1", comment="isphooks:service=160")
     hygiene.remember("Reseller-Pass-1", "Bob-Pass-1")
     sim.set_usage("bob", disk_mib=700, traffic_mib=900)
     sim.add_object("db", "bob_shop", "bob", size=40)
     db["tblclients"].append({"id": 4, "email": "other@example.com", "firstname": "Bo"})
-    db["tblhosting"].append({"id": 160, "userid": 4, "packageid": PRODUCT_ID,
-                             "server": SERVER_ID, "domain": "", "username": "bob",
-                             "password": "", "domainstatus": "Pending", "diskusage": 0,
-                             "disklimit": 0, "bwusage": 0, "bwlimit": 0,
-                             "lastupdate": "0000-00-00 00:00:00"})
+    db["tblhosting"].append(
+        {
+            "id": 160,
+            "userid": 4,
+            "packageid": PRODUCT_ID,
+            "server": SERVER_ID,
+            "domain": "",
+            "username": "bob",
+            "password": "",
+            "domainstatus": "Pending",
+            "diskusage": 0,
+            "disklimit": 0,
+            "bwusage": 0,
+            "bwlimit": 0,
+            "lastupdate": "0000-00-00 00:00:00",
+        }
+    )
     out = run("isphooks", "UsageUpdate", serverid=SERVER_ID, db=db)
     assert out["result"] == "success", out["result"]
     db = out["db"]
@@ -462,13 +583,23 @@ def test_r4_f9_a_username_isphooks_refuses_is_one_line_and_the_report_goes_on(wh
     sim, db, _ = whmcs
     db = created(db, 170)
     db = created(db, 171)
-    sim.panel.dispatch({"func": "user.suspend", "elid": "u171", "out": "json",
-                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
-    db["tblhosting"].append({**service(db, 170), "id": 172, "username": "Legacy1",
-                             "domainstatus": "Active"})
+    sim.panel.dispatch(
+        {
+            "func": "user.suspend",
+            "elid": "u171",
+            "out": "json",
+            "authinfo": f"root:{sim.admin_password}",
+        }
+    )  # by hand on the panel
+    db["tblhosting"].append(
+        {**service(db, 170), "id": 172, "username": "Legacy1", "domainstatus": "Active"}
+    )
     out = hook("DailyCronJob", db)
-    lines = [row["description"] for row in out["db"]["tblactivitylog"]
-             if row["description"].startswith("isphooks")]
+    lines = [
+        row["description"]
+        for row in out["db"]["tblactivitylog"]
+        if row["description"].startswith("isphooks")
+    ]
     assert lines == [
         "isphooks drift report: server isp1: service #172 (Legacy1) not compared: isphooks "
         "refuses its username (lowercase letters, digits, _ . -, at most 32, not starting "
@@ -485,8 +616,14 @@ def test_r4_f9_a_username_isphooks_refuses_is_one_line_and_the_report_goes_on(wh
 def test_r4_f11_the_drift_report_updates_its_open_todo_item(whmcs):
     sim, db, _ = whmcs
     db = created(db, 180)
-    sim.panel.dispatch({"func": "user.suspend", "elid": "u180", "out": "json",
-                        "authinfo": f"root:{sim.admin_password}"})  # by hand on the panel
+    sim.panel.dispatch(
+        {
+            "func": "user.suspend",
+            "elid": "u180",
+            "out": "json",
+            "authinfo": f"root:{sim.admin_password}",
+        }
+    )  # by hand on the panel
     db = hook("DailyCronJob", db)["db"]
     [first] = db["tbltodolist"]
     first["description"] = "an older text"

@@ -41,10 +41,19 @@ def whmcs(tmp_path, monkeypatch):
     options = ["basic", "", "", "", "", "", "", "", "", "", "", "", "9", "shared", ""]
     db = {
         "tblservers": [server_row(SERVER_ID, served.url, SECRET)],
-        "tblproducts": [{"id": PRODUCT_ID, "type": "hostingaccount", "servertype": "isphooks",
-                         **{f"configoption{i}": v for i, v in enumerate(options, start=1)}}],
+        "tblproducts": [
+            {
+                "id": PRODUCT_ID,
+                "type": "hostingaccount",
+                "servertype": "isphooks",
+                **{f"configoption{i}": v for i, v in enumerate(options, start=1)},
+            }
+        ],
         "tblclients": [{"id": CLIENT_ID, "email": "owner@example.com", "firstname": "Ann"}],
-        "tblhosting": [], "tblmodulequeue": [], "tblinvoices": [], "tblinvoiceitems": [],
+        "tblhosting": [],
+        "tblmodulequeue": [],
+        "tblinvoices": [],
+        "tblinvoiceitems": [],
         "tblactivitylog": [],
     }
     yield sim, db
@@ -54,17 +63,34 @@ def whmcs(tmp_path, monkeypatch):
 
 
 def add_service(db: dict, sid: int, status: str) -> None:
-    db["tblhosting"].append({"id": sid, "userid": CLIENT_ID, "packageid": PRODUCT_ID,
-                             "server": SERVER_ID, "domain": f"shop{sid}.example.com",
-                             "username": f"u{sid}", "password": "Initial-Pass-123",
-                             "domainstatus": status, "suspendreason": ""})
+    db["tblhosting"].append(
+        {
+            "id": sid,
+            "userid": CLIENT_ID,
+            "packageid": PRODUCT_ID,
+            "server": SERVER_ID,
+            "domain": f"shop{sid}.example.com",
+            "username": f"u{sid}",
+            "password": "Initial-Pass-123",
+            "domainstatus": status,
+            "suspendreason": "",
+        }
+    )
 
 
 def add_invoice(db: dict, invoice_id: int, sid: int, status: str, due: str) -> None:
-    db["tblinvoices"].append({"id": invoice_id, "userid": CLIENT_ID, "status": status,
-                              "duedate": due})
-    db["tblinvoiceitems"].append({"id": invoice_id, "invoiceid": invoice_id, "type": "Hosting",
-                                  "relid": sid, "description": f"Hosting #{sid}"})
+    db["tblinvoices"].append(
+        {"id": invoice_id, "userid": CLIENT_ID, "status": status, "duedate": due}
+    )
+    db["tblinvoiceitems"].append(
+        {
+            "id": invoice_id,
+            "invoiceid": invoice_id,
+            "type": "Hosting",
+            "relid": sid,
+            "description": f"Hosting #{sid}",
+        }
+    )
 
 
 def created(sim, db: dict, sid: int) -> dict:
@@ -195,7 +221,8 @@ def test_a_queued_terminate_is_left_for_the_admin(whmcs):
     out = hook("AfterCronJob", age(db, 7200))
     # the same cron run retries the password change, and leaves the terminate alone
     assert [(c["serviceid"], c["function"]) for c in out["module_calls"]] == [
-        (106, "ChangePassword")]
+        (106, "ChangePassword")
+    ]
     assert sim.user("u106")["password"] == "Changed-Pass-77"
     assert [r["module_action"] for r in queue(out["db"])] == ["TerminateAccount"]
     assert sim.user("u104") is not None
@@ -223,15 +250,31 @@ def test_the_backoff_schedule_and_the_24_hour_limit_are_kept(whmcs):
         db = created(sim, db, sid)
     now = time.time()
     # (service, num_retries, last attempt ago, created ago): due after 5 min doubling, <= 6 h
-    cases = [(111, 0, 240, 240), (112, 0, 320, 320), (113, 2, 19 * 60, 3600),
-             (114, 2, 21 * 60, 3600), (115, 10, 5 * 3600 + 3000, 20 * 3600),
-             (116, 10, 6 * 3600 + 60, 25 * 3600), (117, 10, 6 * 3600 + 60, 20 * 3600)]
+    cases = [
+        (111, 0, 240, 240),
+        (112, 0, 320, 320),
+        (113, 2, 19 * 60, 3600),
+        (114, 2, 21 * 60, 3600),
+        (115, 10, 5 * 3600 + 3000, 20 * 3600),
+        (116, 10, 6 * 3600 + 60, 25 * 3600),
+        (117, 10, 6 * 3600 + 60, 20 * 3600),
+    ]
     for n, (sid, retries, last, first) in enumerate(cases, start=1):
-        db["tblmodulequeue"].append({
-            "id": n, "service_type": "service", "service_id": sid, "module_name": "isphooks",
-            "module_action": "ChangePassword", "last_attempt": utc(-last),
-            "last_attempt_error": "isphooks panel_unavailable", "num_retries": retries,
-            "completed": 0, "created_at": utc(-first), "updated_at": utc(-last)})
+        db["tblmodulequeue"].append(
+            {
+                "id": n,
+                "service_type": "service",
+                "service_id": sid,
+                "module_name": "isphooks",
+                "module_action": "ChangePassword",
+                "last_attempt": utc(-last),
+                "last_attempt_error": "isphooks panel_unavailable",
+                "num_retries": retries,
+                "completed": 0,
+                "created_at": utc(-first),
+                "updated_at": utc(-last),
+            }
+        )
     out = hook("AfterCronJob", db)
     assert sorted(c["serviceid"] for c in out["module_calls"]) == [112, 114, 117]
     leftover = {r["service_id"] for r in queue(out["db"])}
@@ -251,10 +294,18 @@ def test_an_unreadable_queue_never_stops_a_call(whmcs):
     # with the module queue unreadable the call is sent all the same, as a decision made now
     before = time.time() * 1000
     params = {**db["tblhosting"][0]}
-    result = run("isphooks", "UnsuspendAccount", {
-        "serviceid": 105, "username": params["username"], "serverusername": "isp1",
-        "serverpassword": SECRET, "serveraccesshash": db["tblservers"][0]["accesshash"]},
-        broken={"tblmodulequeue": "SQLSTATE[42S02]: Base table or view not found"})
+    result = run(
+        "isphooks",
+        "UnsuspendAccount",
+        {
+            "serviceid": 105,
+            "username": params["username"],
+            "serverusername": "isp1",
+            "serverpassword": SECRET,
+            "serveraccesshash": db["tblservers"][0]["accesshash"],
+        },
+        broken={"tblmodulequeue": "SQLSTATE[42S02]: Base table or view not found"},
+    )
     assert result["result"] == "success"
     sent = json.loads(result["module_log"][-1]["request"].split("\n\n", 1)[1])
     assert sent["event_time"] >= before - 1000
@@ -262,6 +313,7 @@ def test_an_unreadable_queue_never_stops_a_call(whmcs):
 
 
 # --- security round 4 ---------------------------------------------------------------------------
+
 
 def sent_body(entry: dict) -> dict:
     return json.loads(entry["request"].split("\n\n", 1)[1])
@@ -292,8 +344,15 @@ def test_r4_f1_a_paid_suspend_whose_answer_was_lost_is_repaired_before_it_is_res
     [reconcile] = [e for e in out["module_log"] if e["action"] == "reconcile"]
     body = sent_body(reconcile)
     assert body["apply"] is True and body["event_time"] >= (time.time() - 60) * 1000
-    assert body["services"] == [{"service_id": "201", "username": "u201", "kind": "user",
-                                 "state": "active", "template": "basic"}]
+    assert body["services"] == [
+        {
+            "service_id": "201",
+            "username": "u201",
+            "kind": "user",
+            "state": "active",
+            "template": "basic",
+        }
+    ]
     assert sim.user("u201")["active"] is True  # the panel follows WHMCS again
     db = out["db"]
     assert queue(db) == [] and status(db, 201) == "Active"
@@ -382,11 +441,21 @@ def test_r4_f2_a_row_past_24_hours_is_guarded_before_it_is_left_for_the_admin(wh
 def stale_rows(sim, db: dict, sids: tuple[int, ...]) -> dict:
     for sid in sids:
         db = created(sim, db, sid)
-        db["tblmodulequeue"].append({
-            "id": sid, "service_type": "service", "service_id": sid, "module_name": "isphooks",
-            "module_action": "ChangePassword", "last_attempt": utc(-7 * 3600),
-            "last_attempt_error": "isphooks panel_unavailable", "num_retries": 12,
-            "completed": 0, "created_at": utc(-30 * 3600), "updated_at": utc(-7 * 3600)})
+        db["tblmodulequeue"].append(
+            {
+                "id": sid,
+                "service_type": "service",
+                "service_id": sid,
+                "module_name": "isphooks",
+                "module_action": "ChangePassword",
+                "last_attempt": utc(-7 * 3600),
+                "last_attempt_error": "isphooks panel_unavailable",
+                "num_retries": 12,
+                "completed": 0,
+                "created_at": utc(-30 * 3600),
+                "updated_at": utc(-7 * 3600),
+            }
+        )
     return db
 
 
@@ -406,8 +475,10 @@ def test_r4_f11_the_invoice_guard_reads_every_page_of_invoices(whmcs):
     sim, db = whmcs
     db = created(sim, db, 231)
     # 300 unpaid invoices of the client not yet due, then the service's overdue one
-    db["tblinvoices"].extend({"id": n, "userid": CLIENT_ID, "status": "Unpaid", "duedate": day(30)}
-                             for n in range(1, 301))
+    db["tblinvoices"].extend(
+        {"id": n, "userid": CLIENT_ID, "status": "Unpaid", "duedate": day(30)}
+        for n in range(1, 301)
+    )
     add_invoice(db, 400, 231, "Unpaid", day(-3))
     panel_down(sim)
     db = api("ModuleSuspend", {"serviceid": 231, "suspendreason": "Overdue on Payment"}, db)["db"]

@@ -20,8 +20,13 @@ from tests.helpers import SECRET
 
 pytestmark = requires_php
 
-CHECK_ANSWER = {"action": "check", "status": "ok", "servers": [
-    {"server": "isp1", "ok": True, "edition": "business", "latency_ms": 3, "error": None}]}
+CHECK_ANSWER = {
+    "action": "check",
+    "status": "ok",
+    "servers": [
+        {"server": "isp1", "ok": True, "edition": "business", "latency_ms": 3, "error": None}
+    ],
+}
 
 
 class _Capture(BaseHTTPRequestHandler):
@@ -54,10 +59,19 @@ def capture():
 
 def test_module_requests_verify_with_both_python_verifiers(capture):
     port = capture.server_address[1]
-    by_template = {"serverusername": "isp1", "serverpassword": SECRET,
-                   "serveraccesshash": f"http://127.0.0.1:{port}/hooks/{{action}}"}
-    by_hostname = {"serverusername": "isp1", "serverpassword": SECRET, "serveraccesshash": "",
-                   "serverhostname": "127.0.0.1", "serverport": str(port), "serversecure": ""}
+    by_template = {
+        "serverusername": "isp1",
+        "serverpassword": SECRET,
+        "serveraccesshash": f"http://127.0.0.1:{port}/hooks/{{action}}",
+    }
+    by_hostname = {
+        "serverusername": "isp1",
+        "serverpassword": SECRET,
+        "serveraccesshash": "",
+        "serverhostname": "127.0.0.1",
+        "serverport": str(port),
+        "serversecure": "",
+    }
     for params in (by_template, by_template, by_hostname):
         assert run("isphooks", "TestConnection", params)["result"] == {"success": True, "error": ""}
     paths = [path for path, _, _ in capture.seen]
@@ -65,7 +79,10 @@ def test_module_requests_verify_with_both_python_verifiers(capture):
     ids = set()
     for _, headers, body in capture.seen:
         assert headers["content-type"] == "application/json"
-        assert webhooks.verify([webhooks.decode_secret(SECRET)], headers, body) == headers["webhook-id"]
+        assert (
+            webhooks.verify([webhooks.decode_secret(SECRET)], headers, body)
+            == headers["webhook-id"]
+        )
         Webhook(SECRET).verify(body, headers)  # raises when it does not verify
         assert abs(int(headers["webhook-timestamp"]) - time.time()) < 30
         sent = json.loads(body)
@@ -80,11 +97,16 @@ def test_php_signs_what_the_package_signs():
     now = datetime.now(tz=UTC)
     body = '{"server":"isp1","note":"ünïcode / slashes"}'
     expected = Webhook(SECRET).sign(msg_id, now, body)
-    code = ("require $argv[1]; echo IsphooksWhmcs\\Client::signature($argv[2], $argv[3], "
-            "(int) $argv[4], $argv[5]);")
+    code = (
+        "require $argv[1]; echo IsphooksWhmcs\\Client::signature($argv[2], $argv[3], "
+        "(int) $argv[4], $argv[5]);"
+    )
     client = ROOT / "integrations/whmcs/modules/servers/isphooks/lib/Client.php"
-    proc = subprocess.run(["php", "-r", code, "--", str(client), SECRET, msg_id,
-                           str(int(now.timestamp())), body],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        ["php", "-r", code, "--", str(client), SECRET, msg_id, str(int(now.timestamp())), body],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == expected

@@ -31,21 +31,37 @@ def php_ready() -> str | None:
 
 requires_php = pytest.mark.skipif(
     php_ready() is not None,
-    reason=f"SKIPPED WHMCS module suite: {php_ready()} missing; install with: {PHP_INSTALL}")
+    reason=f"SKIPPED WHMCS module suite: {php_ready()} missing; install with: {PHP_INSTALL}",
+)
 
 
-def server_row(server_id: int, url: str, secret: str, name: str = "isp1",
-               module: str = "isphooks") -> dict[str, Any]:
+def server_row(
+    server_id: int, url: str, secret: str, name: str = "isp1", module: str = "isphooks"
+) -> dict[str, Any]:
     """A WHMCS server entry (tblservers) for an isphooks server: its name as Username, the
     secret as Password (the stand-in stores it encrypted), the URL template as Access Hash."""
-    return {"id": server_id, "ipaddress": "", "hostname": "", "username": name,
-            "password": secret, "accesshash": url + "/{action}", "secure": "", "port": "",
-            "type": module, "disabled": 0}
+    return {
+        "id": server_id,
+        "ipaddress": "",
+        "hostname": "",
+        "username": name,
+        "password": secret,
+        "accesshash": url + "/{action}",
+        "secure": "",
+        "port": "",
+        "type": module,
+        "disabled": 0,
+    }
 
 
-def run(module: str, function: str, params: dict[str, Any] | None = None,
-        tblhosting: list[dict[str, Any]] | None = None,
-        localapi: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+def run(
+    module: str,
+    function: str,
+    params: dict[str, Any] | None = None,
+    tblhosting: list[dict[str, Any]] | None = None,
+    localapi: dict[str, Any] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
     """One module function in php-cli; `spec` may add `db` (tables), `broken` (tables that
     fail) and `root` (another copy of the modules)."""
     spec.update(module=module, function=function)
@@ -79,8 +95,14 @@ def sso(serviceid: int, app: str, db: dict[str, Any], **spec: Any) -> dict[str, 
     return run_spec({**spec, "sso": {"serviceid": serviceid, "app": app}, "db": db})
 
 
-def metrics(module: str, call: str, db: dict[str, Any], serverid: int | None = None,
-            tenant: str | None = None, **spec: Any) -> dict[str, Any]:
+def metrics(
+    module: str,
+    call: str,
+    db: dict[str, Any],
+    serverid: int | None = None,
+    tenant: str | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
     """WHMCS's usage billing asking the module's MetricProvider (`call`: metrics, usage,
     tenantUsage)."""
     ask: dict[str, Any] = {"module": module, "call": call}
@@ -92,16 +114,27 @@ def metrics(module: str, call: str, db: dict[str, Any], serverid: int | None = N
 
 
 def run_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    function = str(spec.get("function") or spec.get("hook") or spec.get("api", {}).get("command")
-                   or next((k for k in ("page", "sso", "metrics") if k in spec), ""))
+    function = str(
+        spec.get("function")
+        or spec.get("hook")
+        or spec.get("api", {}).get("command")
+        or next((k for k in ("page", "sso", "metrics") if k in spec), "")
+    )
     import os
+
     env = dict(os.environ)
     if "root" in spec:
         env["ISPHOOKS_WHMCS_ROOT"] = str(spec.pop("root"))
     if spec.pop("without_usage_billing", False):  # as outside WHMCS: no usage-billing classes
         env["WHMCS_STANDIN_NO_USAGE_BILLING"] = "1"
-    proc = subprocess.run(["php", str(RUNNER)], input=json.dumps(spec), capture_output=True,
-                          text=True, timeout=200, env=env)
+    proc = subprocess.run(
+        ["php", str(RUNNER)],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=200,
+        env=env,
+    )
     out = json.loads(proc.stdout) if proc.returncode == 0 else None
     # What WHMCS would keep and show: the module log and anything PHP printed. An SSO
     # result's URL is meant for the browser; it is checked on its own by the tests.

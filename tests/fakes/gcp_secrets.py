@@ -48,13 +48,15 @@ class FakeSecretManager:
         elif version.isdigit() and 1 <= int(version) <= len(versions):
             number = int(version)
         else:
-            return _error(404, "NOT_FOUND", f"Secret Version [{name}/versions/{version}] "
-                                            "not found.")
+            return _error(
+                404, "NOT_FOUND", f"Secret Version [{name}/versions/{version}] not found."
+            )
         data = versions[number - 1]
         crc = _crc32c(data) ^ (1 if self.corrupt_checksum else 0)
-        payload = {"name": f"projects/{project}/secrets/{_secret}/versions/{number}",
-                   "payload": {"data": base64.b64encode(data).decode(),
-                               "dataCrc32c": str(crc)}}
+        payload = {
+            "name": f"projects/{project}/secrets/{_secret}/versions/{number}",
+            "payload": {"data": base64.b64encode(data).decode(), "dataCrc32c": str(crc)},
+        }
         return 200, {"Content-Type": "application/json"}, json.dumps(payload).encode()
 
 

@@ -49,8 +49,9 @@ class LoopbackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 outer.requests.append((self.command, self.path))
-                status, headers, payload = handler(self.command, self.path,
-                                                   dict(self.headers), body)
+                status, headers, payload = handler(
+                    self.command, self.path, dict(self.headers), body
+                )
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -67,11 +68,13 @@ class LoopbackServer:
             from tests.ispsim.certs import server_context
 
             self._server.socket = server_context(_bundle()).wrap_socket(
-                self._server.socket, server_side=True)
+                self._server.socket, server_side=True
+            )
             scheme = "https"
         self.url = f"{scheme}://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     def start(self) -> LoopbackServer:
         self._thread.start()

@@ -29,12 +29,19 @@ def _key_and_cert() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-issuer")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -59,14 +66,23 @@ class Issuer:
 
     def _handle(self, method, path, headers, body):
         payload = json.dumps({self.kid: self.cert_pem}).encode()
-        return 200, {"Content-Type": "application/json",
-                     "Cache-Control": "public, max-age=3600"}, payload
+        return (
+            200,
+            {"Content-Type": "application/json", "Cache-Control": "public, max-age=3600"},
+            payload,
+        )
 
     def token(self, key_pem: str | None = None, **overrides: Any) -> str:
         now = int(time.time())
-        claims = {"iss": "https://accounts.google.com", "aud": self.audience,
-                  "email": SCHEDULER_EMAIL, "email_verified": True, "sub": "1234",
-                  "iat": now, "exp": now + 3600}
+        claims = {
+            "iss": "https://accounts.google.com",
+            "aud": self.audience,
+            "email": SCHEDULER_EMAIL,
+            "email_verified": True,
+            "sub": "1234",
+            "iat": now,
+            "exp": now + 3600,
+        }
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}
         signer = crypt.RSASigner.from_string(key_pem or self.key_pem, key_id=self.kid)
@@ -77,13 +93,29 @@ class Issuer:
             return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
         now = int(time.time())
-        return (part({"alg": "none", "typ": "JWT"}) + "." + part(
-            {"iss": "https://accounts.google.com", "aud": self.audience, "email": SCHEDULER_EMAIL,
-             "email_verified": True, "iat": now, "exp": now + 3600}) + ".")
+        return (
+            part({"alg": "none", "typ": "JWT"})
+            + "."
+            + part(
+                {
+                    "iss": "https://accounts.google.com",
+                    "aud": self.audience,
+                    "email": SCHEDULER_EMAIL,
+                    "email_verified": True,
+                    "iat": now,
+                    "exp": now + 3600,
+                }
+            )
+            + "."
+        )
 
     def scheduler_config(self, **extra: Any) -> dict[str, Any]:
-        return {"audience": AUDIENCE, "service_accounts": [SCHEDULER_EMAIL],
-                "certs_url": self.certs_url, **extra}
+        return {
+            "audience": AUDIENCE,
+            "service_accounts": [SCHEDULER_EMAIL],
+            "certs_url": self.certs_url,
+            **extra,
+        }
 
 
 @contextlib.contextmanager
@@ -110,5 +142,9 @@ def scheduler_in(config_path: Path, token_audience: str, **scheduler: Any) -> It
 
 def with_token(call: Any, action: str, token: str, body: Any) -> Any:
     """POST `body` to `action` through the integration tier's caller, with a bearer token."""
-    return call.raw(action, data=json.dumps(body), content_type="application/json",
-                    headers={"Authorization": f"Bearer {token}"})
+    return call.raw(
+        action,
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )

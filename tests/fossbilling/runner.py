@@ -17,16 +17,26 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = ROOT / "tests" / "fossbilling" / "run.php"
 
 
-def run(server: dict[str, Any], *calls: dict[str, Any], count_requests: bool = False,
-        manager: Path | None = None) -> dict[str, Any]:
+def run(
+    server: dict[str, Any],
+    *calls: dict[str, Any],
+    count_requests: bool = False,
+    manager: Path | None = None,
+) -> dict[str, Any]:
     """The manager made with `server` (FOSSBilling's constructor array), then each call in
     turn. `manager`: another copy of Isphooks.php (one unpacked from the archive)."""
     env = dict(os.environ)
     if manager is not None:
         env["ISPHOOKS_FOSSBILLING_MANAGER"] = str(manager)
     spec = {"server": server, "calls": list(calls), "count_requests": count_requests}
-    proc = subprocess.run(["php", str(RUNNER)], input=json.dumps(spec), capture_output=True,
-                          text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        ["php", str(RUNNER)],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     hygiene.captured(proc.stderr)
     assert proc.returncode == 0, f"php exited {proc.returncode}: {proc.stderr[-2000:]}"
     assert proc.stderr == "", f"php printed to stderr: {proc.stderr[-2000:]}"
@@ -45,5 +55,7 @@ def call(method: str, account: dict[str, Any] | None = None, **extra: Any) -> di
 
 def results(out: dict[str, Any]) -> list[Any]:
     """Each call's value, or its exception as ("Server_Exception", message, code)."""
-    return [r["value"] if "value" in r else (r["exception"], r["message"], r["code"])
-            for r in out["results"]]
+    return [
+        r["value"] if "value" in r else (r["exception"], r["message"], r["code"])
+        for r in out["results"]
+    ]

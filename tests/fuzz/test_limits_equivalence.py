@@ -16,11 +16,16 @@ NAMES = [*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS]
 VALUES = st.one_of(
     st.integers(min_value=-5, max_value=5),
     st.integers(min_value=MAX_COUNT - 2, max_value=MAX_COUNT + 2),
-    st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False),
-    st.text(max_size=5), st.lists(st.integers(), max_size=2),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
 )
-LIMITS = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(max_size=12)), VALUES,
-                         max_size=8)
+LIMITS = st.dictionaries(
+    st.one_of(st.sampled_from(NAMES), st.text(max_size=12)), VALUES, max_size=8
+)
 
 
 def _outcome(load, data):

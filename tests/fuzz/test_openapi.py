@@ -20,8 +20,20 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi.json"
 REGENERATE = "run `.venv/bin/isphooks openapi --output openapi.json` and commit the result"
 # docs/interface.md §5: 431 is `isphooks serve`'s (security round 4)
-ERROR_STATUSES = {"400", "401", "404", "405", "409", "413", "415", "422", "431", "500", "502",
-                  "503"}
+ERROR_STATUSES = {
+    "400",
+    "401",
+    "404",
+    "405",
+    "409",
+    "413",
+    "415",
+    "422",
+    "431",
+    "500",
+    "502",
+    "503",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +51,9 @@ def _resolve(doc: dict, node: dict) -> dict:
 
 def test_committed_openapi_json_is_up_to_date():
     assert COMMITTED.exists(), f"openapi.json is missing: {REGENERATE}"
-    assert COMMITTED.read_text(encoding="utf-8") == openapi.dump(), \
+    assert COMMITTED.read_text(encoding="utf-8") == openapi.dump(), (
         f"openapi.json is stale: {REGENERATE}"
+    )
 
 
 def test_dump_is_deterministic_sorted_json_with_a_trailing_newline():
@@ -52,10 +65,16 @@ def test_dump_is_deterministic_sorted_json_with_a_trailing_newline():
 
 def test_cli_prints_and_writes_the_same_document(tmp_path):
     out = tmp_path / "openapi.json"
-    printed = subprocess.run([sys.executable, "-m", "shared.cli", "openapi"], cwd=ROOT,
-                             capture_output=True, check=True, text=True).stdout
-    subprocess.run([sys.executable, "-m", "shared.cli", "openapi", "--output", str(out)],
-                   cwd=ROOT, check=True)
+    printed = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "openapi"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    subprocess.run(
+        [sys.executable, "-m", "shared.cli", "openapi", "--output", str(out)], cwd=ROOT, check=True
+    )
     assert printed == out.read_text(encoding="utf-8") == openapi.dump()
 
 
@@ -153,7 +172,8 @@ def test_request_schemas_are_faithful_to_marshmallow(doc):
         name = cls.__name__.removesuffix("Schema")
         body = doc["paths"][f"/{action}"]["post"]["requestBody"]
         assert body["content"]["application/json"]["schema"] == {
-            "$ref": f"#/components/schemas/{name}"}
+            "$ref": f"#/components/schemas/{name}"
+        }
         seen[name] = cls()
         seen.update(_nested(seen[name]))
     assert {"Plan", "Limits", "Ips"} <= set(seen)
@@ -161,8 +181,9 @@ def test_request_schemas_are_faithful_to_marshmallow(doc):
         component = components[name]
         keys = {field.data_key or attr for attr, field in schema.fields.items()}
         assert set(component["properties"]) == keys, name
-        required = {field.data_key or attr for attr, field in schema.fields.items()
-                    if field.required}
+        required = {
+            field.data_key or attr for attr, field in schema.fields.items() if field.required
+        }
         assert set(component.get("required", [])) == required, name
         assert schema.unknown == RAISE
         assert component["additionalProperties"] is False, name
@@ -177,9 +198,11 @@ def test_sso_as_is_under_its_json_name(doc):
 
 def test_importing_the_handlers_does_not_import_apispec_or_this_module():
     """apispec is a dev dependency: request handling must never need it."""
-    code = ("import sys, functions.main, shared.http, shared.cli; "
-            "bad = [m for m in ('apispec', 'shared.openapi') if m in sys.modules]; "
-            "assert not bad, bad")
+    code = (
+        "import sys, functions.main, shared.http, shared.cli; "
+        "bad = [m for m in ('apispec', 'shared.openapi') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
     # Importing the module itself stays cheap too: apispec loads only in document().
     code = "import sys, shared.openapi; assert 'apispec' not in sys.modules"
@@ -187,9 +210,15 @@ def test_importing_the_handlers_does_not_import_apispec_or_this_module():
 
 
 def test_only_the_cli_imports_the_openapi_module():
-    imports = re.compile(r"^\s*(from\s+shared(\.openapi\s+import|\s+import\s+.*\bopenapi\b)"
-                         r"|import\s+shared\.openapi)", re.MULTILINE)
-    users = [path.relative_to(ROOT).as_posix()
-             for package in ("shared", "functions") for path in (ROOT / package).rglob("*.py")
-             if imports.search(path.read_text(encoding="utf-8"))]
+    imports = re.compile(
+        r"^\s*(from\s+shared(\.openapi\s+import|\s+import\s+.*\bopenapi\b)"
+        r"|import\s+shared\.openapi)",
+        re.MULTILINE,
+    )
+    users = [
+        path.relative_to(ROOT).as_posix()
+        for package in ("shared", "functions")
+        for path in (ROOT / package).rglob("*.py")
+        if imports.search(path.read_text(encoding="utf-8"))
+    ]
     assert users == ["shared/cli.py"]

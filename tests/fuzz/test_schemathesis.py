@@ -55,18 +55,23 @@ SEED = 20240917
 
 
 def _config(*, max_examples: int, coverage: bool) -> schemathesis.Config:
-    return schemathesis.Config.from_dict({
-        "seed": SEED,
-        "generation": {
-            "mode": "all",  # valid and invalid bodies
-            "max-examples": max_examples,
-            "deterministic": True,  # hypothesis derandomize: the same cases on every run
-            "database": "none",
-            "with-security-parameters": False,  # the signature headers are ours to compute
-        },
-        "phases": {"examples": {"enabled": False}, "coverage": {"enabled": coverage},
-                   "stateful": {"enabled": False}},
-    })
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",  # valid and invalid bodies
+                "max-examples": max_examples,
+                "deterministic": True,  # hypothesis derandomize: the same cases on every run
+                "database": "none",
+                "with-security-parameters": False,  # the signature headers are ours to compute
+            },
+            "phases": {
+                "examples": {"enabled": False},
+                "coverage": {"enabled": coverage},
+                "stateful": {"enabled": False},
+            },
+        }
+    )
 
 
 def _fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
@@ -83,19 +88,34 @@ def _fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 schema = schemathesis.openapi.from_dict(
-    _fuzzable(document()), config=_config(max_examples=MAX_EXAMPLES, coverage=True))
+    _fuzzable(document()), config=_config(max_examples=MAX_EXAMPLES, coverage=True)
+)
 # The authentication fuzzing needs no boundary cases: every body must be refused alike.
 unsigned_schema = schemathesis.openapi.from_dict(
-    document(), config=_config(max_examples=UNSIGNED_EXAMPLES, coverage=False))
-CHECKS = [status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+    document(), config=_config(max_examples=UNSIGNED_EXAMPLES, coverage=False)
+)
+CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 # Accounts on the simulator the fuzzer aims at: (service_id, username, kind), covering ours,
 # one made by hand (no marker), another service's, a reseller, and one that does not exist.
-ACCOUNTS = [("s1", "alice", "user"), ("s0", "hand", "user"), ("s9", "theirs", "user"),
-            ("r1", "resel", "reseller"), ("s2", "nobody", "user")]
-COMMENTS = {"alice": "isphooks:service=s1", "hand": "made by hand",
-            "theirs": "isphooks:service=s9", "resel": "isphooks:service=r1"}
+ACCOUNTS = [
+    ("s1", "alice", "user"),
+    ("s0", "hand", "user"),
+    ("s9", "theirs", "user"),
+    ("r1", "resel", "reseller"),
+    ("s2", "nobody", "user"),
+]
+COMMENTS = {
+    "alice": "isphooks:service=s1",
+    "hand": "made by hand",
+    "theirs": "isphooks:service=s9",
+    "resel": "isphooks:service=r1",
+}
 ACCOUNT_ACTIONS = {"suspend", "unsuspend", "terminate", "upgrade", "password", "sso"}
 
 # Found by this suite and fixed: a `plan.username_template` failing its Regexp answered
@@ -125,8 +145,9 @@ class Stack:
                 continue
             if kind == "reseller":
                 if self.sim.reseller(name) is None:
-                    self.sim.add_reseller(name, "Reseller-Pass-1", preset="rbasic",
-                                          comment=COMMENTS[name])
+                    self.sim.add_reseller(
+                        name, "Reseller-Pass-1", preset="rbasic", comment=COMMENTS[name]
+                    )
             elif self.sim.user(name) is None:
                 self.sim.add_user(name, "User-Pass-123", preset="basic", comment=COMMENTS[name])
 
@@ -151,8 +172,10 @@ class Stack:
             # service_id or reason elsewhere, which the log rightly shows: leave those out.
             with self.sim._seen_lock:
                 self.sim.seen_secrets = {
-                    s for s in self.sim.seen_secrets
-                    if not any(s in text for text in self.sent_text)}
+                    s
+                    for s in self.sim.seen_secrets
+                    if not any(s in text for text in self.sent_text)
+                }
             self.sim.stop()
 
 
@@ -192,14 +215,19 @@ def _aim(action: str, body: Any, rng: random.Random) -> Any:
             body["kind"] = kind
     plan = body.get("plan")
     limits = plan.get("limits") if isinstance(plan, dict) else None
-    if (isinstance(limits, dict) and body.get("kind") != "reseller"
-            and set(limits) & set(RESELLER_LIMIT_FIELDS)):
+    if (
+        isinstance(limits, dict)
+        and body.get("kind") != "reseller"
+        and set(limits) & set(RESELLER_LIMIT_FIELDS)
+    ):
         # Reseller limits on a user are a 400: half the time make it a reseller instead.
         if rng.random() < 0.5:
             body["kind"] = "reseller"
         else:
-            body["plan"] = plan = {**plan, "limits": {
-                k: v for k, v in limits.items() if k not in RESELLER_LIMIT_FIELDS}}
+            body["plan"] = plan = {
+                **plan,
+                "limits": {k: v for k, v in limits.items() if k not in RESELLER_LIMIT_FIELDS},
+            }
     if isinstance(plan, dict) and "template" in plan:
         # The reseller template is level 25; a user template for a reseller is a 422.
         templates = ["rbasic"] if body.get("kind") == "reseller" else ["basic", "pro"]
@@ -245,13 +273,19 @@ def _sign(raw: bytes, secret: str = SECRET, when: datetime | None = None) -> dic
         key = base64.b64decode(secret.removeprefix("whsec_"))
         digest = hmac.new(key, f"{msg_id}.{stamp}.".encode() + raw, hashlib.sha256).digest()
         signature = "v1," + base64.b64encode(digest).decode()
-    return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signature,
-            "Content-Type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": stamp,
+        "webhook-signature": signature,
+        "Content-Type": "application/json",
+    }
 
 
 def _describe(method: str, action: str, raw: bytes, headers: dict[str, str], response) -> str:
-    return (f"\n{method} /{action}\nrequest headers: {headers}\nrequest body: {raw!r}\n"
-            f"-> HTTP {response.status_code} {response.headers}\n{response.content!r}")
+    return (
+        f"\n{method} /{action}\nrequest headers: {headers}\nrequest body: {raw!r}\n"
+        f"-> HTTP {response.status_code} {response.headers}\n{response.content!r}"
+    )
 
 
 def _check_envelope(where: str, action: str, response) -> None:
@@ -276,8 +310,9 @@ def _check_envelope(where: str, action: str, response) -> None:
     assert isinstance(error.get("retryable"), bool), where
     assert error["retryable"] is (status >= 500), "retryable must be status >= 500" + where
     if status == 400:
-        assert isinstance(error.get("fields"), dict) and error["fields"], \
+        assert isinstance(error.get("fields"), dict) and error["fields"], (
             "a 400 must say which fields" + where
+        )
 
 
 @schema.parametrize()
@@ -300,19 +335,41 @@ def test_signed_requests_reach_the_actions_and_answer_by_the_contract(case, stac
 
 def _bad_auth(raw: bytes, data: st.DataObject) -> dict[str, str]:
     """Headers that must not authenticate `raw`."""
-    kind = data.draw(st.sampled_from(["none", "garbage", "wrong-secret", "other-body", "stale",
-                                      "future", "partial", "bearer"]), label="auth")
-    printable = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1,
-                        max_size=80)
+    kind = data.draw(
+        st.sampled_from(
+            [
+                "none",
+                "garbage",
+                "wrong-secret",
+                "other-body",
+                "stale",
+                "future",
+                "partial",
+                "bearer",
+            ]
+        ),
+        label="auth",
+    )
+    printable = st.text(
+        st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=80
+    )
     base = {"Content-Type": "application/json"}
     if kind == "none":
         return base
     if kind == "garbage":
-        return {**base, "webhook-id": data.draw(printable), "webhook-timestamp": data.draw(
-            st.one_of(printable, st.integers(0, 2**40).map(str))),
-            "webhook-signature": data.draw(st.one_of(
-                printable, st.binary(min_size=32, max_size=32).map(
-                    lambda b: "v1," + base64.b64encode(b).decode())))}
+        return {
+            **base,
+            "webhook-id": data.draw(printable),
+            "webhook-timestamp": data.draw(st.one_of(printable, st.integers(0, 2**40).map(str))),
+            "webhook-signature": data.draw(
+                st.one_of(
+                    printable,
+                    st.binary(min_size=32, max_size=32).map(
+                        lambda b: "v1," + base64.b64encode(b).decode()
+                    ),
+                )
+            ),
+        }
     if kind == "wrong-secret":
         key = data.draw(st.binary(min_size=16, max_size=64), label="key")
         secret = "whsec_" + base64.b64encode(key).decode()
@@ -326,8 +383,9 @@ def _bad_auth(raw: bytes, data: st.DataObject) -> dict[str, str]:
         return _sign(raw, when=when)
     if kind == "partial":
         headers = _sign(raw)
-        drop = data.draw(st.sampled_from(["webhook-id", "webhook-timestamp",
-                                          "webhook-signature"]), label="drop")
+        drop = data.draw(
+            st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature"]), label="drop"
+        )
         headers.pop(drop)
         return headers
     return {**base, "Authorization": "Bearer " + data.draw(printable, label="token")}
@@ -354,14 +412,28 @@ def test_unsigned_or_badly_signed_requests_are_401_and_reach_no_panel(case, data
 
 
 ACTION_NAMES = sorted(path.strip("/") for path in document()["paths"])
-_TRICKY = [b'{"service_id": "\\ud800"}', b'{"a": 1e400}', b'{"a": ' + b"9" * 5000 + b"}",
-           b"NaN", b"-Infinity", b'{"a": NaN}', b"\xef\xbb\xbf{}", "{}".encode("utf-16"),
-           b'{"a": 1, "a": 2}', b"{" * 3, b"\x00", b"null", b'"\\u0000"']
+_TRICKY = [
+    b'{"service_id": "\\ud800"}',
+    b'{"a": 1e400}',
+    b'{"a": ' + b"9" * 5000 + b"}",
+    b"NaN",
+    b"-Infinity",
+    b'{"a": NaN}',
+    b"\xef\xbb\xbf{}",
+    "{}".encode("utf-16"),
+    b'{"a": 1, "a": 2}',
+    b"{" * 3,
+    b"\x00",
+    b"null",
+    b'"\\u0000"',
+]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                  max_size=4),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
 raw_bodies = st.one_of(
     st.binary(max_size=256),
     json_values.map(lambda v: json.dumps(v).encode()),
@@ -376,18 +448,20 @@ def test_signed_raw_bodies_of_any_shape_never_crash(stack, action, raw):
     """What schemathesis does not send: non-JSON bytes, bare JSON values, odd numbers and
     encodings, duplicate keys, deep nesting."""
     headers = _sign(raw)
-    response = requests.post(f"{stack.served.url}/{action}", data=raw, headers=headers,
-                             timeout=30)
+    response = requests.post(f"{stack.served.url}/{action}", data=raw, headers=headers, timeout=30)
     COUNTS[f"raw {action}"] += 1
     _check_envelope(_describe("POST", action, raw, headers, response), action, response)
 
 
-@pytest.mark.parametrize("raw", [b"[" * 5000 + b"]" * 5000,
-                                 b'{"x":' * 2000 + b"1" + b"}" * 2000],
-                         ids=["array", "object"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"[" * 5000 + b"]" * 5000, b'{"x":' * 2000 + b"1" + b"}" * 2000],
+    ids=["array", "object"],
+)
 def test_deeply_nested_json_is_a_400_not_a_500(stack, raw):
-    response = requests.post(f"{stack.served.url}/suspend", data=raw, headers=_sign(raw),
-                             timeout=30)
+    response = requests.post(
+        f"{stack.served.url}/suspend", data=raw, headers=_sign(raw), timeout=30
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["fields"] == {"_body": ["not valid JSON"]}
 
@@ -395,8 +469,12 @@ def test_deeply_nested_json_is_a_400_not_a_500(stack, raw):
 @pytest.mark.parametrize("action", ["create", "upgrade"])
 @pytest.mark.parametrize("template", ["u*", "{user}", "a b"])
 def test_an_invalid_username_template_is_a_400_not_a_500(stack, action, template):
-    body = {"service_id": "s1", "server": "isp1", "username": "alice",
-            "plan": {"template": "basic", "username_template": template}}
+    body = {
+        "service_id": "s1",
+        "server": "isp1",
+        "username": "alice",
+        "plan": {"template": "basic", "username_template": template},
+    }
     response = stack.served.post(action, body)
     assert response.status_code == 400, response.text
     assert "plan.username_template" in response.json()["error"]["fields"]
@@ -408,8 +486,10 @@ def test_zz_fuzzing_ran_and_reached_the_actions(stack):
     signed = sum(n for key, n in COUNTS.items() if key.startswith("signed "))
     unsigned = sum(n for key, n in COUNTS.items() if key.startswith("unsigned "))
     raw = sum(n for key, n in COUNTS.items() if key.startswith("raw "))
-    print(f"\nfuzz cases: {signed} schemathesis signed + {unsigned} schemathesis unsigned/"
-          f"bad-signature + {raw} hypothesis raw bodies = {signed + unsigned + raw} requests")
+    print(
+        f"\nfuzz cases: {signed} schemathesis signed + {unsigned} schemathesis unsigned/"
+        f"bad-signature + {raw} hypothesis raw bodies = {signed + unsigned + raw} requests"
+    )
     for key in sorted(COUNTS):
         print(f"  {key}: {COUNTS[key]}")
     for kind, statuses in STATUSES.items():

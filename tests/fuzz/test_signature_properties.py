@@ -15,15 +15,15 @@ from standardwebhooks.webhooks import Webhook
 from shared import webhooks
 from shared.errors import Unauthenticated
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 NOW = 1_700_000_000
 
 keys = st.binary(min_size=16, max_size=64)
 secrets_ = keys.map(lambda key: "whsec_" + base64.b64encode(key).decode())
 # What `valid_id` accepts: 1-255 printable ASCII characters.
-msg_ids = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1,
-                  max_size=255)
+msg_ids = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=255)
 bodies = st.binary(max_size=2048)
 text_bodies = st.text(max_size=512)  # the reference library signs str, UTF-8 encoded
 timestamps = st.integers(min_value=NOW - webhooks.TOLERANCE_S, max_value=NOW + webhooks.TOLERANCE_S)
@@ -67,13 +67,18 @@ def test_the_reference_library_accepts_what_we_sign(secret, msg_id, body):
 @given(secret=secrets_, msg_id=msg_ids, body=text_bodies)
 def test_we_accept_what_the_reference_library_signs(secret, msg_id, body):
     now = datetime.now(tz=UTC)
-    headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": Webhook(secret).sign(msg_id, now, body)}
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+    }
     key = webhooks.decode_secret(secret)
     assert webhooks.verify([key], headers, body.encode()) == msg_id
     # Our signature for the same delivery is byte for byte the reference's.
-    assert webhooks.signature(key, msg_id, int(now.timestamp()), body.encode()) \
+    assert (
+        webhooks.signature(key, msg_id, int(now.timestamp()), body.encode())
         == headers["webhook-signature"]
+    )
 
 
 @SETTINGS
@@ -82,13 +87,18 @@ def test_any_single_byte_change_of_the_body_fails(secret, msg_id, body, data):
     headers = webhooks.sign_headers(secret, msg_id, body, timestamp=NOW)
     index = data.draw(st.integers(0, len(body) - 1), label="index")
     new = data.draw(st.integers(0, 255).filter(lambda b: b != body[index]), label="byte")
-    tampered = body[:index] + bytes([new]) + body[index + 1:]
+    tampered = body[:index] + bytes([new]) + body[index + 1 :]
     _fails(headers, tampered, [webhooks.decode_secret(secret)])
 
 
 @SETTINGS
-@given(secret=secrets_, msg_id=msg_ids, body=bodies, extra=st.binary(min_size=1, max_size=8),
-       at_end=st.booleans())
+@given(
+    secret=secrets_,
+    msg_id=msg_ids,
+    body=bodies,
+    extra=st.binary(min_size=1, max_size=8),
+    at_end=st.booleans(),
+)
 def test_a_longer_or_shorter_body_fails(secret, msg_id, body, extra, at_end):
     headers = webhooks.sign_headers(secret, msg_id, body, timestamp=NOW)
     key = webhooks.decode_secret(secret)
@@ -115,18 +125,23 @@ def test_another_timestamp_fails(secret, msg_id, body, ts, other):
 
 
 @SETTINGS
-@given(secret=secrets_, msg_id=msg_ids, body=bodies,
-       skew=st.integers(webhooks.TOLERANCE_S + 1, 10**9), later=st.booleans())
-def test_a_timestamp_outside_the_tolerance_fails_even_when_signed(secret, msg_id, body, skew,
-                                                                  later):
+@given(
+    secret=secrets_,
+    msg_id=msg_ids,
+    body=bodies,
+    skew=st.integers(webhooks.TOLERANCE_S + 1, 10**9),
+    later=st.booleans(),
+)
+def test_a_timestamp_outside_the_tolerance_fails_even_when_signed(
+    secret, msg_id, body, skew, later
+):
     ts = NOW + skew if later else NOW - skew
     headers = webhooks.sign_headers(secret, msg_id, body, timestamp=ts)
     _fails(headers, body, [webhooks.decode_secret(secret)])
 
 
 @SETTINGS
-@given(secret=secrets_, others=st.lists(keys, min_size=1, max_size=3), msg_id=msg_ids,
-       body=bodies)
+@given(secret=secrets_, others=st.lists(keys, min_size=1, max_size=3), msg_id=msg_ids, body=bodies)
 def test_a_different_secret_fails(secret, others, msg_id, body):
     key = webhooks.decode_secret(secret)
     assume(key not in others)
@@ -145,8 +160,13 @@ header_text = st.one_of(
 
 
 @SETTINGS
-@given(msg_id=header_text, stamp=header_text, sig=header_text, body=bodies,
-       drop=st.sets(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature"])))
+@given(
+    msg_id=header_text,
+    stamp=header_text,
+    sig=header_text,
+    body=bodies,
+    drop=st.sets(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature"])),
+)
 def test_arbitrary_header_strings_only_ever_raise_unauthenticated(msg_id, stamp, sig, body, drop):
     headers = {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": sig}
     for name in drop:

@@ -41,14 +41,41 @@ def test_the_unpacked_bundle_serves_a_create(tmp_path, sim, config_path):
     # tests/conftest.py points REQUESTS_CA_BUNDLE at the loopback fakes' CA; pip honours it
     # and would then distrust the package index.
     pip_env = {k: v for k, v in os.environ.items() if k != "REQUESTS_CA_BUNDLE"}
-    subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    "-r", src / "requirements.txt"], check=True, timeout=600, env=pip_env)
+    subprocess.run(
+        [
+            py,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            src / "requirements.txt",
+        ],
+        check=True,
+        timeout=600,
+        env=pip_env,
+    )
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["ISPHOOKS_SECRETS"] = f"file:{config_path}"
-    proc = subprocess.Popen([env_dir / "bin" / "functions-framework", "--source", "main.py",
-                             "--target", "create", "--port", str(port), "--host", "127.0.0.1"],
-                            cwd=src, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            env_dir / "bin" / "functions-framework",
+            "--source",
+            "main.py",
+            "--target",
+            "create",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        cwd=src,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         deadline = time.monotonic() + 60
@@ -60,8 +87,14 @@ def test_the_unpacked_bundle_serves_a_create(tmp_path, sim, config_path):
                 assert proc.poll() is None, proc.stdout.read().decode()
                 assert time.monotonic() < deadline, "functions-framework did not start"
                 time.sleep(0.2)
-        raw, headers = signed({"service_id": "b1", "server": "isp1", "username": "bundled",
-                               "plan": {"template": "basic"}})
+        raw, headers = signed(
+            {
+                "service_id": "b1",
+                "server": "isp1",
+                "username": "bundled",
+                "plan": {"template": "basic"},
+            }
+        )
         resp = requests.post(url, data=raw, headers=headers, timeout=30)
         assert resp.status_code == 201, resp.text
         assert without_record(sim.user("bundled")["comment"]) == "isphooks:service=b1"

@@ -29,8 +29,13 @@ def _clean(value: Any) -> Any:
 
 
 def _load() -> dict[str, Any]:
-    merged: dict[str, Any] = {"resource": {}, "variable": {}, "locals": {}, "output": {},
-                              "terraform": []}
+    merged: dict[str, Any] = {
+        "resource": {},
+        "variable": {},
+        "locals": {},
+        "output": {},
+        "terraform": [],
+    }
     for path in sorted(INFRA.glob("*.tf")):
         with path.open() as fh:
             doc = _clean(hcl2.load(fh))
@@ -90,7 +95,8 @@ def test_no_default_service_account_anywhere():
     service = _function()["service_config"][0]
     assert service["service_account_email"] == "${google_service_account.runtime.email}"
     assert _function()["build_config"][0]["service_account"] == (
-        "${google_service_account.build.id}")
+        "${google_service_account.build.id}"
+    )
     for job in _resources("google_cloud_scheduler_job").values():
         oidc = job["http_target"][0]["oidc_token"][0]
         assert oidc["service_account_email"] == "${google_service_account.scheduler.email}"
@@ -158,7 +164,8 @@ def test_billing_actions_public_with_a_reason_and_private_switch():
     public = _resources("google_cloud_run_service_iam_member")["public"]
     assert public["member"].startswith("allUsers")
     assert public["for_each"].startswith(
-        '${var.private || var.public_access != "allUsers" ? toset([])')
+        '${var.private || var.public_access != "allUsers" ? toset([])'
+    )
     access = TF["variable"]["public_access"]
     assert access["default"] == "allUsers"
     assert "invoker_check_disabled" in access["validation"][0]["condition"]
@@ -220,9 +227,12 @@ def test_build_account_grants_are_the_documented_ones_scoped_narrowly():
     assert repo_grant["build_pushes_images"] == {
         "location": "${google_artifact_registry_repository.functions.location}",
         "repository": "${google_artifact_registry_repository.functions.name}",
-        "role": "roles/artifactregistry.writer", "member": build}
+        "role": "roles/artifactregistry.writer",
+        "member": build,
+    }
     assert _function()["build_config"][0]["docker_repository"] == (
-        "${google_artifact_registry_repository.functions.id}")
+        "${google_artifact_registry_repository.functions.id}"
+    )
     assert _resources("google_artifact_registry_repository")["functions"]["format"] == "DOCKER"
     # Storage: objectAdmin on our bucket and, by an IAM condition, on gcf-v2-sources only.
     bucket = _resources("google_storage_bucket_iam_member")["build_reads_source"]
@@ -263,14 +273,16 @@ def test_log_based_metrics_read_our_structured_logs():
     assert 'resource.type=\\"cloud_run_revision\\"' in base
     assert "jsonPayload.http_status>=100" in base
     assert metrics["deliveries"]["label_extractors"] == {
-        "action": "EXTRACT(jsonPayload.action)", "outcome": "EXTRACT(jsonPayload.outcome)",
-        "http_status": "EXTRACT(jsonPayload.http_status)"}
+        "action": "EXTRACT(jsonPayload.action)",
+        "outcome": "EXTRACT(jsonPayload.outcome)",
+        "http_status": "EXTRACT(jsonPayload.http_status)",
+    }
     assert metrics["server_errors"]["filter"].endswith("jsonPayload.http_status>=500")
-    assert metrics["server_errors"]["label_extractors"] == {
-        "action": "EXTRACT(jsonPayload.action)"}
+    assert metrics["server_errors"]["label_extractors"] == {"action": "EXTRACT(jsonPayload.action)"}
     assert 'jsonPayload.outcome=\\"error\\"' in metrics["service_failures"]["filter"]
     assert metrics["service_failures"]["label_extractors"]["service_id"] == (
-        "EXTRACT(jsonPayload.service_id)")
+        "EXTRACT(jsonPayload.service_id)"
+    )
     for metric in metrics.values():
         labels = {label["key"] for label in metric["metric_descriptor"][0]["labels"]}
         assert labels == set(metric["label_extractors"])
@@ -295,8 +307,7 @@ def test_alert_policies_on_sustained_failures_notify_the_configured_channels():
     assert failing["aggregations"][0]["group_by_fields"] == ["metric.label.service_id"]
     assert TF["variable"]["notification_channels"]["default"] == []
     assert "logging.googleapis.com/user/" == TF["locals"]["metric_prefix"]
-    assert {"logging.googleapis.com", "monitoring.googleapis.com"} <= set(
-        TF["locals"]["services"])
+    assert {"logging.googleapis.com", "monitoring.googleapis.com"} <= set(TF["locals"]["services"])
 
 
 @pytest.mark.parametrize("name", ["google", "time"])
@@ -318,8 +329,10 @@ def test_function_names_output_comes_from_the_functions_resource():
     every = TF["output"]["function_names"]["value"]
     assert every == "${[for action, fn in google_cloudfunctions2_function.action : fn.name]}"
     billing = TF["output"]["billing_function_names"]["value"]
-    assert billing == ("${[for action, fn in google_cloudfunctions2_function.action : fn.name"
-                       " if contains(var.billing_actions, action)]}")
+    assert billing == (
+        "${[for action, fn in google_cloudfunctions2_function.action : fn.name"
+        " if contains(var.billing_actions, action)]}"
+    )
     assert _function()["name"] == "${var.name_prefix}-${each.key}"
 
 
@@ -329,9 +342,11 @@ def test_r3_f5_reconcile_has_its_own_memory_and_concurrency():
     (`make bench`, reconcile part: ~155 MiB for four at once)."""
     service = _function()["service_config"][0]
     assert service["available_memory"] == (
-        '${each.key == "reconcile" ? var.reconcile_memory : var.memory}')
+        '${each.key == "reconcile" ? var.reconcile_memory : var.memory}'
+    )
     assert service["max_instance_request_concurrency"] == (
-        '${each.key == "reconcile" ? var.reconcile_concurrency : var.concurrency}')
+        '${each.key == "reconcile" ? var.reconcile_concurrency : var.concurrency}'
+    )
     assert TF["variable"]["reconcile_memory"]["default"] == "512Mi"
     assert TF["variable"]["reconcile_concurrency"]["default"] == 4
 
@@ -339,11 +354,17 @@ def test_r3_f5_reconcile_has_its_own_memory_and_concurrency():
 # Static egress (egress.tf): one reserved address for every function's outbound traffic, so
 # panels that accept port 1500 only from known addresses can allow it. Off by default.
 
-EGRESS_ONLY = '${var.static_egress ? 1 : 0}'
+EGRESS_ONLY = "${var.static_egress ? 1 : 0}"
 EGRESS_TYPES = {
-    "google_project_service", "google_compute_network", "google_compute_subnetwork",
-    "google_compute_firewall", "google_vpc_access_connector", "google_compute_router",
-    "google_compute_address", "google_compute_router_nat", "time_sleep",
+    "google_project_service",
+    "google_compute_network",
+    "google_compute_subnetwork",
+    "google_compute_firewall",
+    "google_vpc_access_connector",
+    "google_compute_router",
+    "google_compute_address",
+    "google_compute_router_nat",
+    "time_sleep",
 }
 
 
@@ -351,9 +372,12 @@ def _egress_resources() -> dict[tuple[str, str], dict[str, Any]]:
     """Every resource block of egress.tf, by (type, name)."""
     with (INFRA / "egress.tf").open() as fh:
         doc = _clean(hcl2.load(fh))
-    return {(rtype, name): body
-            for block in doc.get("resource", []) for rtype, named in block.items()
-            for name, body in named.items()}
+    return {
+        (rtype, name): body
+        for block in doc.get("resource", [])
+        for rtype, named in block.items()
+        for name, body in named.items()
+    }
 
 
 def test_static_egress_is_off_by_default():
@@ -387,9 +411,11 @@ def test_every_egress_resource_exists_only_with_static_egress():
 def test_functions_use_the_connector_only_with_static_egress_and_all_traffic():
     service = _function()["service_config"][0]
     assert service["vpc_connector"] == (
-        "${var.static_egress ? google_vpc_access_connector.egress[0].id : null}")
+        "${var.static_egress ? google_vpc_access_connector.egress[0].id : null}"
+    )
     assert service["vpc_connector_egress_settings"] == (
-        '${var.static_egress ? "ALL_TRAFFIC" : null}')
+        '${var.static_egress ? "ALL_TRAFFIC" : null}'
+    )
     # the first requests already leave from the NAT's address
     assert "${google_compute_router_nat.egress}" in _function()["depends_on"]
     # the connector is named nowhere else, so nothing uses it unconditionally
@@ -417,8 +443,10 @@ def test_connector_on_its_own_subnet_in_the_functions_region():
     assert len(name) + name.count("-") <= 20
     assert subnet["ip_cidr_range"] == "${var.egress_subnet_cidr}"
     assert TF["variable"]["egress_subnet_cidr"]["default"].endswith("/28")
-    assert 'endswith(var.egress_subnet_cidr, "/28")' in (
-        TF["variable"]["egress_subnet_cidr"]["validation"][0]["condition"])
+    assert (
+        'endswith(var.egress_subnet_cidr, "/28")'
+        in (TF["variable"]["egress_subnet_cidr"]["validation"][0]["condition"])
+    )
     # checkov CKV_GCP_74, CKV_GCP_26
     assert subnet["private_ip_google_access"] is True
     assert subnet["log_config"]
@@ -441,8 +469,12 @@ def test_nat_uses_only_the_reserved_address_for_the_connector_subnet():
     assert nat["nat_ip_allocate_option"] == "MANUAL_ONLY"
     assert nat["nat_ips"] == ["${google_compute_address.egress[0].self_link}"]
     assert nat["source_subnetwork_ip_ranges_to_nat"] == "LIST_OF_SUBNETWORKS"
-    assert nat["subnetwork"] == [{"name": "${google_compute_subnetwork.egress[0].self_link}",
-                                  "source_ip_ranges_to_nat": ["ALL_IP_RANGES"]}]
+    assert nat["subnetwork"] == [
+        {
+            "name": "${google_compute_subnetwork.egress[0].self_link}",
+            "source_ip_ranges_to_nat": ["ALL_IP_RANGES"],
+        }
+    ]
     assert nat["router"] == "${google_compute_router.egress[0].name}"
     assert nat["log_config"] == [{"enable": True, "filter": "ERRORS_ONLY"}]
     assert nat["lifecycle"][0]["create_before_destroy"] is True
@@ -455,13 +487,23 @@ def test_nat_uses_only_the_reserved_address_for_the_connector_subnet():
 
 def test_egress_ip_output_is_the_reserved_address_or_null():
     assert TF["output"]["egress_ip"]["value"] == (
-        "${var.static_egress ? google_compute_address.egress[0].address : null}")
+        "${var.static_egress ? google_compute_address.egress[0].address : null}"
+    )
 
 
 def test_readme_explains_static_egress():
     readme = (INFRA / "README.md").read_text()
-    section = readme[readme.index("## Static egress"):readme.index("## Rotating webhook")]
-    for needed in ("static_egress = true", "egress_ip", "1500", "ALL_TRAFFIC",
-                   "Secret Manager", ">= 7.21", "iptables", "firewall-cmd",
-                   "What it costs", "create_before_destroy"):
+    section = readme[readme.index("## Static egress") : readme.index("## Rotating webhook")]
+    for needed in (
+        "static_egress = true",
+        "egress_ip",
+        "1500",
+        "ALL_TRAFFIC",
+        "Secret Manager",
+        ">= 7.21",
+        "iptables",
+        "firewall-cmd",
+        "What it costs",
+        "create_before_destroy",
+    ):
         assert needed in section, needed

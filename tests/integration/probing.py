@@ -45,14 +45,20 @@ class Run:
 
 
 class Probing:
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         self.tmp, self.monkeypatch, self.capsys = tmp_path, monkeypatch, capsys
         self.started: list[Simulator] = []
         self.runs = 0
 
-    def start(self, dialect: Any = "coremanager", edition: str = "business",
-              populated: bool = True, **kwargs: Any) -> Simulator:
+    def start(
+        self,
+        dialect: Any = "coremanager",
+        edition: str = "business",
+        populated: bool = True,
+        **kwargs: Any,
+    ) -> Simulator:
         sim = start_sim(edition=edition, dialect=dialect, **kwargs)
         self.started.append(sim)
         if populated:
@@ -62,8 +68,11 @@ class Probing:
 
     def use(self, sim: Simulator, **overrides: Any) -> Path:
         path = self.tmp / "isphooks.json"
-        path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                    "servers": {"isp1": server_entry(sim, **overrides)}}))
+        path.write_text(
+            json.dumps(
+                {"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(sim, **overrides)}}
+            )
+        )
         self.monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
         CACHE.clear()
         return path
@@ -72,8 +81,17 @@ class Probing:
         self.runs += 1
         path = self.tmp / f"capture-{self.runs}.json"
         self.capsys.readouterr()
-        code = main(["probe", "--server", "isp1", "--out", str(path),
-                     *(["--json"] if json_out else []), *args])
+        code = main(
+            [
+                "probe",
+                "--server",
+                "isp1",
+                "--out",
+                str(path),
+                *(["--json"] if json_out else []),
+                *args,
+            ]
+        )
         out, err = self.capsys.readouterr()
         hygiene.captured(out + err)  # read here, so scanned here: no secret may be printed
         return Run(code, out, err, path)
@@ -84,8 +102,9 @@ class Probing:
         CACHE.clear()
 
 
-def open_probing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> Iterator[Probing]:
+def open_probing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Probing]:
     """The body of a test module's `probing` fixture."""
     helper = Probing(tmp_path, monkeypatch, capsys)
     yield helper
@@ -97,9 +116,11 @@ def pages(call: Caller, service_id: str, services: list[dict[str, Any]]) -> dict
     `status` of one service found by its marker, and a report-only `reconcile`."""
     answers = {}
     for action, body in (
-            ("check", {"server": "isp1"}), ("usage", {"server": "isp1", "counts": True}),
-            ("status", {"server": "isp1", "service_id": service_id}),
-            ("reconcile", {"server": "isp1", "services": services})):
+        ("check", {"server": "isp1"}),
+        ("usage", {"server": "isp1", "counts": True}),
+        ("status", {"server": "isp1", "service_id": service_id}),
+        ("reconcile", {"server": "isp1", "services": services}),
+    ):
         resp = call(action, body)
         assert resp.status_code == 200, (action, resp.json)
         answers[action] = resp.json
@@ -116,8 +137,9 @@ def pseudonyms(capture: dict[str, Any], sim: Simulator) -> dict[str, str]:
         if isinstance(node, dict):
             name, comment = text_of(node.get("name")), text_of(node.get("comment"))
             if name in live and comment:
-                for real, masked in zip(MARKER.findall(live[name]), MARKER.findall(comment),
-                                        strict=True):
+                for real, masked in zip(
+                    MARKER.findall(live[name]), MARKER.findall(comment), strict=True
+                ):
                     assert found.setdefault(real, masked) == masked, (real, masked)
             for value in node.values():
                 walk(value)

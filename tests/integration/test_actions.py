@@ -79,8 +79,9 @@ def test_create_generates_a_password_and_returns_it_once(call, sim):
 def test_create_with_a_template_name_finds_the_next_free_candidate(call, sim):
     sim.add_user("u77", "x-password-1", preset="basic", comment="isphooks:service=other")
     sim.add_user("u771", "x-password-1", preset="basic", comment="made by hand")
-    body = create_body(service_id="77", plan={"template": "basic", "username_template":
-                                              "u{service_id}"})
+    body = create_body(
+        service_id="77", plan={"template": "basic", "username_template": "u{service_id}"}
+    )
     del body["username"]
     resp = call("create", body)
     assert resp.status_code == 201 and resp.json["username"] == "u772"
@@ -113,8 +114,9 @@ def test_two_identical_creates_at_the_same_moment_make_one_account(call, sim):
         t.join()
     assert sorted(r.status_code for r in results) == [200, 201]
     assert len(sim.users) == 1
-    assert sum(1 for e in sim.journal if e["func"] == "user.add.finish"
-               and e["result"] == "ok") == 1
+    assert (
+        sum(1 for e in sim.journal if e["func"] == "user.add.finish" and e["result"] == "ok") == 1
+    )
 
 
 def test_suspend_and_unsuspend_write_only_when_needed(call, sim):
@@ -124,7 +126,8 @@ def test_suspend_and_unsuspend_write_only_when_needed(call, sim):
     resp = call("suspend", {**body, "reason": "invoice 17 unpaid"})
     assert resp.json["status"] == "suspended" and sim.user("bob")["active"] is False
     assert without_record(sim.user("bob")["comment"]).endswith(
-        "isphooks:suspended=invoice 17 unpaid")
+        "isphooks:suspended=invoice 17 unpaid"
+    )
     sim.clear_journal()
     resp = call("suspend", body)
     assert resp.status_code == 200 and resp.json["status"] == "already_suspended"
@@ -165,9 +168,14 @@ def test_terminate_deletes_once_and_then_reports_absent(call, sim):
 def test_another_services_account_is_never_touched(call, sim):
     sim.add_user("bob", "Theirs-Pass-1", preset="basic", comment="isphooks:service=2")
     body = {"service_id": "1", "server": "isp1", "username": "bob"}
-    for action, extra in [("suspend", {}), ("unsuspend", {}), ("terminate", {"force": True}),
-                          ("password", {"password": "Mine-Pass-123"}),
-                          ("upgrade", {"plan": {"template": "pro"}}), ("sso", {})]:
+    for action, extra in [
+        ("suspend", {}),
+        ("unsuspend", {}),
+        ("terminate", {"force": True}),
+        ("password", {"password": "Mine-Pass-123"}),
+        ("upgrade", {"plan": {"template": "pro"}}),
+        ("sso", {}),
+    ]:
         resp = call(action, {**body, **extra})
         assert resp.status_code == 409, action
         assert resp.json["error"]["code"] == "conflict"
@@ -177,8 +185,12 @@ def test_another_services_account_is_never_touched(call, sim):
 
 def test_upgrade_applies_template_and_limits_and_reports_changes(call, sim):
     call("create", create_body(plan={"template": "basic", "limits": {"disk_mib": 7}}))
-    body = {"service_id": "1001", "server": "isp1", "username": "bob",
-            "plan": {"template": "pro", "limits": {"mailboxes": 99}}}
+    body = {
+        "service_id": "1001",
+        "server": "isp1",
+        "username": "bob",
+        "plan": {"template": "pro", "limits": {"mailboxes": 99}},
+    }
     resp = call("upgrade", body)
     assert resp.status_code == 200 and resp.json["status"] == "updated"
     # by the request's names, as status.limits names them (v1.3)
@@ -196,8 +208,10 @@ def test_upgrade_applies_template_and_limits_and_reports_changes(call, sim):
 
 def test_password_sets_the_new_password(call, sim):
     call("create", create_body())
-    resp = call("password", {"service_id": "1001", "server": "isp1", "username": "bob",
-                             "password": "Brand-New-Pass-7"})
+    resp = call(
+        "password",
+        {"service_id": "1001", "server": "isp1", "username": "bob", "password": "Brand-New-Pass-7"},
+    )
     assert resp.status_code == 200 and resp.json["status"] == "updated"
     assert sim.user("bob")["password"] == "Brand-New-Pass-7"
     assert "password" not in resp.json

@@ -41,14 +41,14 @@ def test_400_unknown_and_missing_fields_are_listed(call, sim):
 
 def test_400_invalid_email_is_named_and_calls_no_panel(call, sim):
     # marshmallow's e-mail patterns are compiled on this first use (shared/lazyre.py)
-    error = _error(call("create", create_body(email="owner@@example.com")), 400,
-                   "invalid_request")
+    error = _error(call("create", create_body(email="owner@@example.com")), 400, "invalid_request")
     assert set(error["fields"]) == {"email"}
     assert sim.journal == []
 
 
-@pytest.mark.parametrize("action", ["suspend", "unsuspend", "terminate", "upgrade", "password",
-                                    "sso", "create"])
+@pytest.mark.parametrize(
+    "action", ["suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "create"]
+)
 def test_401_without_signature_reads_nothing_and_calls_no_panel(call, sim, action):
     resp = call.raw(action, data=json.dumps(ACCOUNT), content_type="application/json")
     _error(resp, 401, "unauthenticated")
@@ -72,8 +72,12 @@ def test_401_malformed_signature_header_is_not_a_500(call, sim):
 
 
 def test_401_bearer_token_without_scheduler_config(call, sim):
-    resp = call.raw("suspend", data=json.dumps(ACCOUNT), content_type="application/json",
-                    headers={"Authorization": "Bearer abc.def.ghi"})
+    resp = call.raw(
+        "suspend",
+        data=json.dumps(ACCOUNT),
+        content_type="application/json",
+        headers={"Authorization": "Bearer abc.def.ghi"},
+    )
     _error(resp, 401, "unauthenticated")
 
 
@@ -86,10 +90,16 @@ def test_404_unknown_server(call, sim):
     assert "isp9" in error["message"]
 
 
-@pytest.mark.parametrize("action,extra", [("suspend", {}), ("unsuspend", {}),
-                                          ("upgrade", {"plan": {"template": "basic"}}),
-                                          ("password", {"password": "Whatever-123"}),
-                                          ("sso", {})])
+@pytest.mark.parametrize(
+    "action,extra",
+    [
+        ("suspend", {}),
+        ("unsuspend", {}),
+        ("upgrade", {"plan": {"template": "basic"}}),
+        ("password", {"password": "Whatever-123"}),
+        ("sso", {}),
+    ],
+)
 def test_404_account_not_found(call, sim, action, extra):
     _error(call(action, {**ACCOUNT, **extra}), 404, "account_not_found")
 
@@ -116,8 +126,7 @@ def test_413_body_over_64_kib(call, sim):
     assert sim.journal == []
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          None])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_415_not_json(call, sim, content_type):
     raw, headers = signed(create_body())
     headers.pop("Content-Type")
@@ -154,8 +163,7 @@ def test_502_when_the_panel_refuses_the_credentials_after_one_reread(call, sim, 
     assert [e["result"] for e in sim.journal] == ["error:auth", "error:auth"]
 
 
-def test_a_rotated_panel_password_is_picked_up_without_waiting_for_the_ttl(call, sim,
-                                                                          config_path):
+def test_a_rotated_panel_password_is_picked_up_without_waiting_for_the_ttl(call, sim, config_path):
     call("create", create_body())
     sim.add_user("probe", "Probe-Pass-1", preset="basic")  # keep the sim busy with a user
     write_config(config_path, sim, password="stale-password")
@@ -179,8 +187,9 @@ def test_503_config_unavailable_and_500_invalid_config(call, sim, config_path, m
     resp = call("suspend", ACCOUNT)
     _error(resp, 503, "config_unavailable")
     assert resp.headers["Retry-After"]
-    config_path.write_text('{"webhook_secrets": [], "servers": {"isp1": {"url": "x", '
-                           '"password": "Doc-Secret-99"}}}')
+    config_path.write_text(
+        '{"webhook_secrets": [], "servers": {"isp1": {"url": "x", "password": "Doc-Secret-99"}}}'
+    )
     monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{config_path}")
     CACHE.clear()
     resp = call("suspend", ACCOUNT)

@@ -28,8 +28,7 @@ def _unavailable(resp):
 
 @pytest.mark.parametrize("kind", FAULTS)
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_create_fault_then_retry_converges_to_one_account(call, sim, short_timeouts, kind,
-                                                          when):
+def test_create_fault_then_retry_converges_to_one_account(call, sim, short_timeouts, kind, when):
     sim.inject(kind, func="user.add.finish", when=when)
     _unavailable(call("create", create_body(), msg_id="msg_1"))
     assert len(sim.users) == (1 if when == "after" else 0)
@@ -85,8 +84,7 @@ def test_pinned_certificate_is_accepted(call, sim, config_path):
     assert call("create", create_body()).status_code == 201
 
 
-@pytest.mark.parametrize("tls", [{"pin_sha256": "00" * 32}, {}],
-                         ids=["wrong-pin", "unknown-ca"])
+@pytest.mark.parametrize("tls", [{"pin_sha256": "00" * 32}, {}], ids=["wrong-pin", "unknown-ca"])
 def test_tls_failure_is_503_and_nothing_is_sent(call, sim, config_path, tls):
     write_config(config_path, sim, tls=tls)
     CACHE.clear()

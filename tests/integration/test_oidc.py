@@ -20,8 +20,9 @@ SUSPEND_URL = "https://isphooks.example.net/suspend"
 
 @pytest.fixture
 def issuer(sim, config_path):
-    with scheduler_in(config_path, SUSPEND_URL, audience=[AUDIENCE, SUSPEND_URL],
-                      actions=["suspend"]) as issuer:
+    with scheduler_in(
+        config_path, SUSPEND_URL, audience=[AUDIENCE, SUSPEND_URL], actions=["suspend"]
+    ) as issuer:
         yield issuer
 
 
@@ -34,8 +35,7 @@ def _bearer(call, token, body=DECIDED, action="suspend"):
     return with_token(call, action, token, body)
 
 
-def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, sim, issuer,
-                                                                      capsys):
+def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, sim, issuer, capsys):
     call("create", create_body(event_time=DECIDED["event_time"] - 1000))
     resp = _bearer(call, issuer.token())
     assert resp.status_code == 200, resp.json
@@ -55,8 +55,10 @@ def test_a_valid_scheduler_token_is_accepted_and_certs_are_fetched_once(call, si
         pytest.param(lambda i: i.token(email="intruder@evil.example"), id="unlisted-email"),
         pytest.param(lambda i: i.token(email_verified=False), id="email-not-verified"),
         pytest.param(lambda i: i.token(email_verified=None), id="email-verified-missing"),
-        pytest.param(lambda i: i.token(iat=int(time.time()) - 7200,
-                                       exp=int(time.time()) - 3600), id="expired"),
+        pytest.param(
+            lambda i: i.token(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
+            id="expired",
+        ),
         pytest.param(lambda i: i.token(iss="https://evil.example"), id="wrong-issuer"),
         pytest.param(lambda i: i.token(key_pem=Issuer().key_pem), id="bad-signature"),
         pytest.param(lambda i: i.unsigned_token(), id="alg-none"),
@@ -78,12 +80,15 @@ def test_each_function_accepts_only_its_own_audience(call, sim, issuer, config_p
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
     call("create", create_body())
-    assert _bearer(call, issuer.token(aud="https://run.example/check"), {},
-                   "check").status_code == 200
-    assert _bearer(call, issuer.token(aud="https://run.example/usage"), {},
-                   "check").status_code == 401
-    assert _bearer(call, issuer.token(aud="https://run.example/other"), {},
-                   "check").status_code == 401
+    assert (
+        _bearer(call, issuer.token(aud="https://run.example/check"), {}, "check").status_code == 200
+    )
+    assert (
+        _bearer(call, issuer.token(aud="https://run.example/usage"), {}, "check").status_code == 401
+    )
+    assert (
+        _bearer(call, issuer.token(aud="https://run.example/other"), {}, "check").status_code == 401
+    )
 
 
 def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
@@ -97,8 +102,10 @@ def test_without_scheduler_config_tokens_are_refused(call, sim, config_path):
 
 
 def test_scheduler_only_config_needs_no_webhook_secret(call, sim, config_path, issuer):
-    doc = {"scheduler": issuer.scheduler_config(audience=SUSPEND_URL, actions=["suspend"]),
-           "servers": {"isp1": server_entry(sim)}}
+    doc = {
+        "scheduler": issuer.scheduler_config(audience=SUSPEND_URL, actions=["suspend"]),
+        "servers": {"isp1": server_entry(sim)},
+    }
     config_path.write_text(json.dumps(doc))
     CACHE.clear()
     resp = _bearer(call, issuer.token(), body={**DECIDED, "username": "ghost"})

@@ -55,8 +55,14 @@ from tests.ispsim import DIALECTS
 SOAK = os.environ.get("ISPHOOKS_SOAK") == "1"
 KINDS = ("suspend", "unsuspend", "upgrade", "password", "terminate")
 ASPECTS = ("state", "plan", "password")
-DECIDES = {"suspend": ("state",), "unsuspend": ("state",), "upgrade": ("plan",),
-           "password": ("password",), "create": ASPECTS, "terminate": ASPECTS}
+DECIDES = {
+    "suspend": ("state",),
+    "unsuspend": ("state",),
+    "upgrade": ("plan",),
+    "password": ("password",),
+    "create": ASPECTS,
+    "terminate": ASPECTS,
+}
 # the names isphooks answers in `repaired` for these aspects
 ANSWERED = {"state": "state", "plan": "template", "password": "password"}
 CREATE_PLAN = ("basic", LIMITS["limit_quota"])
@@ -78,8 +84,9 @@ class Model:
     recorded: dict[str, tuple[int, Any]] = field(default_factory=dict)  # aspect -> (t, value)
 
     def newer(self, aspects: tuple[str, ...], t: int) -> list[int]:
-        return [self.recorded[a][0] for a in aspects
-                if a in self.recorded and self.recorded[a][0] > t]
+        return [
+            self.recorded[a][0] for a in aspects if a in self.recorded and self.recorded[a][0] > t
+        ]
 
     def newest(self, aspects: tuple[str, ...]) -> int:
         return max(self.recorded[a][0] for a in aspects if a in self.recorded)
@@ -144,8 +151,9 @@ def _apply(model: Model, op: Op, t: int, values: dict[str, Any], live: list[str]
         model.plan = (name, TEMPLATE_QUOTA[name])
 
 
-def expect(model: Model, kind: str, t: int,
-           fault: bool = False) -> tuple[int, str, int | None, list[str]]:
+def expect(
+    model: Model, kind: str, t: int, fault: bool = False
+) -> tuple[int, str, int | None, list[str]]:
     """Deliver to the model: (HTTP status, status or error code, recorded_event_time,
     repaired). With `fault`, only the delivery's first applied write happens and the
     answer is a 503 (unless it writes nothing: then it answers as usual)."""
@@ -188,10 +196,13 @@ def expect(model: Model, kind: str, t: int,
         return 503, "panel_unavailable", None, []
     for op in repairs:
         _apply(model, op, t, values, live)
-    status = {"create": "exists", "upgrade": "updated" if plan_written else "unchanged",
-              "password": "updated",
-              "suspend": "suspended" if state_written else "already_suspended",
-              "unsuspend": "active" if state_written else "already_active"}[kind]
+    status = {
+        "create": "exists",
+        "upgrade": "updated" if plan_written else "unchanged",
+        "password": "updated",
+        "suspend": "suspended" if state_written else "already_suspended",
+        "unsuspend": "active" if state_written else "already_active",
+    }[kind]
     return 200, status, None, _repaired(repairs)
 
 
@@ -201,8 +212,7 @@ def _repaired(ops: list[Op]) -> list[str]:
     return [name for name in order if name in named]
 
 
-def _writes(model: Model, kind: str, t: int, live: list[str],
-            values: dict[str, Any]) -> list[Op]:
+def _writes(model: Model, kind: str, t: int, live: list[str], values: dict[str, Any]) -> list[Op]:
     """The writes of a delivery's own decision, in order: the password (usrparam, always:
     it cannot be read back), one edit with the plan where the panel holds another, a
     create's password, and the record where it says otherwise, then the state where the
@@ -254,27 +264,30 @@ class Run:
         self.divergences: list[str] = []
 
     def body(self, n: int, kind: str, t: int, timed: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"service_id": f"perm{n}", "server": "isp1",
-                                "username": f"perm{n}"}
+        body: dict[str, Any] = {"service_id": f"perm{n}", "server": "isp1", "username": f"perm{n}"}
         if timed:
             body["event_time"] = t
         if kind == "create":
             body.update(password=CREATE_PASSWORD, plan={"template": CREATE_PLAN[0]})
         elif kind == "upgrade":
-            body["plan"] = {"template": UPGRADE_PLAN[0],
-                            "limits": {"disk_mib": int(UPGRADE_PLAN[1])}}
+            body["plan"] = {
+                "template": UPGRADE_PLAN[0],
+                "limits": {"disk_mib": int(UPGRADE_PLAN[1])},
+            }
         elif kind == "password":
             body["password"] = _value("password", t)["password"]
         return body
 
-    def deliver(self, n: int, kind: str, t: int, timed: bool, model: Model, label: str,
-                fault: bool = False) -> bool:
+    def deliver(
+        self, n: int, kind: str, t: int, timed: bool, model: Model, label: str, fault: bool = False
+    ) -> bool:
         """One delivery (untimed: signed at the second `t` names), checked against the
         model; True when it was answered 503."""
         if fault:
             self.sim.inject("http500", when="applied")
-        resp = self.call(kind, self.body(n, kind, t, timed), at=t // 1000,
-                         msg_id=f"msg_perm{n}_{kind}_{t}")
+        resp = self.call(
+            kind, self.body(n, kind, t, timed), at=t // 1000, msg_id=f"msg_perm{n}_{kind}_{t}"
+        )
         if fault:
             self.sim.clear_faults()
         self.deliveries += 1
@@ -283,11 +296,17 @@ class Run:
         self.repairs += bool(repaired)
         body = resp.get_json()
         got_status = body.get("status") or body.get("error", {}).get("code")
-        got = (resp.status_code, got_status, body.get("recorded_event_time"),
-               body.get("repaired", []))
+        got = (
+            resp.status_code,
+            got_status,
+            body.get("recorded_event_time"),
+            body.get("repaired", []),
+        )
         if got != (code, status, recorded, repaired):
-            self.divergences.append(f"{label}: {kind}@{t % 100_000} answered {got}, "
-                                    f"expected {(code, status, recorded, repaired)}")
+            self.divergences.append(
+                f"{label}: {kind}@{t % 100_000} answered {got}, "
+                f"expected {(code, status, recorded, repaired)}"
+            )
         return resp.status_code == 503
 
     def hand(self, n: int, change: str, model: Model) -> None:
@@ -302,18 +321,28 @@ class Run:
         self.by_hand += 1
         by_hand(model, change)
 
-    def order(self, decided: list[tuple[str, int, bool]], order: tuple[int, ...],
-              fault_at: int | None, hand: tuple[int, str] | None, t0: int) -> None:
+    def order(
+        self,
+        decided: list[tuple[str, int, bool]],
+        order: tuple[int, ...],
+        fault_at: int | None,
+        hand: tuple[int, str] | None,
+        t0: int,
+    ) -> None:
         """Create, then the decisions (with the create's retry: index len(decided)) in
         `order`; `hand` = (position, change): a change by hand before that delivery; the
         delivery at `fault_at` (a position in `order`) fails after its first applied write
         and is retried after the others (an untimed one signed again, later)."""
         n = self.accounts = self.accounts + 1
         items = [*decided, ("create", t0, True)]
-        label = (" ".join(f"{k}@{(t - t0) // 1000}{'' if timed else '(untimed)'}"
-                          for k, t, timed in (items[i] for i in order))
-                 + ("" if hand is None else f" ({hand[1]} by hand before #{hand[0] + 1})")
-                 + ("" if fault_at is None else f" (fault on #{fault_at + 1})"))
+        label = (
+            " ".join(
+                f"{k}@{(t - t0) // 1000}{'' if timed else '(untimed)'}"
+                for k, t, timed in (items[i] for i in order)
+            )
+            + ("" if hand is None else f" ({hand[1]} by hand before #{hand[0] + 1})")
+            + ("" if fault_at is None else f" (fault on #{fault_at + 1})")
+        )
         model = Model()
         self.deliver(n, "create", t0, True, model, label)
         retry = None
@@ -330,15 +359,23 @@ class Run:
         if hand is None and retry is None and not any(k == "terminate" for k, _t, _ in decided):
             want = closed_form([(k, t) for k, t, _timed in decided], t0)
             if (model.active, model.plan, model.password) != (
-                    want.active, want.plan, want.password):
-                self.divergences.append(f"{label}: the oracle's model disagrees with §4's "
-                                        "closed form (a bug in this test)")
+                want.active,
+                want.plan,
+                want.password,
+            ):
+                self.divergences.append(
+                    f"{label}: the oracle's model disagrees with §4's "
+                    "closed form (a bug in this test)"
+                )
             self.compare(n, want, label + " (closed form)")
 
     def compare(self, n: int, model: Model, label: str) -> None:
         user = self.sim.user(f"perm{n}")
-        got = None if user is None else (user["active"], user["preset"],
-                                         user["limits"]["limit_quota"], user["password"])
+        got = (
+            None
+            if user is None
+            else (user["active"], user["preset"], user["limits"]["limit_quota"], user["password"])
+        )
         want = None if not model.exists else (model.active, *model.plan, model.password)
         if got != want:
             self.divergences.append(f"{label}: the panel holds {got}, expected {want}")
@@ -348,12 +385,15 @@ def _sequences(size: int) -> list[list[tuple[str, int, bool]]]:
     """Every choice of `size` different decisions with every order of their times: (kind,
     the decision's second after the create, whether it carries event_time — about a third
     do not, the choice turning from sequence to sequence)."""
-    return [[(kind, i + 1, (n + i) % 3 != 0) for i, kind in enumerate(kinds)]
-            for n, kinds in enumerate(itertools.permutations(KINDS, size))]
+    return [
+        [(kind, i + 1, (n + i) % 3 != 0) for i, kind in enumerate(kinds)]
+        for n, kinds in enumerate(itertools.permutations(KINDS, size))
+    ]
 
 
-def _part(size: int, faults: str, part: int, parts: int,
-          dialect: str = "coremanager") -> dict[str, Any]:
+def _part(
+    size: int, faults: str, part: int, parts: int, dialect: str = "coremanager"
+) -> dict[str, Any]:
     """One worker's share of the matrix, on its own simulator (a process of its own: the
     suite is CPU-bound, and the machine has more than one core). Per order: plain, or
     with a change by hand (`faults` "every": both), and the fault runs."""
@@ -386,37 +426,55 @@ def _part(size: int, faults: str, part: int, parts: int,
                 for fault_at, change in zip(positions, hands, strict=True):
                     # times near now: an untimed delivery's signature must be fresh
                     t0 = (int(time.time()) - 30) * 1000
-                    decided = [(kind, t0 + 1000 * second, timed)
-                               for kind, second, timed in sequence]
+                    decided = [
+                        (kind, t0 + 1000 * second, timed) for kind, second, timed in sequence
+                    ]
                     run.order(decided, order, fault_at, change, t0)
-        return {"orders": orders, "runs": run.accounts, "faulted": run.faulted,
-                "deliveries": run.deliveries, "untimed": run.untimed,
-                "by_hand": run.by_hand, "repairs": run.repairs,
-                "divergences": run.divergences[:50], "diverged": len(run.divergences),
-                "secrets": [sim.admin_password, *sim.seen_secrets]}
+        return {
+            "orders": orders,
+            "runs": run.accounts,
+            "faulted": run.faulted,
+            "deliveries": run.deliveries,
+            "untimed": run.untimed,
+            "by_hand": run.by_hand,
+            "repairs": run.repairs,
+            "divergences": run.divergences[:50],
+            "diverged": len(run.divergences),
+            "secrets": [sim.admin_password, *sim.seen_secrets],
+        }
     finally:
         sim.stop()
 
 
-def _matrix(size: int, faults: str, capsys, dialects: tuple[str, ...] = ("coremanager",)
-            ) -> None:
+def _matrix(size: int, faults: str, capsys, dialects: tuple[str, ...] = ("coremanager",)) -> None:
     parts = 2 if len(dialects) == 1 else 1  # one worker per dialect, two for one dialect
-    jobs = [(size, faults, part, parts, dialect) for dialect in dialects
-            for part in range(parts)]
+    jobs = [(size, faults, part, parts, dialect) for dialect in dialects for part in range(parts)]
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_part, *zip(*jobs, strict=True)))
     for result in results:
         hygiene.remember(*result["secrets"])
-    total = {key: sum(r[key] for r in results)
-             for key in ("orders", "runs", "faulted", "deliveries", "diverged", "untimed",
-                         "by_hand", "repairs")}
+    total = {
+        key: sum(r[key] for r in results)
+        for key in (
+            "orders",
+            "runs",
+            "faulted",
+            "deliveries",
+            "diverged",
+            "untimed",
+            "by_hand",
+            "repairs",
+        )
+    }
     shapes = "" if dialects == ("coremanager",) else f" in {len(dialects)} answer shapes"
-    summary = (f"order permutations v1.3 ({size} decisions + a late create retry{shapes}): "
-               f"{len(_sequences(size))} decision sequences, {total['orders']} delivery "
-               f"orders, {total['runs']} runs ({total['by_hand']} with a change by hand, "
-               f"{total['faulted']} retried after a 503), {total['deliveries']} deliveries "
-               f"({total['untimed']} without event_time, {total['repairs']} answered "
-               f"with `repaired`), {total['diverged']} divergences")
+    summary = (
+        f"order permutations v1.3 ({size} decisions + a late create retry{shapes}): "
+        f"{len(_sequences(size))} decision sequences, {total['orders']} delivery "
+        f"orders, {total['runs']} runs ({total['by_hand']} with a change by hand, "
+        f"{total['faulted']} retried after a 503), {total['deliveries']} deliveries "
+        f"({total['untimed']} without event_time, {total['repairs']} answered "
+        f"with `repaired`), {total['diverged']} divergences"
+    )
     with capsys.disabled():
         print("\n" + summary)
     divergences = [d for r in results for d in r["divergences"]]

@@ -31,12 +31,16 @@ def _short_pause(monkeypatch):
 
 def _body(action: str, event_time: int, *, newer: bool) -> dict:
     if action == "create":
-        return create_body(event_time=event_time, password="Create-Pass-1" if newer
-                           else "Late-Create-Pass", plan={"template": "basic"})
+        return create_body(
+            event_time=event_time,
+            password="Create-Pass-1" if newer else "Late-Create-Pass",
+            plan={"template": "basic"},
+        )
     body = {**ACCOUNT, "event_time": event_time}
     if action == "upgrade":
-        body["plan"] = ({"template": "pro"} if newer
-                        else {"template": "basic", "limits": {"disk_mib": 111}})
+        body["plan"] = (
+            {"template": "pro"} if newer else {"template": "basic", "limits": {"disk_mib": 111}}
+        )
     elif action == "password":
         body["password"] = "Newer-Pass-22" if newer else "Older-Pass-11"
     return body
@@ -53,20 +57,29 @@ def _record(sim) -> ordering.Record:
 
 
 # docs/interface.md §4 (v1.2), in this test's words: the aspects each action decides.
-DECIDED = {"suspend": {"state"}, "unsuspend": {"state"}, "upgrade": {"plan"},
-           "password": {"password"}, "create": {"state", "plan", "password"},
-           "terminate": {"state", "plan", "password"}}
+DECIDED = {
+    "suspend": {"state"},
+    "unsuspend": {"state"},
+    "upgrade": {"plan"},
+    "password": {"password"},
+    "create": {"state", "plan", "password"},
+    "terminate": {"state", "plan", "password"},
+}
 
 
 def _view(user: dict) -> dict:
     """The account, aspect by aspect."""
-    return {"state": user["active"], "plan": (user["preset"], user["limits"]["limit_quota"]),
-            "password": user["password"]}
+    return {
+        "state": user["active"],
+        "plan": (user["preset"], user["limits"]["limit_quota"]),
+        "password": user["password"],
+    }
 
 
 @pytest.mark.parametrize(("older", "newer"), list(itertools.product(ACTIONS, ACTIONS)))
 def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_decided(
-        call, sim, older, newer):
+    call, sim, older, newer
+):
     if newer != "create":
         assert call("create", _body("create", T0, newer=True)).status_code == 201
     if newer == "unsuspend":
@@ -109,10 +122,13 @@ def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_dec
     before, now = _view(after_newer), _view(user)
     for aspect in recorded_newer:  # what the newer delivery decided stands
         assert now[aspect] == before[aspect], aspect
-    own = {"suspend": {"state": False}, "unsuspend": {"state": True},
-           "upgrade": {"plan": ("basic", "111")}, "password": {"password": "Older-Pass-11"},
-           "create": {"state": True, "plan": ("basic", "1000"),
-                      "password": "Late-Create-Pass"}}[older]
+    own = {
+        "suspend": {"state": False},
+        "unsuspend": {"state": True},
+        "upgrade": {"plan": ("basic", "111")},
+        "password": {"password": "Older-Pass-11"},
+        "create": {"state": True, "plan": ("basic", "1000"), "password": "Late-Create-Pass"},
+    }[older]
     for aspect, value in own.items():  # and the older one's other aspects are applied
         if aspect not in recorded_newer:
             assert now[aspect] == value, aspect
@@ -123,16 +139,21 @@ def test_the_record_sits_beside_the_marker_and_follows_each_aspect(call, sim):
     resp = call("create", create_body(event_time=T0))
     assert resp.status_code == 201
     assert sim.user("bob")["comment"] == (
-        f"isphooks:service=1001\nisphooks:order=state:active@{T0};password@{T0};"
-        f"template:basic@{T0}")
-    assert call("suspend", {**ACCOUNT, "event_time": T1, "reason": "unpaid"}).json[
-        "status"] == "suspended"
+        f"isphooks:service=1001\nisphooks:order=state:active@{T0};password@{T0};template:basic@{T0}"
+    )
+    assert (
+        call("suspend", {**ACCOUNT, "event_time": T1, "reason": "unpaid"}).json["status"]
+        == "suspended"
+    )
     assert call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}}).json[
-        "changed"]
+        "changed"
+    ]
     comment = sim.user("bob")["comment"]
     assert comment.splitlines() == [
-        "isphooks:service=1001", "isphooks:suspended=unpaid",
-        f"isphooks:order=state:suspended@{T1};password@{T0};template:pro@{T2}"]
+        "isphooks:service=1001",
+        "isphooks:suspended=unpaid",
+        f"isphooks:order=state:suspended@{T1};password@{T0};template:pro@{T2}",
+    ]
 
 
 @EVERY_DIALECT
@@ -153,10 +174,14 @@ def test_equal_times_are_applied_and_a_duplicate_writes_nothing(call, sim):
 def test_a_late_create_retry_reapplies_only_what_nothing_newer_decided(call, sim):
     first = create_body(event_time=T0)
     assert call("create", first).status_code == 201
-    assert call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "pro"}}).json[
-        "status"] == "updated"
-    assert call("password", {**ACCOUNT, "event_time": T2,
-                             "password": "Changed-Pass-9"}).status_code == 200
+    assert (
+        call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "pro"}}).json["status"]
+        == "updated"
+    )
+    assert (
+        call("password", {**ACCOUNT, "event_time": T2, "password": "Changed-Pass-9"}).status_code
+        == 200
+    )
     with sim.panel.lock:  # the create's own aspect, the state, drifted by hand
         sim.panel.users["bob"]["active"] = False
     sim.clear_journal()
@@ -165,8 +190,9 @@ def test_a_late_create_retry_reapplies_only_what_nothing_newer_decided(call, sim
     user = sim.user("bob")
     assert user["preset"] == "pro" and user["password"] == "Changed-Pass-9"
     assert user["active"] is True
-    assert _record(sim) == ordering.Record(ordering.Stamp(T0, "active"), ordering.Stamp(T2),
-                                           ordering.Stamp(T1, "pro"))
+    assert _record(sim) == ordering.Record(
+        ordering.Stamp(T0, "active"), ordering.Stamp(T2), ordering.Stamp(T1, "pro")
+    )
     # once every aspect it decides is recorded newer, it is superseded
     assert call("suspend", {**ACCOUNT, "event_time": T2 + 1}).json["status"] == "suspended"
     sim.clear_journal()
@@ -186,8 +212,10 @@ def test_the_paying_customer_is_resumed_though_a_newer_upgrade_came_first(call, 
     resp = call("unsuspend", paid)
     assert resp.status_code == 503 and resp.json["error"]["retryable"] is True
     sim.clear_faults()
-    assert call("upgrade", {**ACCOUNT, "event_time": T2,
-                            "plan": {"template": "pro"}}).json["status"] == "updated"
+    assert (
+        call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}}).json["status"]
+        == "updated"
+    )
     resp = call("unsuspend", paid)
     assert resp.status_code == 200 and resp.json["status"] == "active"
     user = sim.user("bob")
@@ -200,8 +228,10 @@ def test_the_paying_customer_is_resumed_though_a_newer_upgrade_came_first(call, 
 def test_recorded_event_time_names_the_decision_that_superseded(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("unsuspend", {**ACCOUNT, "event_time": T1}).status_code == 200
-    assert call("password", {**ACCOUNT, "event_time": T2,
-                             "password": "Newest-Pass-1"}).status_code == 200
+    assert (
+        call("password", {**ACCOUNT, "event_time": T2, "password": "Newest-Pass-1"}).status_code
+        == 200
+    )
     resp = call("suspend", {**ACCOUNT, "event_time": T0 + 1})
     assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == T1
 
@@ -209,15 +239,17 @@ def test_recorded_event_time_names_the_decision_that_superseded(call, sim):
 @EVERY_DIALECT
 def test_a_far_future_record_does_not_stop_a_suspend(call, sim, capsys):
     forged = "isphooks:order=state:active@999999999999999"
-    sim.add_user("bob", "Some-Pass-123", preset="basic",
-                 comment=f"isphooks:service=1001\n{forged}")
+    sim.add_user("bob", "Some-Pass-123", preset="basic", comment=f"isphooks:service=1001\n{forged}")
     capsys.readouterr()
     resp = call("suspend", {**ACCOUNT, "event_time": T1})
     assert resp.status_code == 200 and resp.json["status"] == "suspended"
     assert sim.user("bob")["active"] is False
     assert _record(sim) == ordering.Record(state=ordering.Stamp(T1, "suspended"))
-    warnings = [line for line in capsys.readouterr().out.splitlines()
-                if '"WARNING"' in line and "order record" in line]
+    warnings = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if '"WARNING"' in line and "order record" in line
+    ]
     assert warnings and '"server":"isp1"' in warnings[0] and '"username":"bob"' in warnings[0]
     assert "999999999999999" not in warnings[0]  # the comment is never logged
     # and a terminate is not stopped either
@@ -232,8 +264,12 @@ def test_the_retried_suspend_of_the_issue_leaves_the_paying_customer_active(call
     # 10:02 the customer pays; the upgrade of 10:03 goes through; the suspend of 10:00,
     # retried at 10:05, comes last
     assert call("unsuspend", {**ACCOUNT, "event_time": T2}).json["status"] == "active"
-    assert call("upgrade", {**ACCOUNT, "event_time": T2 + 1000,
-                            "plan": {"template": "pro"}}).status_code == 200
+    assert (
+        call(
+            "upgrade", {**ACCOUNT, "event_time": T2 + 1000, "plan": {"template": "pro"}}
+        ).status_code
+        == 200
+    )
     resp = call("suspend", {**ACCOUNT, "event_time": T1})
     assert resp.json["status"] == "superseded"
     assert resp.json["recorded_event_time"] == T2  # the state decision, not the upgrade
@@ -249,13 +285,16 @@ def test_an_untimed_decision_is_recorded_at_its_signed_time(call, sim):
     resp = call("suspend", {**ACCOUNT, "reason": "by hand"}, at=signed_at)
     assert resp.json["status"] == "suspended" and sim.user("bob")["active"] is False
     assert record_line(sim.user("bob")["comment"]) == (
-        f"state:suspended@{signed_at * 1000};password@{T1};template:basic@{T1}")
+        f"state:suspended@{signed_at * 1000};password@{T1};template:basic@{T1}"
+    )
     # an older delivery is superseded by it; a newer one applies
     resp = call("unsuspend", {**ACCOUNT, "event_time": signed_at * 1000 - 1})
     assert resp.json["status"] == "superseded"
     assert resp.json["recorded_event_time"] == signed_at * 1000
-    assert call("unsuspend", {**ACCOUNT, "event_time": signed_at * 1000 + 1}).json[
-        "status"] == "active"
+    assert (
+        call("unsuspend", {**ACCOUNT, "event_time": signed_at * 1000 + 1}).json["status"]
+        == "active"
+    )
 
 
 @EVERY_DIALECT
@@ -267,21 +306,31 @@ def test_an_account_with_only_the_v1_marker_is_ordered_from_its_first_event(call
 
 
 @EVERY_DIALECT
-@pytest.mark.parametrize("line", [
-    "isphooks:order=state:paused@1700000000000",
-    "isphooks:order=state:active@soon",
-    "isphooks:order=template:@1700000000000",
-    "isphooks:order=garbage;state:active@1700000000000",
-    "isphooks:order=state:active@17000000000000000000",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "isphooks:order=state:paused@1700000000000",
+        "isphooks:order=state:active@soon",
+        "isphooks:order=template:@1700000000000",
+        "isphooks:order=garbage;state:active@1700000000000",
+        "isphooks:order=state:active@17000000000000000000",
+    ],
+)
 def test_a_record_edited_by_hand_into_nonsense_is_ignored(call, sim, line):
-    sim.add_user("bob", "Some-Pass-123", preset="basic",
-                 comment=f"customer note\nisphooks:service=1001\n{line}")
+    sim.add_user(
+        "bob",
+        "Some-Pass-123",
+        preset="basic",
+        comment=f"customer note\nisphooks:service=1001\n{line}",
+    )
     resp = call("suspend", {**ACCOUNT, "event_time": T0})
     assert resp.status_code == 200 and resp.json["status"] == "suspended"
     comment = sim.user("bob")["comment"]
-    assert comment.split("\n") == ["isphooks:service=1001",
-                                   f"isphooks:order=state:suspended@{T0}", "customer note"]
+    assert comment.split("\n") == [
+        "isphooks:service=1001",
+        f"isphooks:order=state:suspended@{T0}",
+        "customer note",
+    ]
 
 
 def _resume_by_hand(sim, active=True):
@@ -336,8 +385,7 @@ def test_a_superseded_unsuspend_enforces_the_newer_suspend_and_says_so(call, sim
     assert resp.json["repaired"] == ["state"]
     assert sim.user("bob")["active"] is False
     assert [w["func"] for w in writes(sim)] == ["user.suspend"]
-    warning = [line for line in capsys.readouterr().out.splitlines()
-               if '"aspect":"state"' in line]
+    warning = [line for line in capsys.readouterr().out.splitlines() if '"aspect":"state"' in line]
     assert len(warning) == 1 and '"severity":"WARNING"' in warning[0]
     assert f'"recorded_event_time":{T2}' in warning[0] and f'"event_time":{T1}' in warning[0]
     assert '"username":"bob"' in warning[0] and '"server":"isp1"' in warning[0]
@@ -350,8 +398,12 @@ def test_a_reconcile_repair_then_a_resume_by_hand_through_isphooks_sticks(call, 
     suspends the paying customer again nor says it did."""
     assert call("create", create_body(event_time=T0)).status_code == 201
     services = [{"service_id": "1001", "username": "bob", "state": "suspended"}]
-    assert call("reconcile", {"server": "isp1", "services": services, "apply": True,
-                              "event_time": T1}).json["status"] == "repaired"
+    assert (
+        call(
+            "reconcile", {"server": "isp1", "services": services, "apply": True, "event_time": T1}
+        ).json["status"]
+        == "repaired"
+    )
     assert sim.user("bob")["active"] is False
     assert call("unsuspend", ACCOUNT).json["status"] == "active"  # by hand, untimed
     sim.clear_journal()
@@ -374,8 +426,10 @@ def test_a_late_retry_of_an_older_suspend_after_a_resume_by_hand_is_superseded(c
 @EVERY_DIALECT
 def test_a_superseded_upgrade_restores_the_recorded_template_only_where_it_differs(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
-    assert call("upgrade", {**ACCOUNT, "event_time": T2,
-                            "plan": {"template": "pro"}}).json["status"] == "updated"
+    assert (
+        call("upgrade", {**ACCOUNT, "event_time": T2, "plan": {"template": "pro"}}).json["status"]
+        == "updated"
+    )
     sim.clear_journal()
     resp = call("upgrade", {**ACCOUNT, "event_time": T1, "plan": {"template": "basic"}})
     assert resp.json["status"] == "superseded" and "repaired" not in resp.json
@@ -392,8 +446,10 @@ def test_a_superseded_upgrade_restores_the_recorded_template_only_where_it_diffe
 def test_a_superseded_password_and_terminate_enforce_nothing(call, sim):
     assert call("create", create_body(event_time=T0)).status_code == 201
     assert call("suspend", {**ACCOUNT, "event_time": T2}).json["status"] == "suspended"
-    assert call("password", {**ACCOUNT, "event_time": T2,
-                             "password": "Newer-Pass-22"}).status_code == 200
+    assert (
+        call("password", {**ACCOUNT, "event_time": T2, "password": "Newer-Pass-22"}).status_code
+        == 200
+    )
     _resume_by_hand(sim)
     sim.clear_journal()
     resp = call("password", {**ACCOUNT, "event_time": T1, "password": "Older-Pass-11"})
@@ -404,17 +460,21 @@ def test_a_superseded_password_and_terminate_enforce_nothing(call, sim):
     assert sim.user("bob")["password"] == "Newer-Pass-22"
 
 
-@pytest.mark.parametrize(("value", "reason"), [
-    ("1700000000000", "Not a valid integer."),
-    (-5, "not before 2020-01-01"),
-    (1_500_000_000_000, "not before 2020-01-01"),
-    (1.7e12, "Not a valid integer."),
-    (True, "Not a valid integer."),
-    ("future", None),
-])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("1700000000000", "Not a valid integer."),
+        (-5, "not before 2020-01-01"),
+        (1_500_000_000_000, "not before 2020-01-01"),
+        (1.7e12, "Not a valid integer."),
+        (True, "Not a valid integer."),
+        ("future", None),
+    ],
+)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_a_bad_event_time_is_a_400_naming_it_and_nothing_is_written(call, sim, action,
-                                                                      value, reason):
+def test_a_bad_event_time_is_a_400_naming_it_and_nothing_is_written(
+    call, sim, action, value, reason
+):
     sim.add_user("bob", "Some-Pass-123", preset="basic", comment="isphooks:service=1001")
     if value == "future":
         value, reason = int(time.time() * 1000) + 301_000, "more than 300 s in the future"

@@ -32,23 +32,39 @@ T1, T2 = 1_764_000_000_000, 1_764_000_060_000
 OBJECT_LISTS = ["db", "email", "emaildomain", "ftp.user", "webdomain"]
 # the request's limit fields (docs/interface.md §3) and the panel parameters they set
 LIMIT_PARAMS = {
-    "disk_mib": "limit_quota", "traffic_mib": "limit_traff", "databases": "limit_db",
-    "database_users": "limit_db_users", "ftp_users": "limit_ftp_users",
-    "web_domains": "limit_webdomains", "mail_domains": "limit_emaildomains",
-    "mailboxes": "limit_emails", "mailbox_quota_mib": "limit_email_quota",
-    "memory_mib": "limit_memory", "cpu_time": "limit_cpu", "processes": "limit_process",
+    "disk_mib": "limit_quota",
+    "traffic_mib": "limit_traff",
+    "databases": "limit_db",
+    "database_users": "limit_db_users",
+    "ftp_users": "limit_ftp_users",
+    "web_domains": "limit_webdomains",
+    "mail_domains": "limit_emaildomains",
+    "mailboxes": "limit_emails",
+    "mailbox_quota_mib": "limit_email_quota",
+    "memory_mib": "limit_memory",
+    "cpu_time": "limit_cpu",
+    "processes": "limit_process",
 }
 RESELLER_LIMITS = {"limit_quota": "9000", "limit_users": "10"}
 # what each login owns, per usage count field and the panel list that shows it
 OWNED = {
-    "bob": {"webdomain": ["bob.test", "bob2.test"], "emaildomain": ["bob.test"],
-            "email": ["a@bob.test", "b@bob.test", "c@bob.test"], "db": ["bob_wp", "bob_shop"],
-            "ftp.user": ["bobftp"]},
+    "bob": {
+        "webdomain": ["bob.test", "bob2.test"],
+        "emaildomain": ["bob.test"],
+        "email": ["a@bob.test", "b@bob.test", "c@bob.test"],
+        "db": ["bob_wp", "bob_shop"],
+        "ftp.user": ["bobftp"],
+    },
     "cust": {"webdomain": ["cust.test"], "email": ["x@cust.test"]},
     "res1": {"db": ["res1_db"]},
 }
-COUNT_FIELDS = {"web_domains": "webdomain", "mail_domains": "emaildomain",
-                "mailboxes": "email", "databases": "db", "ftp_users": "ftp.user"}
+COUNT_FIELDS = {
+    "web_domains": "webdomain",
+    "mail_domains": "emaildomain",
+    "mailboxes": "email",
+    "databases": "db",
+    "ftp_users": "ftp.user",
+}
 
 
 @pytest.fixture
@@ -60,8 +76,9 @@ def panel(config_path):
         started.append(sim)
         if edition in ("host", "business"):
             sim.add_preset("reseller-basic", RESELLER_LIMITS, level="24")
-        config_path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                           "servers": {"isp1": server_entry(sim)}}))
+        config_path.write_text(
+            json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(sim)}})
+        )
         CACHE.clear()
         return sim
 
@@ -76,30 +93,47 @@ def _funcs(sim) -> list[str]:
 
 # --- status ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dialect", list(DIALECTS))
 def test_status_shows_the_account_as_the_panel_holds_it(call, panel, dialect):
     sim = panel(dialect=dialect)
     assert call("create", create_body(event_time=T1)).status_code == 201
-    assert call("suspend", {"service_id": "1001", "server": "isp1", "username": "bob",
-                            "event_time": T2}).status_code == 200
+    assert (
+        call(
+            "suspend", {"service_id": "1001", "server": "isp1", "username": "bob", "event_time": T2}
+        ).status_code
+        == 200
+    )
     d = sim.dialect
     sim.clear_journal()
-    resp = call("status", {"service_id": "1001", "server": "isp1", "username": "bob",
-                           "event_time": T2 + 1})
+    resp = call(
+        "status", {"service_id": "1001", "server": "isp1", "username": "bob", "event_time": T2 + 1}
+    )
     assert resp.status_code == 200, resp.json
     assert resp.json == {
-        "action": "status", "status": "ok", "server": "isp1", "service_id": "1001",
-        "username": "bob", "kind": "user", "exists": True, "ours": True, "marker": "1001",
-        "owner": "root", "active": False, "template": "basic",
+        "action": "status",
+        "status": "ok",
+        "server": "isp1",
+        "service_id": "1001",
+        "username": "bob",
+        "kind": "user",
+        "exists": True,
+        "ours": True,
+        "marker": "1001",
+        "owner": "root",
+        "active": False,
+        "template": "basic",
         "limits": {field: int(LIMITS[param]) for field, param in LIMIT_PARAMS.items()},
-        "recorded": {"state": {"value": "suspended", "at": T2}, "password": {"at": T1},
-                     "template": {"value": "basic", "at": T1}},
+        "recorded": {
+            "state": {"value": "suspended", "at": T2},
+            "password": {"at": T1},
+            "template": {"value": "basic", "at": T1},
+        },
     }
     # one account read, plus the list row where the form lacks the state or the owner (a
     # suspended account's form in the empty-flag shape shows no `active` at all)
     form_state = d.form_active and not d.empty_flags
-    assert _funcs(sim) == (["user.edit"] if form_state and d.form_owner
-                           else ["user", "user.edit"])
+    assert _funcs(sim) == (["user.edit"] if form_state and d.form_owner else ["user", "user.edit"])
     assert writes(sim) == []
     assert "Initial-Pass-123" not in resp.get_data(as_text=True)
 
@@ -108,20 +142,25 @@ def test_status_of_no_account_another_service_and_a_resellers_customer(call, pan
     sim = panel()
     call("create", create_body())
     sim.add_reseller("res1", "Reseller-Pass-1", preset="reseller-basic")
-    sim.add_user("cust", "Cust-Pass-1", preset="basic", owner="res1",
-                 comment="isphooks:service=1001")
+    sim.add_user(
+        "cust", "Cust-Pass-1", preset="basic", owner="res1", comment="isphooks:service=1001"
+    )
     sim.add_user("legacy", "Legacy-Pass-1", preset="pro", comment="from WHMCS")
 
     def status(username, service_id="1001", **extra):
-        resp = call("status", {"service_id": service_id, "server": "isp1",
-                               "username": username, **extra})
+        resp = call(
+            "status", {"service_id": service_id, "server": "isp1", "username": username, **extra}
+        )
         assert resp.status_code == 200, resp.json
         return resp.json
 
     gone = status("ghost")
     assert gone["exists"] is False and gone["ours"] is False and gone["marker"] is None
-    assert gone["limits"] == {} and gone["recorded"] == {"state": None, "password": None,
-                                                         "template": None}
+    assert gone["limits"] == {} and gone["recorded"] == {
+        "state": None,
+        "password": None,
+        "template": None,
+    }
     other = status("bob", service_id="2002")
     assert (other["exists"], other["ours"], other["marker"]) == (True, False, "1001")
     customer = status("cust")  # its comment claims 1001, but a reseller owns it
@@ -139,8 +178,9 @@ def test_status_of_no_account_another_service_and_a_resellers_customer(call, pan
 
 def test_status_refuses_a_kind_the_edition_lacks_and_a_body_without_service(call, panel):
     panel(edition="lite")
-    resp = call("status", {"service_id": "1001", "server": "isp1", "username": "bob",
-                           "kind": "reseller"})
+    resp = call(
+        "status", {"service_id": "1001", "server": "isp1", "username": "bob", "kind": "reseller"}
+    )
     assert resp.status_code == 422 and "reseller" in resp.json["error"]["message"]
     resp = call("status", {"server": "isp1", "username": "bob"})
     assert resp.status_code == 400 and "service_id" in resp.json["error"]["fields"]
@@ -148,10 +188,12 @@ def test_status_refuses_a_kind_the_edition_lacks_and_a_body_without_service(call
 
 # --- usage with counts -------------------------------------------------------------------------
 
+
 def _populate(call, sim):
     assert call("create", create_body()).status_code == 201
-    sim.add_reseller("res1", "Reseller-Pass-1", preset="reseller-basic",
-                     comment="isphooks:service=r1")
+    sim.add_reseller(
+        "res1", "Reseller-Pass-1", preset="reseller-basic", comment="isphooks:service=r1"
+    )
     sim.add_user("cust", "Cust-Pass-1", preset="basic", owner="res1")
     sim.add_user("legacy", "Legacy-Pass-1", preset="pro")
     for owner, lists in OWNED.items():
@@ -161,9 +203,10 @@ def _populate(call, sim):
 
 
 def _expected_counts(login: str, missing=(), no_owner=False) -> dict[str, int | None]:
-    return {field: None if no_owner or func in missing
-            else len(OWNED.get(login, {}).get(func, []))
-            for field, func in COUNT_FIELDS.items()}
+    return {
+        field: None if no_owner or func in missing else len(OWNED.get(login, {}).get(func, []))
+        for field, func in COUNT_FIELDS.items()
+    }
 
 
 @pytest.mark.parametrize("dialect", list(DIALECTS))
@@ -181,15 +224,19 @@ def test_usage_counts_each_accounts_objects_by_owner(call, panel, dialect):
     resp = call("usage", {"counts": True})
     assert resp.status_code == 200, resp.json
     # one read per list (per page, where the panel pages)
-    assert _funcs(sim) == sorted(plain_reads + [
-        func for func in OBJECT_LISTS
-        for _ in range(list_reads(len(sim.objects[func]), sim.dialect))])
+    assert _funcs(sim) == sorted(
+        plain_reads
+        + [
+            func
+            for func in OBJECT_LISTS
+            for _ in range(list_reads(len(sim.objects[func]), sim.dialect))
+        ]
+    )
     accounts = {a["username"]: a for a in resp.json["servers"][0]["accounts"]}
     assert set(accounts) == {"bob", "res1", "cust", "legacy"}
     no_owner = not sim.dialect.list_owner  # rows that name no owner count for nobody
     for login, account in accounts.items():
-        assert {f: account[f] for f in COUNT_FIELDS} == _expected_counts(login,
-                                                                        no_owner=no_owner)
+        assert {f: account[f] for f in COUNT_FIELDS} == _expected_counts(login, no_owner=no_owner)
         # the rest of the row is what usage answers without counts
         before = next(a for a in plain.json["servers"][0]["accounts"] if a["username"] == login)
         assert {k: v for k, v in account.items() if k not in COUNT_FIELDS} == before
@@ -205,7 +252,8 @@ def test_a_list_the_panel_lacks_is_null_for_every_account_never_an_error(call, p
     assert resp.status_code == 200 and resp.json["status"] == "ok", resp.json
     for account in resp.json["servers"][0]["accounts"]:
         assert {f: account[f] for f in COUNT_FIELDS} == _expected_counts(
-            account["username"], missing={"ftp.user", "db"})
+            account["username"], missing={"ftp.user", "db"}
+        )
 
 
 def test_usage_of_one_account(call, panel):
@@ -237,16 +285,25 @@ def test_usage_template_is_null_where_the_list_shows_none(call, panel):
 
 # --- sso with page -------------------------------------------------------------------------
 
-PAGES = ["webdomain", "emaildomain", "email", "db", "ftp.user", "file", "domain", "sslcert",
-         "scheduler", "backup2.list"]
+PAGES = [
+    "webdomain",
+    "emaildomain",
+    "email",
+    "db",
+    "ftp.user",
+    "file",
+    "domain",
+    "sslcert",
+    "scheduler",
+    "backup2.list",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_sso_lands_on_the_page_asked_for(call, panel, page, tmp_path):
     sim = panel(edition="lite")
     call("create", create_body())
-    resp = call("sso", {"service_id": "1001", "server": "isp1", "username": "bob",
-                        "page": page})
+    resp = call("sso", {"service_id": "1001", "server": "isp1", "username": "bob", "page": page})
     assert resp.status_code == 200, resp.json
     query = parse_qsl(urlsplit(resp.json["url"]).query)
     names = [name for name, _ in query]
@@ -260,14 +317,15 @@ def test_sso_lands_on_the_page_asked_for(call, panel, page, tmp_path):
     assert landed.status_code == 200 and sim.landings == [("bob", page)]
 
 
-@pytest.mark.parametrize("page", ["dashboard", "user", "WEBDOMAIN", "db;user.delete", "",
-                                  "webdomain&func=user.delete", 7])
+@pytest.mark.parametrize(
+    "page",
+    ["dashboard", "user", "WEBDOMAIN", "db;user.delete", "", "webdomain&func=user.delete", 7],
+)
 def test_sso_refuses_any_other_page_and_mints_nothing(call, panel, page):
     sim = panel(edition="lite")
     call("create", create_body())
     sim.clear_journal()
-    resp = call("sso", {"service_id": "1001", "server": "isp1", "username": "bob",
-                        "page": page})
+    resp = call("sso", {"service_id": "1001", "server": "isp1", "username": "bob", "page": page})
     assert resp.status_code == 400 and "page" in resp.json["error"]["fields"], resp.json
     assert sim.journal == [] and sim.sso_keys == {}
 
@@ -280,6 +338,7 @@ def test_sso_without_page_is_as_before(call, panel):
 
 
 # --- check: accounts and version -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("edition", ["lite", "pro", "host", "business"])
 def test_check_counts_the_accounts_of_each_kind(call, panel, edition):

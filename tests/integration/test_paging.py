@@ -18,15 +18,19 @@ PAGE = 100
 ACCOUNTS = 260
 PAGED = Dialect("paged100", page_size=PAGE)
 # the state and owner only in the list (where production billing code reads them)
-PAGED_LIST_ONLY = Dialect("paged100_list_only", page_size=PAGE, form_active=False,
-                          form_owner=False)
+PAGED_LIST_ONLY = Dialect("paged100_list_only", page_size=PAGE, form_active=False, form_owner=False)
 
 
 def _populate(sim, count=ACCOUNTS, prefix="u"):
     for i in range(count):
         name = f"{prefix}{i:03d}"
-        sim.add_user(name, "Seeded-Pass-1", preset="basic", active=i % 7 != 0,
-                     comment=f"isphooks:service=s{prefix}{i}\nКлиент с {2020 + i % 5} года")
+        sim.add_user(
+            name,
+            "Seeded-Pass-1",
+            preset="basic",
+            active=i % 7 != 0,
+            comment=f"isphooks:service=s{prefix}{i}\nКлиент с {2020 + i % 5} года",
+        )
         # IDN domains in both forms the panel might keep (which one is unverified)
         domain = f"сайт{i}.рф" if i % 2 else f"xn--{i}-7sb.xn--p1ai"
         sim.add_object("webdomain", domain, name)
@@ -42,8 +46,16 @@ def fleet(config_path):
         return sim
 
     def use(**entries):
-        config_path.write_text(json.dumps({"webhook_secrets": [SECRET], "servers": {
-            name: server_entry(sim, **extra) for name, (sim, extra) in entries.items()}}))
+        config_path.write_text(
+            json.dumps(
+                {
+                    "webhook_secrets": [SECRET],
+                    "servers": {
+                        name: server_entry(sim, **extra) for name, (sim, extra) in entries.items()
+                    },
+                }
+            )
+        )
         CACHE.clear()
 
     start.use = use
@@ -77,12 +89,25 @@ def test_reconcile_reports_no_account_missing(call, fleet):
     sim = fleet()
     _populate(sim)
     fleet.use(isp1=(sim, {}))
-    services = [{"service_id": f"su{i}", "username": f"u{i:03d}",
-                 "state": "suspended" if i % 7 == 0 else "active"} for i in range(ACCOUNTS)]
+    services = [
+        {
+            "service_id": f"su{i}",
+            "username": f"u{i:03d}",
+            "state": "suspended" if i % 7 == 0 else "active",
+        }
+        for i in range(ACCOUNTS)
+    ]
     resp = call("reconcile", {"server": "isp1", "services": services})
     assert resp.status_code == 200, resp.json
-    assert resp.json["summary"] == {"in_sync": ACCOUNTS, "missing": 0, "orphaned": 0,
-                                    "state": 0, "template": 0, "foreign": 0, "unmarked": 0}
+    assert resp.json["summary"] == {
+        "in_sync": ACCOUNTS,
+        "missing": 0,
+        "orphaned": 0,
+        "state": 0,
+        "template": 0,
+        "foreign": 0,
+        "unmarked": 0,
+    }
 
 
 def test_check_counts_every_account(call, fleet):
@@ -98,8 +123,10 @@ def test_placement_counts_every_account_of_every_server(call, fleet):
     big, small = fleet(), fleet()
     _populate(big)  # 260 of 300: room for 40
     _populate(small, count=50, prefix="v")  # 50 of 100: room for 50
-    fleet.use(big=(big, {"group": "eu", "max_accounts": 300}),
-              small=(small, {"group": "eu", "max_accounts": 100}))
+    fleet.use(
+        big=(big, {"group": "eu", "max_accounts": 300}),
+        small=(small, {"group": "eu", "max_accounts": 100}),
+    )
     body = create_body(service_id="new1", username="new1")
     del body["server"]
     resp = call("create", {**body, "server_group": "eu"})
@@ -117,8 +144,7 @@ def test_status_reads_the_state_from_the_row_on_a_later_page(call, fleet):
     _populate(sim)
     fleet.use(isp1=(sim, {}))
     for i in (252, 259):  # page 3; 252 = 36 x 7 is suspended
-        resp = call("status", {"service_id": f"su{i}", "server": "isp1",
-                               "username": f"u{i:03d}"})
+        resp = call("status", {"service_id": f"su{i}", "server": "isp1", "username": f"u{i:03d}"})
         assert resp.status_code == 200, resp.json
         assert resp.json["ours"] is True and resp.json["owner"] == "root"
         assert resp.json["active"] is (i % 7 != 0)
@@ -152,4 +178,6 @@ def test_cyrillic_operator_text_in_comments_is_kept_by_every_write(call, fleet):
     assert call("suspend", {**account, "reason": "Неоплата счёта"}).status_code == 200
     assert call("unsuspend", account).status_code == 200
     assert without_record(sim.user("u001")["comment"]).split("\n") == [
-        "isphooks:service=su1", "Клиент с 2021 года"]
+        "isphooks:service=su1",
+        "Клиент с 2021 года",
+    ]

@@ -28,8 +28,16 @@ from tests.ispsim.wire import NO_LIST_PRESET, NO_OWNER
 
 ROOT = Path(__file__).resolve().parents[2]
 OBJECT_LISTS = ("webdomain", "emaildomain", "email", "db", "ftp.user")
-REQUIRED = {"access_level", "state_shown_in", "owner_shown_in", "list_page_size",
-            "object_list_owner", "version", "version_from", "edit_form_limits"}
+REQUIRED = {
+    "access_level",
+    "state_shown_in",
+    "owner_shown_in",
+    "list_page_size",
+    "object_list_owner",
+    "version",
+    "version_from",
+    "edit_form_limits",
+}
 SHAPES = [*DIALECTS.values(), NO_OWNER, NO_LIST_PRESET]
 
 
@@ -50,11 +58,14 @@ def expected(d: Dialect, edition: str) -> dict:
         # holding the whole list, so its page is as long as the user list
         "list_page_size": d.page_size or (len(USERS) if d.sjson else None),
         "object_list_owner": dict.fromkeys(OBJECT_LISTS, d.list_owner),
-        "version": None, "version_from": None,  # the simulator tells no version
+        "version": None,
+        "version_from": None,  # the simulator tells no version
         "edit_form_limits": True,
         "idn_form": "a-label",  # populate's xn--80aswg.xn--p1ai
-        "list_has_comment": d.list_comment, "list_has_preset": d.list_preset,
-        "templates": 3 if resellers else 2, "edition_matches": True,
+        "list_has_comment": d.list_comment,
+        "list_has_preset": d.list_preset,
+        "templates": 3 if resellers else 2,
+        "edition_matches": True,
         "error_shape": "object" if d.error_object else "type_only",
     }
 
@@ -67,8 +78,7 @@ def failing(d: Dialect, edition: str) -> set[str]:
 
 @pytest.mark.parametrize("edition", ["business", "lite"])
 @pytest.mark.parametrize("dialect", SHAPES, ids=[d.name for d in SHAPES])
-def test_probe_reports_each_dialects_facts_exactly_and_writes_nothing(probing, dialect,
-                                                                      edition):
+def test_probe_reports_each_dialects_facts_exactly_and_writes_nothing(probing, dialect, edition):
     sim = probing.start(dialect, edition)
     run = probing.probe()
     report = run.report
@@ -109,8 +119,10 @@ def test_a_person_gets_one_line_per_fact_and_the_capture_named(probing):
     run = probing.probe(json_out=False)
     assert run.code == 0
     lines = run.out.splitlines()
-    assert lines[0] == "isphooks probe: server isp1 (business), isphooks " + \
-        __import__("shared").__version__
+    assert (
+        lines[0]
+        == "isphooks probe: server isp1 (business), isphooks " + __import__("shared").__version__
+    )
     assert "  ok    list_page_size     2" in lines
     assert any(line.startswith("capture: ") and str(run.path) in line for line in lines)
     assert lines[-1] == "probe: ok"
@@ -136,11 +148,14 @@ def test_a_login_below_admin_level_fails(probing):
     assert "reseller rights (level 24)" in access["detail"]
 
 
-@pytest.mark.parametrize("names, form", [
-    (["сайт.рф", "bob.test"], "u-label"),
-    (["сайт.рф", "xn--80aswg.xn--p1ai"], None),  # both forms: not one the panel keeps
-    (["bob.test"], None),
-])
+@pytest.mark.parametrize(
+    "names, form",
+    [
+        (["сайт.рф", "bob.test"], "u-label"),
+        (["сайт.рф", "xn--80aswg.xn--p1ai"], None),  # both forms: not one the panel keeps
+        (["bob.test"], None),
+    ],
+)
 def test_idn_form_is_judged_from_the_web_domain_names(probing, names, form):
     sim = probing.start("coremanager", "lite", populated=False)
     sim.add_user("bob", "Bob-Pass-1234", preset="basic")
@@ -154,8 +169,13 @@ def test_a_list_the_panel_lacks_is_null_and_ok(probing):
     sim.set_missing_lists({"ftp.user", "db"})
     run = probing.probe()
     owners = run.report["facts"]["object_list_owner"]
-    assert owners["value"] == {"webdomain": True, "emaildomain": True, "email": True,
-                               "db": None, "ftp.user": None}
+    assert owners["value"] == {
+        "webdomain": True,
+        "emaildomain": True,
+        "email": True,
+        "db": None,
+        "ftp.user": None,
+    }
     assert owners["ok"] is True and "ftp.user: no such list" in owners["detail"]
 
 
@@ -171,7 +191,8 @@ def test_a_version_told_by_the_panel_is_reported_with_its_function(probing):
     sim = probing.start("coremanager", "lite")
     # a panel whose license.mgr.info tells its version (the simulator's has none)
     sim.panel._funcs["license.mgr.info"] = lambda caller, params: {
-        "elem": [{"name": {"$": "ispmanager"}, "version": {"$": "6.98.0-2024.05.01_12:00"}}]}
+        "elem": [{"name": {"$": "ispmanager"}, "version": {"$": "6.98.0-2024.05.01_12:00"}}]
+    }
     run = probing.probe()
     version, source = run.report["facts"]["version"], run.report["facts"]["version_from"]
     assert version["value"] == "6.98.0-2024.05.01_12:00" and source["value"] == "license.mgr.info"
@@ -180,6 +201,7 @@ def test_a_version_told_by_the_panel_is_reported_with_its_function(probing):
 
 
 # --- exit status 2: one line, no capture ----------------------------------------------------
+
 
 def test_an_unknown_server_is_a_usage_error(probing):
     probing.start("coremanager", "lite")
@@ -195,21 +217,37 @@ def test_an_unreachable_panel_is_one_line_and_exit_2(probing, tmp_path):
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     config = probing.use(sim, url=f"https://127.0.0.1:{port}/ispmgr", timeout_s=2)
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "probe", "--server", "isp1",
-                           "--out", str(tmp_path / "c.json")], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env={"ISPHOOKS_SECRETS": f"file:{config}",
-                                                      "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "probe",
+            "--server",
+            "isp1",
+            "--out",
+            str(tmp_path / "c.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"ISPHOOKS_SECRETS": f"file:{config}", "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 2, done
     assert done.stdout == "" and done.stderr.count("\n") == 1, done.stderr
     assert "cannot probe panel isp1" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "c.json").exists()
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--lifecycle"], "--lifecycle needs --template"),
-    (["--template", "basic"], "goes with --lifecycle"),
-    (["--lifecycle", "--template", "nosuch"], "--template nosuch: the panel has no such"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--lifecycle"], "--lifecycle needs --template"),
+        (["--template", "basic"], "goes with --lifecycle"),
+        (["--lifecycle", "--template", "nosuch"], "--template nosuch: the panel has no such"),
+    ],
+)
 def test_lifecycle_mistakes_are_usage_errors_before_any_write(probing, args, words):
     sim = probing.start("coremanager", "lite")
     run = probing.probe(*args)
@@ -219,8 +257,15 @@ def test_lifecycle_mistakes_are_usage_errors_before_any_write(probing, args, wor
 
 # --- the lifecycle ------------------------------------------------------------------------
 
-LIFECYCLE = ["user.add.finish", "user.suspend", "user.resume", "user.edit", "usrparam",
-             "session.newkey", "user.delete"]
+LIFECYCLE = [
+    "user.add.finish",
+    "user.suspend",
+    "user.resume",
+    "user.edit",
+    "usrparam",
+    "session.newkey",
+    "user.delete",
+]
 
 
 @pytest.mark.parametrize("dialect", ["coremanager", "list_only", "paged"])
@@ -241,7 +286,14 @@ def test_lifecycle_writes_exactly_its_own_account_and_nothing_else(probing, dial
     cycle = run.report["lifecycle"]
     assert cycle["account"] == "isphooksprobe1" and cycle["template"] == "basic"
     assert [s["step"] for s in cycle["steps"]] == [
-        "create", "suspend", "resume", "change_plan", "change_password", "login_key", "delete"]
+        "create",
+        "suspend",
+        "resume",
+        "change_plan",
+        "change_password",
+        "login_key",
+        "delete",
+    ]
     assert all(s["ok"] for s in cycle["steps"]), cycle
     landing = run.report["facts"]["sso_startpage"]["value"]
     assert landing["http_status"] == 200 and landing["startpage_seen"] is True
@@ -295,8 +347,10 @@ def test_lifecycle_refuses_an_account_of_its_name_that_it_did_not_make(probing):
 
 def _encodings(secret: str) -> set[str]:
     forms = {secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]}
-    forms |= {base64.b64encode(secret.encode()).decode().rstrip("="),
-              base64.urlsafe_b64encode(secret.encode()).decode().rstrip("=")}
+    forms |= {
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+        base64.urlsafe_b64encode(secret.encode()).decode().rstrip("="),
+    }
     return forms
 
 
@@ -306,8 +360,14 @@ def test_the_capture_holds_no_secret_in_any_encoding(probing):
     run = probing.probe("--lifecycle", "--template", "basic")
     assert run.code == 0, run.report
     text = run.path.read_text(encoding="utf-8")
-    secrets = {sim.admin_password, SECRET, SECRET[len("whsec_"):], *sim.seen_secrets,
-               *sim.panel.sessions, *sim.sso_keys}
+    secrets = {
+        sim.admin_password,
+        SECRET,
+        SECRET[len("whsec_") :],
+        *sim.seen_secrets,
+        *sim.panel.sessions,
+        *sim.sso_keys,
+    }
     secrets = {s for s in secrets if len(s) >= 8}
     assert len(secrets) >= 5  # the admin's, two generated passwords, a key, the whsec_
     for secret in secrets:
@@ -330,8 +390,13 @@ def test_the_capture_holds_no_secret_in_any_encoding(probing):
 
 
 def test_probe_help_shows_every_option_with_its_default_and_examples():
-    done = subprocess.run([sys.executable, "-m", "shared.cli", "probe", "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "probe", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 0
     section = done.stdout.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
     entries = re.split(r"\n(?=  -)", section.strip("\n"))
@@ -342,6 +407,11 @@ def test_probe_help_shows_every_option_with_its_default_and_examples():
         assert re.search(r"\((default|required)\b", entry), entry
     examples = done.stdout.split("\nexamples:", 1)[1]
     assert "isphooks probe --server isp1 --lifecycle --template basic" in examples
-    top = subprocess.run([sys.executable, "-m", "shared.cli", "--help"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=30).stdout
+    top = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
     assert re.search(r"^ +probe +\S", top, re.M)

@@ -23,17 +23,16 @@ NO_STATE = Dialect("no_state", form_active=False, list_active=False)
 T = int(time.time() * 1000) - 60_000
 
 
-@pytest.mark.parametrize("dialect", ["no_form_active", "list_only", "empty_flags",
-                                     "orig_enums"])
+@pytest.mark.parametrize("dialect", ["no_form_active", "list_only", "empty_flags", "orig_enums"])
 @pytest.mark.parametrize("ordered", [False, True])
-def test_suspend_unsuspend_suspend_where_the_form_shows_no_state(call, sim, dialect,
-                                                                 ordered):
+def test_suspend_unsuspend_suspend_where_the_form_shows_no_state(call, sim, dialect, ordered):
     """The issue: with a form without `active`, unsuspend of a suspended account answered
     `already_active` and left the paying customer suspended."""
     # ordered: the create decided before the deliveries (an untimed create is a decision
     # made now, which the older deliveries below could not change)
-    assert call("create", create_body(**({"event_time": T - 1} if ordered else {}))
-                ).status_code == 201
+    assert (
+        call("create", create_body(**({"event_time": T - 1} if ordered else {}))).status_code == 201
+    )
     answers = []
     for n, action in enumerate(("suspend", "unsuspend", "suspend", "suspend")):
         body = {**ACCOUNT, **({"event_time": T + n} if ordered else {})}
@@ -48,9 +47,11 @@ def test_suspend_unsuspend_suspend_where_the_form_shows_no_state(call, sim, dial
 def test_a_state_shown_nowhere_is_unknown_and_the_call_is_made(call, sim, dialect):
     assert call("create", create_body()).status_code == 201
     sim.clear_journal()
-    for action, status, func in (("suspend", "suspended", "user.suspend"),
-                                 ("suspend", "suspended", "user.suspend"),
-                                 ("unsuspend", "active", "user.resume")):
+    for action, status, func in (
+        ("suspend", "suspended", "user.suspend"),
+        ("suspend", "suspended", "user.suspend"),
+        ("unsuspend", "active", "user.resume"),
+    ):
         resp = call(action, ACCOUNT)
         assert resp.json["status"] == status  # never `already_…` on a guess
         assert writes(sim)[-1]["func"] == func
@@ -60,8 +61,14 @@ def test_a_state_shown_nowhere_is_unknown_and_the_call_is_made(call, sim, dialec
     entry = call("check", {}).json["servers"][0]
     assert entry["ok"] is True and entry["state_from"] is None
     assert "no account's state" in entry["warning"]
-    resp = call("reconcile", {"server": "isp1", "services": [
-        {"service_id": "1001", "username": "bob", "state": "suspended"}], "apply": True})
+    resp = call(
+        "reconcile",
+        {
+            "server": "isp1",
+            "services": [{"service_id": "1001", "username": "bob", "state": "suspended"}],
+            "apply": True,
+        },
+    )
     assert resp.json["summary"]["state"] == 0 and resp.json["status"] == "ok"  # not guessed
 
 
@@ -76,8 +83,9 @@ def business(tmp_path, monkeypatch):
         sim.add_preset("rbasic", level="24")
         sim.add_reseller("res1", "Reseller-Pass-1", preset="rbasic")
         path = tmp_path / "isphooks.json"
-        path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                    "servers": {"isp1": server_entry(sim)}}))
+        path.write_text(
+            json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(sim)}})
+        )
         monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{path}")
         CACHE.clear()
         return sim
@@ -91,8 +99,9 @@ def business(tmp_path, monkeypatch):
 def _plant(sim, name: str) -> None:
     """What a reseller can do: an account of its own with the next order's name and our
     marker in its comment."""
-    sim.add_user(name, "Planted-Pass-1", preset="basic", owner="res1",
-                 comment="isphooks:service=1001")
+    sim.add_user(
+        name, "Planted-Pass-1", preset="basic", owner="res1", comment="isphooks:service=1001"
+    )
 
 
 @pytest.mark.parametrize("dialect", [NO_OWNER])
@@ -114,8 +123,12 @@ def test_a_planted_account_is_refused_where_the_panel_shows_no_owner(business, d
     assert resp.status_code == 201 and resp.json["username"] == "u10011", resp.json
     assert sim.user("u1001")["password"] == "Planted-Pass-1"
     # sso and every other action on it: 409 unowned_account, saying why
-    for action, extra in (("sso", {}), ("suspend", {}), ("password", {"password": "X-Pass-123"}),
-                          ("terminate", {"force": True})):
+    for action, extra in (
+        ("sso", {}),
+        ("suspend", {}),
+        ("password", {"password": "X-Pass-123"}),
+        ("terminate", {"force": True}),
+    ):
         resp = call(action, {**ACCOUNT, **extra})
         assert resp.status_code == 409, (action, resp.json)
         assert resp.json["error"]["code"] == "unowned_account"
@@ -137,8 +150,10 @@ def test_the_owner_is_read_from_the_form_or_the_list(business, dialect):
     resp = call("sso", ACCOUNT)
     assert resp.status_code == 409 and resp.json["error"]["code"] == "conflict"
     assert call("create", create_body(service_id="2002", username="carol")).status_code == 201
-    assert call("suspend", {**ACCOUNT, "service_id": "2002", "username": "carol"}).json[
-        "status"] == "suspended"
+    assert (
+        call("suspend", {**ACCOUNT, "service_id": "2002", "username": "carol"}).json["status"]
+        == "suspended"
+    )
     entry = call("check", {}).json["servers"][0]
     assert entry["ok"] is True
     assert entry["owner_from"] == ("list" if dialect != "no_list_owner" else "form")
@@ -186,5 +201,12 @@ def test_placement_skips_an_unusable_server_of_the_group(call, sim, config_path)
 def test_every_dialect_is_in_the_suites():
     """The shapes of issue 20 are among those the action, ordering, reconcile and usage
     suites run in (they parametrize over DIALECTS)."""
-    assert {"no_form_active", "no_form_owner", "no_list_owner", "list_only", "orig_enums",
-            "empty_flags", "sjson"} <= set(DIALECTS)
+    assert {
+        "no_form_active",
+        "no_form_owner",
+        "no_list_owner",
+        "list_only",
+        "orig_enums",
+        "empty_flags",
+        "sjson",
+    } <= set(DIALECTS)

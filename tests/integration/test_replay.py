@@ -39,8 +39,14 @@ def probing(tmp_path, monkeypatch, capsys):
 def replaying(path: Path, tmp_path: Path, monkeypatch) -> Simulator:
     """A simulator answering from the capture at `path`, configured as server isp1."""
     sim = start_sim(replay=path)
-    entry = {"url": sim.url, "username": sim.admin_login, "password": sim.admin_password,
-             "edition": sim.edition, "tls": {"ca_pem": sim.ca_pem}, "timeout_s": 5}
+    entry = {
+        "url": sim.url,
+        "username": sim.admin_login,
+        "password": sim.admin_password,
+        "edition": sim.edition,
+        "tls": {"ca_pem": sim.ca_pem},
+        "timeout_s": 5,
+    }
     config = tmp_path / "replay.json"
     config.write_text(json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": entry}}))
     monkeypatch.setenv("ISPHOOKS_SECRETS", f"file:{config}")
@@ -51,17 +57,25 @@ def replaying(path: Path, tmp_path: Path, monkeypatch) -> Simulator:
 def first_form(capture: dict[str, Any]) -> dict[str, Any]:
     """The first user form the capture holds (the account `check` judges on); {} for a
     panel without accounts."""
-    exchange = next((e for e in capture["exchanges"] if e["func"] == "user.edit"
-                     and "answer" in e), None)
+    exchange = next(
+        (e for e in capture["exchanges"] if e["func"] == "user.edit" and "answer" in e), None
+    )
     return json.loads(exchange["answer"])["doc"] if exchange else {}
 
 
 def services(usage: dict[str, Any]) -> list[dict[str, Any]]:
     """What a billing system lists for a reconcile: each account usage names ours, and one
     service the panel lacks."""
-    listed = [{"service_id": a["service_id"], "username": a["username"], "kind": a["kind"],
-               "state": "suspended" if a["suspended"] else "active"}
-              for a in usage["servers"][0]["accounts"] if a["service_id"]]
+    listed = [
+        {
+            "service_id": a["service_id"],
+            "username": a["username"],
+            "kind": a["kind"],
+            "state": "suspended" if a["suspended"] else "active",
+        }
+        for a in usage["servers"][0]["accounts"]
+        if a["service_id"]
+    ]
     return [*listed, {"service_id": "9999", "username": "ghost", "state": "active"}]
 
 
@@ -82,9 +96,17 @@ def test_every_capture_kept_replays_the_read_only_actions(path, tmp_path, monkey
         sim.stop()
     [check] = answers["check"]["servers"]
     assert check["error"] is None or facts["owner_shown_in"] is None, check
-    assert (check["level"], check["state_from"], check["owner_from"],
-            check["list_has_comment"]) == (facts["access_level"], facts["state_shown_in"],
-                                           facts["owner_shown_in"], facts["list_has_comment"])
+    assert (
+        check["level"],
+        check["state_from"],
+        check["owner_from"],
+        check["list_has_comment"],
+    ) == (
+        facts["access_level"],
+        facts["state_shown_in"],
+        facts["owner_shown_in"],
+        facts["list_has_comment"],
+    )
     [server] = answers["usage"]["servers"]
     assert server["error"] is None
     for field, func in (("web_domains", "webdomain"), ("mailboxes", "email")):
@@ -102,10 +124,14 @@ def test_every_capture_kept_replays_the_read_only_actions(path, tmp_path, monkey
 def _normalised(answers: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
     """The answers with each service id as its pseudonym, without what differs by nature:
     check's latency, and the order record's times (the capture masks the record line)."""
+
     def walk(node: Any, key: str = "") -> Any:
         if isinstance(node, dict):
-            return {k: walk(v, k) for k, v in node.items()
-                    if k not in ("latency_ms", "recorded_event_time")}
+            return {
+                k: walk(v, k)
+                for k, v in node.items()
+                if k not in ("latency_ms", "recorded_event_time")
+            }
         if isinstance(node, list):
             return [walk(v) for v in node]
         if key in ("service_id", "marker") and isinstance(node, str):
@@ -119,8 +145,9 @@ def _normalised(answers: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("edition", ["business", "lite"])
 @pytest.mark.parametrize("dialect", SHAPES, ids=[d.name for d in SHAPES])
-def test_a_replayed_capture_answers_as_the_live_panel_did(probing, dialect, edition, tmp_path,
-                                                          monkeypatch):
+def test_a_replayed_capture_answers_as_the_live_panel_did(
+    probing, dialect, edition, tmp_path, monkeypatch
+):
     sim = probing.start(dialect, edition)
     run = probing.probe()
     assert run.code in (0, 1)
@@ -142,8 +169,9 @@ def test_a_replayed_capture_answers_as_the_live_panel_did(probing, dialect, edit
 
 
 def test_a_read_the_capture_lacks_is_the_simulators_and_is_remembered(tmp_path, monkeypatch):
-    sim = replaying(ROOT / "tests/fixtures/captures/business-coremanager.json", tmp_path,
-                    monkeypatch)
+    sim = replaying(
+        ROOT / "tests/fixtures/captures/business-coremanager.json", tmp_path, monkeypatch
+    )
     try:
         resp = Caller()("status", {"server": "isp1", "service_id": "x", "username": "erin"})
         assert resp.status_code == 200 and resp.json["exists"] is False  # the simulator's own
@@ -160,14 +188,16 @@ def _trusted(ca_pem: str, tmp_path: Path) -> str:
 
 def _post(sim: Simulator, tmp_path: Path, **params: str) -> dict[str, Any]:
     body = {"out": "json", "authinfo": f"{sim.admin_login}:{sim.admin_password}", **params}
-    with requests.post(sim.url, data=body, verify=_trusted(sim.ca_pem, tmp_path),
-                       timeout=10) as resp:
+    with requests.post(
+        sim.url, data=body, verify=_trusted(sim.ca_pem, tmp_path), timeout=10
+    ) as resp:
         return resp.json()["doc"]
 
 
 def test_a_write_ends_the_replay(tmp_path, monkeypatch):
-    sim = replaying(ROOT / "tests/fixtures/captures/business-coremanager.json", tmp_path,
-                    monkeypatch)
+    sim = replaying(
+        ROOT / "tests/fixtures/captures/business-coremanager.json", tmp_path, monkeypatch
+    )
     try:
         assert len(_post(sim, tmp_path, func="user")["elem"]) == 5  # the capture's
         assert sim.users == {}
@@ -181,9 +211,22 @@ def test_a_write_ends_the_replay(tmp_path, monkeypatch):
 def test_the_simulator_replays_a_capture_as_a_process(tmp_path):
     path = ROOT / "tests/fixtures/captures/real-v6.json"
     info = tmp_path / "info.json"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.ispsim", "--replay", str(path),
-                             "--port", "0", "--info-file", str(info)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.ispsim",
+            "--replay",
+            str(path),
+            "--port",
+            "0",
+            "--info-file",
+            str(info),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while not info.exists():
@@ -191,10 +234,10 @@ def test_the_simulator_replays_a_capture_as_a_process(tmp_path):
             time.sleep(0.05)
         started = json.loads(info.read_text())
         assert started["edition"] == "business" and started["admin"] == "root"
-        body = {"func": "whoami", "out": "json",
-                "authinfo": f"root:{started['password']}"}
-        with requests.post(started["url"], data=body, timeout=10,
-                           verify=_trusted(started["ca_pem"], tmp_path)) as resp:
+        body = {"func": "whoami", "out": "json", "authinfo": f"root:{started['password']}"}
+        with requests.post(
+            started["url"], data=body, timeout=10, verify=_trusted(started["ca_pem"], tmp_path)
+        ) as resp:
             answer = resp.json()
         assert answer == {"doc": {"user": {"$name": "root", "$level": "30", "$": "root"}}}
     finally:
@@ -208,5 +251,6 @@ def test_the_real_v6_capture_says_which_answers_are_recorded():
     assert sources["whoami"].startswith("recorded")
     assert "recorded paging" in sources["user"] and sources["user.edit"] == "simulator"
     assert any("recorded from real ISPmanager 6 panels" in note for note in capture["notes"])
-    assert '"p_cnt": {"$": "1000"}' in next(e["answer"] for e in capture["exchanges"]
-                                            if e["func"] == "user")
+    assert '"p_cnt": {"$": "1000"}' in next(
+        e["answer"] for e in capture["exchanges"] if e["func"] == "user"
+    )

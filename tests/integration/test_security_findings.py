@@ -35,8 +35,8 @@ def _use(config_path, **servers):
 
 # --- 1 (HIGH): terminate with the wrong kind freed another service's addresses -------------
 
-def test_f1_terminate_with_the_wrong_kind_keeps_the_other_accounts_addresses(call,
-                                                                            config_path):
+
+def test_f1_terminate_with_the_wrong_kind_keeps_the_other_accounts_addresses(call, config_path):
     biz = start_sim(edition="business")
     try:
         _use(config_path, isp1=server_entry(biz))
@@ -44,8 +44,10 @@ def test_f1_terminate_with_the_wrong_kind_keeps_the_other_accounts_addresses(cal
         assert call("create", body).status_code == 201
         before = {ip for ip, rec in biz.ips.items() if rec["owner"] == "bob"}
         assert len(before) == 2
-        resp = call("terminate", {"service_id": "A", "server": "isp1", "username": "bob",
-                                  "kind": "reseller"})
+        resp = call(
+            "terminate",
+            {"service_id": "A", "server": "isp1", "username": "bob", "kind": "reseller"},
+        )
         assert resp.status_code == 200 and resp.json["status"] == "absent"
         assert "released_ips" not in resp.json
         assert biz.user("bob") is not None
@@ -62,9 +64,16 @@ CHECK_URL = "https://isphooks-check-abc123-ew.a.run.app"
 
 @pytest.fixture
 def check_token(sim, config_path):
-    with scheduler_in(config_path, CHECK_URL, audience={
-            "check": CHECK_URL, "usage": "https://isphooks-usage-abc123-ew.a.run.app",
-            "sso": "https://isphooks-sso-abc123-ew.a.run.app"}, actions=["sso"]) as issuer:
+    with scheduler_in(
+        config_path,
+        CHECK_URL,
+        audience={
+            "check": CHECK_URL,
+            "usage": "https://isphooks-usage-abc123-ew.a.run.app",
+            "sso": "https://isphooks-sso-abc123-ew.a.run.app",
+        },
+        actions=["sso"],
+    ) as issuer:
         yield issuer
 
 
@@ -77,9 +86,13 @@ def test_f2_a_scheduler_token_opens_only_its_own_function(call, sim, check_token
     token = check_token.token()
     assert _bearer(call, "check", token, {}).status_code == 200
     sim.clear_journal()
-    for action, body in [("terminate", {**ACCOUNT, "force": True}), ("suspend", ACCOUNT),
-                         ("usage", {}), ("sso", {"server": "isp1", "as": "admin"}),
-                         ("sso", ACCOUNT)]:
+    for action, body in [
+        ("terminate", {**ACCOUNT, "force": True}),
+        ("suspend", ACCOUNT),
+        ("usage", {}),
+        ("sso", {"server": "isp1", "as": "admin"}),
+        ("sso", ACCOUNT),
+    ]:
         resp = _bearer(call, action, token, body)
         assert resp.status_code == 401, (action, resp.json)
     assert sim.journal == [] and sim.user("bob") is not None
@@ -92,6 +105,7 @@ def test_f2_admin_sso_is_never_minted_for_a_bearer_token(call, sim, check_token)
 
 
 # --- 3 (MEDIUM): duplicates inside the tolerance minted new secrets ------------------------
+
 
 def test_f3_duplicates_of_a_create_set_one_generated_password(call, sim):
     body = create_body()
@@ -123,24 +137,33 @@ def test_f3_an_sso_that_failed_before_minting_can_be_retried(call, sim):
 
 # --- 4 (MEDIUM): the marker alone was taken as proof of ownership --------------------------
 
+
 def test_f4a_a_resellers_customer_is_never_ours_whatever_its_comment(call, config_path):
     host = start_sim(edition="host")
     try:
         host.add_preset("reseller-basic", {"limit_users": "5"}, level="24")
         host.add_reseller("res1", "Reseller-Pass-1", preset="reseller-basic")
-        host.add_user("cust", "Customer-Pass-1", preset="basic",
-                      comment="isphooks:service=3003", owner="res1")
+        host.add_user(
+            "cust", "Customer-Pass-1", preset="basic", comment="isphooks:service=3003", owner="res1"
+        )
         _use(config_path, isp1={**server_entry(host), "group": "g"})
-        body = {"service_id": "3003", "server_group": "g",
-                "plan": {"template": "basic", "username_template": "cust"}}
+        body = {
+            "service_id": "3003",
+            "server_group": "g",
+            "plan": {"template": "basic", "username_template": "cust"},
+        }
         resp = call("create", body)
         assert resp.status_code == 201, resp.json
         assert resp.json["username"] != "cust"
         assert host.user("cust")["password"] == "Customer-Pass-1"
-        for action, extra in [("suspend", {}), ("password", {"password": "Stolen-Pass-1"}),
-                              ("sso", {})]:
-            resp = call(action, {"service_id": "3003", "server": "isp1", "username": "cust",
-                                 **extra})
+        for action, extra in [
+            ("suspend", {}),
+            ("password", {"password": "Stolen-Pass-1"}),
+            ("sso", {}),
+        ]:
+            resp = call(
+                action, {"service_id": "3003", "server": "isp1", "username": "cust", **extra}
+            )
             assert resp.status_code == 409, (action, resp.json)
         assert host.user("cust")["active"] and host.sso_keys == {}
         usage = call("usage", {}).json["servers"][0]["accounts"]
@@ -165,6 +188,7 @@ def test_f4b_sso_and_password_on_an_unmarked_account_need_adopt(call, sim):
 
 
 # --- 5 (LOW): no bounds on what a panel sends back ------------------------------------------
+
 
 class _HostilePanel:
     """An HTTPS 'panel' that answers every call with `reply(handler)`."""
@@ -191,13 +215,19 @@ class _HostilePanel:
         from tests.ispsim.certs import server_context
 
         self.server.socket = server_context(loopback._bundle()).wrap_socket(
-            self.server.socket, server_side=True)
+            self.server.socket, server_side=True
+        )
         self.url = f"https://127.0.0.1:{self.server.server_port}/ispmgr"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def entry(self, **extra):
-        return {"url": self.url, "password": "Hostile-Pass-1", "timeout_s": 30,
-                "tls": {"ca_pem": loopback._bundle().cert_pem}, **extra}
+        return {
+            "url": self.url,
+            "password": "Hostile-Pass-1",
+            "timeout_s": 30,
+            "tls": {"ca_pem": loopback._bundle().cert_pem},
+            **extra,
+        }
 
     def stop(self):
         self.server.shutdown()
@@ -235,8 +265,7 @@ def _deep(handler, panel):
     handler.wfile.write(body)
 
 
-def test_f5_a_dripping_panel_is_cut_off_at_the_request_deadline(call, config_path,
-                                                                monkeypatch):
+def test_f5_a_dripping_panel_is_cut_off_at_the_request_deadline(call, config_path, monkeypatch):
     panel = _HostilePanel(_drip)
     try:
         monkeypatch.setenv("ISPHOOKS_REQUEST_TIMEOUT_S", "5")
@@ -290,22 +319,44 @@ def test_f5_a_bad_number_fails_only_its_own_server_in_usage(call, config_path):
 
 # --- 6 (LOW): http:// accepted for panels, certificates and callbacks ----------------------
 
+
 def test_f6_only_https_unless_a_server_allows_plain_http():
-    base = {"webhook_secrets": [SECRET],
-            "servers": {"p": {"url": "https://p.example:1500/ispmgr", "password": "x"}}}
+    base = {
+        "webhook_secrets": [SECRET],
+        "servers": {"p": {"url": "https://p.example:1500/ispmgr", "password": "x"}},
+    }
     # v1.2: a server entry fails alone (the server is unusable, saying why)
-    plain = parse_document(json.dumps({**base, "servers": {
-        "p": {"url": "http://p.example/ispmgr", "password": "x"}}})).servers["p"]
+    plain = parse_document(
+        json.dumps({**base, "servers": {"p": {"url": "http://p.example/ispmgr", "password": "x"}}})
+    ).servers["p"]
     assert plain.unusable is not None and "https" in plain.unusable and plain.url == ""
-    for key, value in [("usage_callback", {"url": "http://billing.example/u",
-                                           "secret": SECRET}),
-                       ("scheduler", {"audience": "https://f/usage",
-                                      "service_accounts": ["s@p.iam.gserviceaccount.com"],
-                                      "certs_url": "http://certs.example/"})]:
+    for key, value in [
+        ("usage_callback", {"url": "http://billing.example/u", "secret": SECRET}),
+        (
+            "scheduler",
+            {
+                "audience": "https://f/usage",
+                "service_accounts": ["s@p.iam.gserviceaccount.com"],
+                "certs_url": "http://certs.example/",
+            },
+        ),
+    ]:
         with pytest.raises(Exception, match="https"):
             parse_document(json.dumps({**base, key: value}))
-    allowed = parse_document(json.dumps({**base, "servers": {"p": {
-        "url": "http://10.0.0.5:1500/ispmgr", "password": "x", "allow_insecure_http": True}}}))
+    allowed = parse_document(
+        json.dumps(
+            {
+                **base,
+                "servers": {
+                    "p": {
+                        "url": "http://10.0.0.5:1500/ispmgr",
+                        "password": "x",
+                        "allow_insecure_http": True,
+                    }
+                },
+            }
+        )
+    )
     assert allowed.servers["p"].insecure == "plain_http"
 
 
@@ -313,8 +364,15 @@ def test_f6_every_line_about_a_plain_http_server_warns(call, config_path, capsys
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    _use(config_path, isp1={"url": f"http://127.0.0.1:{port}/ispmgr", "password": "x",
-                            "allow_insecure_http": True, "timeout_s": 2})
+    _use(
+        config_path,
+        isp1={
+            "url": f"http://127.0.0.1:{port}/ispmgr",
+            "password": "x",
+            "allow_insecure_http": True,
+            "timeout_s": 2,
+        },
+    )
     assert call("suspend", ACCOUNT).status_code == 503
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     about = [r for r in lines if r.get("server") == "isp1"]
@@ -323,8 +381,10 @@ def test_f6_every_line_about_a_plain_http_server_warns(call, config_path, capsys
 
 # --- 7 (LOW): work and details before authentication ---------------------------------------
 
+
 def test_f7_unauthenticated_callers_learn_nothing_and_do_not_hammer_the_store(
-        call, sim, config_path, monkeypatch, capsys):
+    call, sim, config_path, monkeypatch, capsys
+):
     reads = []
 
     def failing(path):
@@ -333,8 +393,15 @@ def test_f7_unauthenticated_callers_learn_nothing_and_do_not_hammer_the_store(
 
     monkeypatch.setitem(stores.STORES, "file", failing)
     CACHE.clear()
-    answers = [call.raw("suspend", data=b"{}", content_type="application/json",
-                        headers={"webhook-id": f"msg_forged_{n}"}) for n in range(20)]
+    answers = [
+        call.raw(
+            "suspend",
+            data=b"{}",
+            content_type="application/json",
+            headers={"webhook-id": f"msg_forged_{n}"},
+        )
+        for n in range(20)
+    ]
     assert {a.status_code for a in answers} == {503}
     assert len(reads) == 1  # the failure is remembered for a few seconds
     for answer in answers:
@@ -352,5 +419,6 @@ def test_f7_a_bad_signature_never_becomes_the_correlation_id(call, sim, capsys):
     record = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert record["webhook_id"].startswith("gen_")
     assert record["offered_webhook_id"] == "msg_victim_1"
+
 
 # Finding 8 (`isphooks serve` stalled on idle connections) is tests/e2e/test_serve_limits.py.

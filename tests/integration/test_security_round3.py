@@ -35,11 +35,13 @@ def _write(config_path, doc: dict) -> None:
 
 
 def _log(capsys) -> list[dict]:
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()
-            if line.startswith("{")]
+    return [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
 
 
 # --- 2 (LOW): a stalled or truncated body before authentication ----------------------------
+
 
 class _Stalled(io.RawIOBase):
     """What werkzeug's input stream raises when the client stops sending (or a server's
@@ -58,9 +60,15 @@ class _Stalled(io.RawIOBase):
 @pytest.mark.parametrize("error", [ClientDisconnected(), TimeoutError("timed out")])
 def test_r3_f2_a_stalled_body_is_a_400_warning_without_traceback(call, sim, capsys, error):
     capsys.readouterr()
-    resp = app_for("suspend").test_client().post(
-        "/", headers={"Content-Type": "application/json"},
-        environ_overrides={"wsgi.input": _Stalled(error), "CONTENT_LENGTH": "500"})
+    resp = (
+        app_for("suspend")
+        .test_client()
+        .post(
+            "/",
+            headers={"Content-Type": "application/json"},
+            environ_overrides={"wsgi.input": _Stalled(error), "CONTENT_LENGTH": "500"},
+        )
+    )
     assert resp.status_code == 400, resp.get_json()
     assert resp.get_json()["error"]["code"] == "invalid_request"
     [record] = [r for r in _log(capsys) if r.get("action") == "suspend"]
@@ -70,19 +78,30 @@ def test_r3_f2_a_stalled_body_is_a_400_warning_without_traceback(call, sim, caps
 
 def test_r3_f2_a_truncated_body_is_a_400_not_a_signature_error(call, sim):
     raw, headers = signed(ACCOUNT)
-    resp = app_for("suspend").test_client().post(
-        "/", headers=headers, environ_overrides={"wsgi.input": io.BytesIO(raw[:10]),
-                                                 "CONTENT_LENGTH": str(len(raw))})
+    resp = (
+        app_for("suspend")
+        .test_client()
+        .post(
+            "/",
+            headers=headers,
+            environ_overrides={"wsgi.input": io.BytesIO(raw[:10]), "CONTENT_LENGTH": str(len(raw))},
+        )
+    )
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_request"
     assert "Content-Length" in resp.get_json()["error"]["message"]
 
 
 # --- 3 (LOW): unsigned traffic could silence the 5xx alert -------------------------------------
 
+
 def test_r3_f3_only_authenticated_requests_say_how_and_only_those_are_counted(
-        call, sim, config_path, capsys):
-    with scheduler_in(config_path, "https://isphooks.example.net/check",
-                      audience="https://isphooks.example.net/check") as issuer:
+    call, sim, config_path, capsys
+):
+    with scheduler_in(
+        config_path,
+        "https://isphooks.example.net/check",
+        audience="https://isphooks.example.net/check",
+    ) as issuer:
         capsys.readouterr()
         call.raw("suspend", headers={"Content-Type": "application/json"}, data=b"{}")  # unsigned
         with_token(call, "check", "not.a.token", {})  # a bad token
@@ -90,7 +109,11 @@ def test_r3_f3_only_authenticated_requests_say_how_and_only_those_are_counted(
         with_token(call, "check", issuer.token(), {})  # a good token
         records = [r for r in _log(capsys) if "http_status" in r]
     assert [(r["http_status"], r.get("auth")) for r in records] == [
-        (401, None), (401, None), (404, "signature"), (200, "oidc")]
+        (401, None),
+        (401, None),
+        (404, "signature"),
+        (200, "oidc"),
+    ]
     logs = TF["locals"]["request_logs"].replace('\\"', '"')
     assert 'jsonPayload.auth=("signature" OR "oidc")' in logs
     metrics = _resources("google_logging_metric")
@@ -107,23 +130,35 @@ def test_r3_f3_only_authenticated_requests_say_how_and_only_those_are_counted(
 
 # --- 4 (LOW): one comment parser --------------------------------------------------------------
 
+
 def test_r3_f4_two_markers_of_different_services_are_a_conflict(call, sim):
-    sim.add_user("bob", "Some-Pass-123", preset="basic",
-                 comment="isphooks:service=1001\nisphooks:service=2002")
+    sim.add_user(
+        "bob",
+        "Some-Pass-123",
+        preset="basic",
+        comment="isphooks:service=1001\nisphooks:service=2002",
+    )
     for body in (ACCOUNT, {**ACCOUNT, "service_id": "2002"}):
         resp = call("suspend", body)
         assert resp.status_code == 409 and "several services" in resp.json["error"]["message"]
     assert writes(sim) == []
     usage = call("usage", {}).json["servers"][0]["accounts"][0]
     assert usage["service_id"] is None
-    resp = call("reconcile", {"server": "isp1", "adopt_unmarked": True, "services": [
-        {"service_id": "1001", "username": "bob", "state": "active"}]})
+    resp = call(
+        "reconcile",
+        {
+            "server": "isp1",
+            "adopt_unmarked": True,
+            "services": [{"service_id": "1001", "username": "bob", "state": "active"}],
+        },
+    )
     assert resp.json["summary"]["foreign"] == 1 and writes(sim) == []
 
 
 def test_r3_f4_trailing_text_after_a_marker_is_no_marker(call, sim):
-    sim.add_user("bob", "Some-Pass-123", preset="basic",
-                 comment="isphooks:service=1001 (note)\nVIP")
+    sim.add_user(
+        "bob", "Some-Pass-123", preset="basic", comment="isphooks:service=1001 (note)\nVIP"
+    )
     resp = call("sso", ACCOUNT)
     assert resp.status_code == 409 and resp.json["error"]["code"] == "unowned_account"
     resp = call("sso", {**ACCOUNT, "adopt": True})
@@ -135,8 +170,13 @@ def test_r3_f4_trailing_text_after_a_marker_is_no_marker(call, sim):
 def test_r3_f4_a_line_joined_by_another_separator_is_neither_marker_nor_record(call, sim):
     """`…1001\\x85isphooks:order=…`: str.splitlines() read two lines (a record that counted),
     the marker reader one (no marker). Now both read one line, which is nobody's."""
-    sim.add_user("bob", "Some-Pass-123", preset="basic", active=False,
-                 comment=f"isphooks:service=1001\x85isphooks:order=state:suspended@{NOW}")
+    sim.add_user(
+        "bob",
+        "Some-Pass-123",
+        preset="basic",
+        active=False,
+        comment=f"isphooks:service=1001\x85isphooks:order=state:suspended@{NOW}",
+    )
     resp = call("sso", ACCOUNT)  # unmarked: refused without adopt
     assert resp.status_code == 409 and resp.json["error"]["code"] == "unowned_account"
     resp = call("unsuspend", {**ACCOUNT, "event_time": NOW - 60_000})  # no record: applied
@@ -145,9 +185,15 @@ def test_r3_f4_a_line_joined_by_another_separator_is_neither_marker_nor_record(c
 
 
 def test_r3_f4_two_order_lines_do_not_switch_ordering_off(call, sim):
-    sim.add_user("bob", "Some-Pass-123", preset="basic", comment=(
-        f"isphooks:service=1001\nisphooks:order=state:active@{NOW}\n"
-        f"isphooks:order=password@{NOW - 5000}"))
+    sim.add_user(
+        "bob",
+        "Some-Pass-123",
+        preset="basic",
+        comment=(
+            f"isphooks:service=1001\nisphooks:order=state:active@{NOW}\n"
+            f"isphooks:order=password@{NOW - 5000}"
+        ),
+    )
     resp = call("suspend", {**ACCOUNT, "event_time": NOW - 1000})
     assert resp.json["status"] == "superseded" and resp.json["recorded_event_time"] == NOW
     assert sim.user("bob")["active"] is True
@@ -160,13 +206,18 @@ def test_r3_f4_two_order_lines_do_not_switch_ordering_off(call, sim):
 
 def test_r3_f4_isphooks_lines_are_written_first(call, sim):
     note = "customer since 2009; " + "x" * 400
-    sim.add_user("bob", "Some-Pass-123", preset="basic",
-                 comment=f"{note}\nisphooks:service=1001")
-    assert call("suspend", {**ACCOUNT, "reason": "unpaid", "event_time": NOW}).json[
-        "status"] == "suspended"
+    sim.add_user("bob", "Some-Pass-123", preset="basic", comment=f"{note}\nisphooks:service=1001")
+    assert (
+        call("suspend", {**ACCOUNT, "reason": "unpaid", "event_time": NOW}).json["status"]
+        == "suspended"
+    )
     lines = sim.user("bob")["comment"].split("\n")
-    assert lines == ["isphooks:service=1001", "isphooks:suspended=unpaid",
-                     f"isphooks:order=state:suspended@{NOW}", note]
+    assert lines == [
+        "isphooks:service=1001",
+        "isphooks:suspended=unpaid",
+        f"isphooks:order=state:suspended@{NOW}",
+        note,
+    ]
 
 
 def test_r3_f4_adoption_rereads_the_account_before_it_writes(call, sim, monkeypatch):
@@ -184,20 +235,38 @@ def test_r3_f4_adoption_rereads_the_account_before_it_writes(call, sim, monkeypa
         return rows
 
     monkeypatch.setattr(reconcile, "all_accounts", listed_then_edited)
-    resp = call("reconcile", {"server": "isp1", "adopt_unmarked": True, "services": [
-        {"service_id": "s7", "username": "gina", "state": "active"}]})
+    resp = call(
+        "reconcile",
+        {
+            "server": "isp1",
+            "adopt_unmarked": True,
+            "services": [{"service_id": "s7", "username": "gina", "state": "active"}],
+        },
+    )
     assert resp.status_code == 200 and resp.json["status"] == "repaired"
     assert sim.user("gina")["comment"] == (
-        "isphooks:service=s7\nmade by hand\nVIP: call before suspending")
+        "isphooks:service=s7\nmade by hand\nVIP: call before suspending"
+    )
 
 
 # --- 6 (LOW): e-mail addresses were loosely validated ----------------------------------------
 
-@pytest.mark.parametrize("email", [
-    '"a\\u0001b"@example.com', '"a,b"@example.com', "<script>@example.com",
-    "bob@[192.0.2.1]", "bob@localhost", "bob@192.0.2.1", "bob@example.c0m",
-    "x" * 65 + "@example.com", ("a" * 60 + ".") * 4 + "@example.com", "bob@exa_mple.com",
-])
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"a\\u0001b"@example.com',
+        '"a,b"@example.com',
+        "<script>@example.com",
+        "bob@[192.0.2.1]",
+        "bob@localhost",
+        "bob@192.0.2.1",
+        "bob@example.c0m",
+        "x" * 65 + "@example.com",
+        ("a" * 60 + ".") * 4 + "@example.com",
+        "bob@exa_mple.com",
+    ],
+)
 def test_r3_f6_a_loose_email_is_a_400_naming_the_field(call, sim, email):
     resp = call("create", create_body(email=email))
     assert resp.status_code == 400, resp.json
@@ -208,10 +277,12 @@ def test_r3_f6_a_loose_email_is_a_400_naming_the_field(call, sim, email):
 def test_r3_f6_a_plain_address_is_accepted(call, sim):
     resp = call("create", create_body(email="Ann.O'Neil+billing@mail.example.co.uk"))
     assert resp.status_code == 201 and sim.user("bob")["email"] == (
-        "Ann.O'Neil+billing@mail.example.co.uk")
+        "Ann.O'Neil+billing@mail.example.co.uk"
+    )
 
 
 # --- 8 (LOW): one webhook secret was the root login of every panel -----------------------
+
 
 def test_r3_f8_admin_sso_can_be_switched_off_per_server(call, sim, config_path):
     doc = _doc(config_path)
@@ -239,8 +310,8 @@ def test_r3_f8_admin_webhook_secrets_sign_admin_sso_and_nothing_else(call, sim, 
 
 # --- 9 (LOW): scheduled state retries overrode billing ---------------------------------------
 
-def test_r3_f9_a_scheduled_account_action_without_event_time_is_refused(call, sim,
-                                                                        config_path):
+
+def test_r3_f9_a_scheduled_account_action_without_event_time_is_refused(call, sim, config_path):
     url = "https://isphooks.example.net/suspend"
     with scheduler_in(config_path, url, audience=url, actions=["suspend"]) as issuer:
         call("create", create_body())
@@ -261,8 +332,8 @@ def test_r3_f9_a_scheduled_account_action_without_event_time_is_refused(call, si
 
 # --- 10 (LOW): generated passwords derived across a secret rotation --------------------------
 
-def test_r3_f10_a_duplicate_signed_before_a_rotation_sets_the_same_password(call, sim,
-                                                                           config_path):
+
+def test_r3_f10_a_duplicate_signed_before_a_rotation_sets_the_same_password(call, sim, config_path):
     body = create_body()
     del body["password"]
     first = call("create", body, secret=OLD_SECRET, msg_id="msg_rotation_1")
@@ -277,8 +348,9 @@ def test_r3_f10_a_duplicate_signed_before_a_rotation_sets_the_same_password(call
     assert sim.user("bob")["password"] == password
 
 
-def test_r3_f10_a_password_key_keeps_generated_passwords_across_any_rotation(call, sim,
-                                                                            config_path):
+def test_r3_f10_a_password_key_keeps_generated_passwords_across_any_rotation(
+    call, sim, config_path
+):
     doc = _doc(config_path)
     doc["password_key"] = "whsec_cGFzc3dvcmQta2V5LWZvci1nZW5lcmF0aW9u"
     _write(config_path, doc)

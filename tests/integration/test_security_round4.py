@@ -32,8 +32,7 @@ def test_r4_f10_a_resent_create_returns_no_password_it_did_not_set(call, sim):
     store it, and the customer could not log in)."""
     first = call("create", _generated(create_body(event_time=NOW - 60_000)))
     assert first.status_code == 201 and "password" in first.json
-    newer = call("password", {**ACCOUNT, "event_time": NOW - 30_000,
-                              "password": "Changed-Later-7"})
+    newer = call("password", {**ACCOUNT, "event_time": NOW - 30_000, "password": "Changed-Later-7"})
     assert newer.json["status"] == "updated"
     again = call("create", _generated(create_body(event_time=NOW - 60_000)))
     assert again.status_code == 200 and again.json["status"] == "exists", again.json
@@ -52,8 +51,9 @@ def test_r4_f12_a_rotated_out_secret_and_the_logs_do_not_give_away_passwords(cal
     resp = call("create", _generated(create_body()), msg_id="msg_r4_f12")
     assert resp.status_code == 201
     # what an attacker holding the webhook secret and the log line computes
-    key = hmac.new(webhooks.decode_secret(SECRET), b"isphooks generated passwords v1",
-                   hashlib.sha256).digest()
+    key = hmac.new(
+        webhooks.decode_secret(SECRET), b"isphooks generated passwords v1", hashlib.sha256
+    ).digest()
     assert plans.delivery_password(key, "1001", "msg_r4_f12") != resp.json["password"]
 
 
@@ -67,11 +67,13 @@ def test_r4_f12_a_duplicate_still_sets_the_same_password(call, sim):
 
 @pytest.mark.parametrize("dialect", [NO_OWNER])
 def test_r4_f14_check_says_where_the_state_shows_when_the_owner_shows_nowhere(
-        call, config_path, dialect):
+    call, config_path, dialect
+):
     sim = start_sim(edition="business", dialect=dialect)
     try:
-        config_path.write_text(json.dumps({"webhook_secrets": [SECRET],
-                                           "servers": {"isp1": server_entry(sim)}}))
+        config_path.write_text(
+            json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(sim)}})
+        )
         CACHE.clear()
         sim.add_user("bob", "Some-Pass-123", preset="basic")
         [entry] = call("check", {}).json["servers"]

@@ -18,8 +18,9 @@ DOC_SECRET = "Doc-Panel-Pass-77"
 
 
 def _doc(sim, **server):
-    return json.dumps({"webhook_secrets": [SECRET],
-                       "servers": {"isp1": server_entry(sim, **server)}})
+    return json.dumps(
+        {"webhook_secrets": [SECRET], "servers": {"isp1": server_entry(sim, **server)}}
+    )
 
 
 def test_aws_store_reads_the_secret_string_and_binary(aws_env, sim):
@@ -46,9 +47,18 @@ def test_aws_request_is_signed_as_aws_checks_it(aws_env, moto_server, monkeypatc
     user = "isphooks-" + uuid.uuid4().hex[:8]
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
-    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName=user,
+        PolicyName="read",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+                ],
+            }
+        ),
+    )
     name = "isphooks/" + uuid.uuid4().hex
     aws_env.create_secret(Name=name, SecretString=_doc(sim))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
@@ -61,8 +71,9 @@ def test_aws_request_is_signed_as_aws_checks_it(aws_env, moto_server, monkeypatc
         with pytest.raises(ConfigUnavailable, match="refused the secret: HTTP 403"):
             read_document(f"aws:{name}")
     finally:
-        requests.post(moto_server + "/moto-api/reset-auth", data=b"inf",
-                      timeout=5).raise_for_status()
+        requests.post(
+            moto_server + "/moto-api/reset-auth", data=b"inf", timeout=5
+        ).raise_for_status()
 
 
 def test_aws_without_region_is_a_config_error(aws_env, monkeypatch):
@@ -79,7 +90,8 @@ def test_aws_default_endpoint_follows_the_region(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     assert stores._aws_endpoint("eu-west-1") == "https://secretsmanager.eu-west-1.amazonaws.com/"
     assert stores._aws_endpoint("cn-north-1") == (
-        "https://secretsmanager.cn-north-1.amazonaws.com.cn/")
+        "https://secretsmanager.cn-north-1.amazonaws.com.cn/"
+    )
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://vpce.example/")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://other.example")
     assert stores._aws_endpoint("eu-west-1") == "https://vpce.example/"
@@ -96,14 +108,16 @@ def test_gcp_store_reads_latest_and_numbered_versions(gcp_fake, sim):
     gcp_fake.add_version(name, _doc(sim, edition="lite").encode())
     gcp_fake.add_version(name, _doc(sim, edition="host").encode())
     assert parse_document(read_document(f"gcp:{name}")).servers["isp1"].edition == "host"
-    assert parse_document(read_document(f"gcp:{name}/versions/latest")).servers[
-        "isp1"].edition == "host"
-    assert parse_document(read_document(f"gcp:{name}/versions/1")).servers[
-        "isp1"].edition == "lite"
+    assert (
+        parse_document(read_document(f"gcp:{name}/versions/latest")).servers["isp1"].edition
+        == "host"
+    )
+    assert parse_document(read_document(f"gcp:{name}/versions/1")).servers["isp1"].edition == "lite"
 
 
-@pytest.mark.parametrize("location", ["gcp:projects/p1/secrets/missing",
-                                      "gcp:projects/p1/secrets/isphooks/versions/9"])
+@pytest.mark.parametrize(
+    "location", ["gcp:projects/p1/secrets/missing", "gcp:projects/p1/secrets/isphooks/versions/9"]
+)
 def test_gcp_missing_secret_or_version_is_unavailable(gcp_fake, sim, location):
     gcp_fake.add_version("projects/p1/secrets/isphooks", _doc(sim).encode())
     with pytest.raises(ConfigUnavailable, match="NotFound"):
@@ -130,8 +144,9 @@ def test_crc32c_known_answer():
 
 
 @pytest.mark.parametrize("store", ["aws", "gcp"])
-def test_requests_through_each_cloud_store(call, sim, aws_env, gcp_fake, monkeypatch, store,
-                                           capsys):
+def test_requests_through_each_cloud_store(
+    call, sim, aws_env, gcp_fake, monkeypatch, store, capsys
+):
     name = "isphooks-" + uuid.uuid4().hex[:8]
     if store == "aws":
         aws_env.create_secret(Name=name, SecretString=_doc(sim))
@@ -145,8 +160,9 @@ def test_requests_through_each_cloud_store(call, sim, aws_env, gcp_fake, monkeyp
     assert without_record(sim.user("bob")["comment"]) == "isphooks:service=1001"
 
 
-def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, gcp_fake,
-                                                                     monkeypatch, capsys):
+def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(
+    call, sim, gcp_fake, monkeypatch, capsys
+):
     monkeypatch.setenv("ISPHOOKS_SECRETS", "gcp:projects/p1/secrets/absent")
     CACHE.clear()
     resp = call("suspend", {"service_id": "1", "server": "isp1", "username": "bob"})
@@ -154,8 +170,13 @@ def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, 
     assert resp.headers["Retry-After"]
 
     # an invalid top level: every request fails, the key only in the log
-    bad = json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": {
-        "url": sim.url, "password": DOC_SECRET}}, "schedulr": {"audience": DOC_SECRET}})
+    bad = json.dumps(
+        {
+            "webhook_secrets": [SECRET],
+            "servers": {"isp1": {"url": sim.url, "password": DOC_SECRET}},
+            "schedulr": {"audience": DOC_SECRET},
+        }
+    )
     gcp_fake.add_version("projects/p1/secrets/bad", bad.encode())
     monkeypatch.setenv("ISPHOOKS_SECRETS", "gcp:projects/p1/secrets/bad")
     CACHE.clear()
@@ -167,8 +188,12 @@ def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, 
     output = logged + resp.get_data(as_text=True)
     # v1.2: an invalid server entry fails only that server, and an authenticated caller
     # is told which key
-    worse = json.dumps({"webhook_secrets": [SECRET], "servers": {"isp1": {
-        "url": sim.url, "password": DOC_SECRET, "edition": "platinum"}}})
+    worse = json.dumps(
+        {
+            "webhook_secrets": [SECRET],
+            "servers": {"isp1": {"url": sim.url, "password": DOC_SECRET, "edition": "platinum"}},
+        }
+    )
     gcp_fake.add_version("projects/p1/secrets/worse", worse.encode())
     monkeypatch.setenv("ISPHOOKS_SECRETS", "gcp:projects/p1/secrets/worse")
     CACHE.clear()
@@ -180,8 +205,7 @@ def test_store_failure_is_503_and_bad_document_is_500_naming_the_key(call, sim, 
     assert SECRET not in output and SECRET[6:] not in output
 
 
-def test_a_file_store_is_read_again_when_the_file_changes(call, sim, config_path,
-                                                          monkeypatch):
+def test_a_file_store_is_read_again_when_the_file_changes(call, sim, config_path, monkeypatch):
     """v1.3: a server added to the local config is known at the next request, not after
     the 5-minute TTL (which stays for the network stores)."""
     monkeypatch.setenv("ISPHOOKS_SECRETS_TTL", "300")

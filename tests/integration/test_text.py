@@ -70,8 +70,9 @@ def test_a_domain_the_interface_refuses_is_a_400_naming_domain(call, sim, why):
 
 
 def test_the_username_template_uses_the_a_label(call, sim):
-    body = create_body(domain="сайт.рф", plan={"template": "basic",
-                                               "username_template": "{domain}"})
+    body = create_body(
+        domain="сайт.рф", plan={"template": "basic", "username_template": "{domain}"}
+    )
     del body["username"]
     resp = call("create", body)
     assert resp.status_code == 201, resp.json
@@ -81,8 +82,9 @@ def test_the_username_template_uses_the_a_label(call, sim):
 
 
 def test_a_long_idn_a_label_is_cut_to_sixteen_characters(call, sim):
-    body = create_body(domain="интернет-магазин.рф",
-                       plan={"template": "basic", "username_template": "{domain}"})
+    body = create_body(
+        domain="интернет-магазин.рф", plan={"template": "basic", "username_template": "{domain}"}
+    )
     del body["username"]
     resp = call("create", body)
     assert resp.status_code == 201, resp.json
@@ -139,13 +141,27 @@ ACCEPTED_REASONS = [
     "non\u00a0breaking and\u3000ideographic spaces",
 ]
 REFUSED_REASONS = {
-    "a tab": "a\tb", "a line feed": "a\nb", "a carriage return": "a\rb",
-    "NUL": "a\x00b", "DEL": "a\x7fb", "C1 NEXT LINE": "a\x85b", "C1 CSI": "a\x9bb",
-    "a line separator": "a\u2028b", "a paragraph separator": "a\u2029b",
-    "LRE": "a\u202ab", "RLE": "a\u202bb", "PDF": "a\u202cb", "LRO": "a\u202db",
-    "RLO": "a\u202eb", "LRI": "a\u2066b", "RLI": "a\u2067b", "FSI": "a\u2068b",
-    "PDI": "a\u2069b", "a zero-width space (Cf)": "a\u200bb",
-    "a byte-order mark (Cf)": "\ufeffa", "a soft hyphen (Cf)": "a\u00adb",
+    "a tab": "a\tb",
+    "a line feed": "a\nb",
+    "a carriage return": "a\rb",
+    "NUL": "a\x00b",
+    "DEL": "a\x7fb",
+    "C1 NEXT LINE": "a\x85b",
+    "C1 CSI": "a\x9bb",
+    "a line separator": "a\u2028b",
+    "a paragraph separator": "a\u2029b",
+    "LRE": "a\u202ab",
+    "RLE": "a\u202bb",
+    "PDF": "a\u202cb",
+    "LRO": "a\u202db",
+    "RLO": "a\u202eb",
+    "LRI": "a\u2066b",
+    "RLI": "a\u2067b",
+    "FSI": "a\u2068b",
+    "PDI": "a\u2069b",
+    "a zero-width space (Cf)": "a\u200bb",
+    "a byte-order mark (Cf)": "\ufeffa",
+    "a soft hyphen (Cf)": "a\u00adb",
     "201 code points": "Ж" * 201,
 }
 
@@ -184,8 +200,12 @@ allowed = st.characters(categories=("L", "M", "N", "P", "S", "Zs"))
 refused = st.characters(categories=("Cc", "Cf", "Zl", "Zp")).filter(lambda c: c not in _JOINERS)
 
 
-@settings(max_examples=150, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(before=st.text(allowed, max_size=20), bad=refused, after=st.text(allowed, max_size=20))
 def test_any_refused_character_anywhere_is_refused(call, sim, before, bad, after):
     resp = call("suspend", {**ACCOUNT, "reason": before + bad + after})
@@ -193,8 +213,12 @@ def test_any_refused_character_anywhere_is_refused(call, sim, before, bad, after
     assert list(resp.json["error"]["fields"]) == ["reason"]
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(reason=st.text(allowed, min_size=1, max_size=200))
 def test_any_line_of_allowed_characters_is_accepted(call, sim, reason):
     # the account does not exist: the body passed validation when the answer is the 404

@@ -38,9 +38,10 @@ def fleet(config_path, dialect):
         return sim
 
     def use(**entries):
-        doc = {"webhook_secrets": [SECRET],
-               "servers": {name: server_entry(sims[name], **extra)
-                           for name, extra in entries.items()}}
+        doc = {
+            "webhook_secrets": [SECRET],
+            "servers": {name: server_entry(sims[name], **extra) for name, extra in entries.items()},
+        }
         config_path.write_text(json.dumps(doc))
         CACHE.clear()
 
@@ -52,17 +53,24 @@ def fleet(config_path, dialect):
 
 # --- resellers -----------------------------------------------------------------------------
 
+
 @EVERY_DIALECT
 def test_reseller_lifecycle_on_host(call, fleet):
     host = fleet("isp1", "host")
     fleet.use(isp1={})
     account = {"service_id": "r1", "server": "isp1", "username": "res1", "kind": "reseller"}
-    body = {**account, "password": "Reseller-Pass-1",
-            "plan": {"template": "reseller-basic", "limits": {"users": 25, "disk_mib": 9000}}}
+    body = {
+        **account,
+        "password": "Reseller-Pass-1",
+        "plan": {"template": "reseller-basic", "limits": {"users": 25, "disk_mib": 9000}},
+    }
     resp = call("create", body)
     assert resp.status_code == 201, resp.json
     record = host.reseller("res1")
-    assert without_record(record["comment"]) == "isphooks:service=r1" and record["preset"] == "reseller-basic"
+    assert (
+        without_record(record["comment"]) == "isphooks:service=r1"
+        and record["preset"] == "reseller-basic"
+    )
     assert record["limits"]["limit_users"] == "25"
     assert record["limits"]["limit_ipv4addrs"] == "2"  # left to the template
     assert record["limits"]["limit_quota"] == "9000"
@@ -72,8 +80,10 @@ def test_reseller_lifecycle_on_host(call, fleet):
     assert call("suspend", account).json["status"] == "suspended"
     assert host.reseller("res1")["active"] is False
     assert call("unsuspend", account).json["status"] == "active"
-    resp = call("upgrade", {**account, "plan": {"template": "reseller-basic",
-                                                "limits": {"ipv6_addresses": 8}}})
+    resp = call(
+        "upgrade",
+        {**account, "plan": {"template": "reseller-basic", "limits": {"ipv6_addresses": 8}}},
+    )
     assert "ipv6_addresses" in resp.json["changed"]  # the request's name (v1.3)
     assert host.reseller("res1")["limits"]["limit_ipv6addrs"] == "8"
     assert call("password", {**account, "password": "Reseller-Pass-2"}).status_code == 200
@@ -86,13 +96,15 @@ def test_reseller_lifecycle_on_host(call, fleet):
 
 
 @pytest.mark.parametrize("edition", ["lite", "pro"])
-def test_reseller_on_an_edition_without_resellers_is_422_before_any_call(call, fleet,
-                                                                         edition):
+def test_reseller_on_an_edition_without_resellers_is_422_before_any_call(call, fleet, edition):
     sim = fleet("isp1", edition)
     fleet.use(isp1={})
     body = {"service_id": "r1", "server": "isp1", "username": "res1", "kind": "reseller"}
-    for action, extra in [("create", {"plan": {"template": "reseller-basic"}}),
-                          ("suspend", {}), ("terminate", {})]:
+    for action, extra in [
+        ("create", {"plan": {"template": "reseller-basic"}}),
+        ("suspend", {}),
+        ("terminate", {}),
+    ]:
         resp = call(action, {**body, **extra})
         assert resp.status_code == 422 and resp.json["error"]["code"] == "unsupported"
     assert sim.journal == []
@@ -106,6 +118,7 @@ def test_reseller_limits_are_refused_for_users(call, fleet):
 
 
 # --- dedicated IP addresses ------------------------------------------------------------------
+
 
 @EVERY_DIALECT
 def test_ips_are_assigned_at_creation_and_released_on_terminate(call, fleet):
@@ -188,6 +201,7 @@ def test_ips_outside_business_are_unsupported(call, fleet, edition):
 
 # --- server groups ---------------------------------------------------------------------------
 
+
 def _fill(sim, count, prefix):
     for n in range(count):
         sim.add_user(f"{prefix}{n}", "Filler-Pass-1", preset="basic")
@@ -199,8 +213,11 @@ def test_placement_picks_the_most_free_room_and_converges_there(call, fleet):
     _fill(a, 3, "x")
     _fill(b, 1, "y")
     _fill(c, 0, "z")
-    fleet.use(a={"group": "eu", "max_accounts": 10}, b={"group": "eu", "max_accounts": 5},
-              c={"group": "us"})
+    fleet.use(
+        a={"group": "eu", "max_accounts": 10},
+        b={"group": "eu", "max_accounts": 5},
+        c={"group": "us"},
+    )
     body = create_body()
     del body["server"]
     body["server_group"] = "eu"
@@ -267,11 +284,13 @@ def test_concurrent_creates_in_a_group_make_one_account(call, fleet):
 
 # --- username templates -----------------------------------------------------------------------
 
+
 def test_domain_template_is_normalised(call, fleet):
     sim = fleet("isp1")
     fleet.use(isp1={})
-    body = create_body(domain="shop-42.example.com",
-                       plan={"template": "basic", "username_template": "{domain}"})
+    body = create_body(
+        domain="shop-42.example.com", plan={"template": "basic", "username_template": "{domain}"}
+    )
     del body["username"]
     resp = call("create", body)
     assert resp.json["username"] == "shop42examplecom"
@@ -279,6 +298,7 @@ def test_domain_template_is_normalised(call, fleet):
 
 
 # --- usage and check -----------------------------------------------------------------------
+
 
 @EVERY_DIALECT
 def test_usage_reports_every_account_with_its_service(call, fleet):
@@ -295,9 +315,17 @@ def test_usage_reports_every_account_with_its_service(call, fleet):
     assert resp.status_code == 200
     by_server = {s["server"]: s for s in resp.json["servers"]}
     bob = next(a for a in by_server["biz"]["accounts"] if a["username"] == "bob")
-    assert bob == {"username": "bob", "kind": "user", "service_id": "1001",
-                   "disk_used_mib": 321, "disk_limit_mib": 1000, "traffic_used_mib": 4567,
-                   "traffic_limit_mib": 10000, "suspended": False, "template": "basic"}
+    assert bob == {
+        "username": "bob",
+        "kind": "user",
+        "service_id": "1001",
+        "disk_used_mib": 321,
+        "disk_limit_mib": 1000,
+        "traffic_used_mib": 4567,
+        "traffic_limit_mib": 10000,
+        "suspended": False,
+        "template": "basic",
+    }
     legacy = next(a for a in by_server["biz"]["accounts"] if a["username"] == "legacy")
     assert legacy["service_id"] is None
     carol = by_server["lite"]["accounts"][0]
@@ -339,8 +367,12 @@ def test_check_reports_each_server(call, fleet, dialect):
     # business: the edition probe, then the reseller list for `accounts` (v1.2)
     pages = lambda rows: list_reads(rows, good.dialect)  # noqa: E731
     assert [e["func"] for e in good.journal] == (
-        ["whoami"] + ["preset"] * pages(len(good.presets)) + ["user"] * pages(0)
-        + ["ipaddr"] * pages(0) + ["reseller"] * pages(0))
+        ["whoami"]
+        + ["preset"] * pages(len(good.presets))
+        + ["user"] * pages(0)
+        + ["ipaddr"] * pages(0)
+        + ["reseller"] * pages(0)
+    )
     assert report["good"]["accounts"] == {"user": 0, "reseller": 0}
     assert writes(good) == []
     good.add_user("bob", "Bob-Pass-123", preset="basic")
@@ -352,16 +384,29 @@ def test_check_reports_each_server(call, fleet, dialect):
 
 # --- dry runs --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action,extra", [
-    ("create", {"password": "Dry-Pass-123", "plan": {"template": "basic"}, "ips": {"ipv4": 1}}),
-    ("suspend", {"reason": "dry"}), ("unsuspend", {}), ("terminate", {}),
-    ("upgrade", {"plan": {"template": "pro"}}), ("password", {"password": "Dry-Pass-456"}),
-    ("sso", {})])
+
+@pytest.mark.parametrize(
+    "action,extra",
+    [
+        ("create", {"password": "Dry-Pass-123", "plan": {"template": "basic"}, "ips": {"ipv4": 1}}),
+        ("suspend", {"reason": "dry"}),
+        ("unsuspend", {}),
+        ("terminate", {}),
+        ("upgrade", {"plan": {"template": "pro"}}),
+        ("password", {"password": "Dry-Pass-456"}),
+        ("sso", {}),
+    ],
+)
 def test_dry_run_on_every_action_writes_nothing(call, fleet, action, extra):
     biz = fleet("isp1", "business")
     fleet.use(isp1={})
-    biz.add_user("bob", "Orig-Pass-1", preset="basic", comment="isphooks:service=1001",
-                 active=action != "unsuspend")
+    biz.add_user(
+        "bob",
+        "Orig-Pass-1",
+        preset="basic",
+        comment="isphooks:service=1001",
+        active=action != "unsuspend",
+    )
     before = biz.users
     biz.clear_journal()
     body = {"service_id": "1001", "server": "isp1", "username": "bob", "dry_run": True, **extra}
@@ -404,15 +449,17 @@ def test_usage_is_posted_to_the_callback_signed(call, fleet, config_path, monkey
 
 
 @pytest.mark.parametrize("kind, taken_as", [("reseller", "user"), ("user", "reseller")])
-def test_a_login_taken_by_the_other_kind_is_a_conflict_not_a_retry_loop(call, fleet, kind,
-                                                                       taken_as):
+def test_a_login_taken_by_the_other_kind_is_a_conflict_not_a_retry_loop(
+    call, fleet, kind, taken_as
+):
     host = fleet("isp1", "business")
     fleet.use(isp1={})
     if taken_as == "user":
         host.add_user("bob", "Theirs-Pass-1", preset="basic", comment="isphooks:service=1001")
     else:
-        host.add_reseller("bob", "Theirs-Pass-1", preset="reseller-basic",
-                          comment="isphooks:service=1001")
+        host.add_reseller(
+            "bob", "Theirs-Pass-1", preset="reseller-basic", comment="isphooks:service=1001"
+        )
     template = "reseller-basic" if kind == "reseller" else "basic"
     resp = call("create", create_body(kind=kind, plan={"template": template}))
     assert resp.status_code == 409 and resp.json["error"]["code"] == "conflict"

@@ -47,14 +47,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.ispsim", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1500, help="0 picks a free port")
-    parser.add_argument("--admin", default=None,
-                        help="admin login (default: root, or the capture's with --replay)")
-    parser.add_argument("--password", default=None, help="admin password (default: random)")
-    parser.add_argument("--edition", default=None,
-                        help="lite, pro, host or business (default: lite, or the capture's "
-                             "with --replay)")
     parser.add_argument(
-        "--dialect", default="coremanager", choices=sorted(DIALECTS),
+        "--admin", default=None, help="admin login (default: root, or the capture's with --replay)"
+    )
+    parser.add_argument("--password", default=None, help="admin password (default: random)")
+    parser.add_argument(
+        "--edition",
+        default=None,
+        help="lite, pro, host or business (default: lite, or the capture's with --replay)",
+    )
+    parser.add_argument(
+        "--dialect",
+        default="coremanager",
+        choices=sorted(DIALECTS),
         help="answer shape (default: COREmanager's out=json)",
     )
     parser.add_argument(
@@ -68,14 +73,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--info-file", default=None, help="write connection info JSON here")
     parser.add_argument(
-        "--state", default=None, metavar="FILE",
+        "--state",
+        default=None,
+        metavar="FILE",
         help="load users, resellers, templates, objects and IP addresses from FILE when it "
-             "exists and save them there (JSON, mode 0600) after every write",
+        "exists and save them there (JSON, mode 0600) after every write",
     )
     parser.add_argument(
-        "--replay", default=None, metavar="FILE",
+        "--replay",
+        default=None,
+        metavar="FILE",
         help="answer reads from this capture file of `isphooks probe` (the rule: "
-             "tests/ispsim/replay.py); writes act on the simulator's own state",
+        "tests/ispsim/replay.py); writes act on the simulator's own state",
     )
     return parser.parse_args(argv)
 
@@ -89,9 +98,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     password = args.password or _random_password()
     try:
-        sim = Simulator(args.admin, password, edition=args.edition, host=args.host,
-                        port=args.port, dialect=args.dialect, state_file=args.state,
-                        replay=args.replay)
+        sim = Simulator(
+            args.admin,
+            password,
+            edition=args.edition,
+            host=args.host,
+            port=args.port,
+            dialect=args.dialect,
+            state_file=args.state,
+            replay=args.replay,
+        )
     except (ValueError, OSError) as exc:
         print(f"ispsim: {exc}", file=sys.stderr)
         return 2

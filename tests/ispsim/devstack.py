@@ -32,18 +32,41 @@ CONFIG_FILE = "isphooks.json"
 STATE_FILE = "ispsim-state.json"
 BIZ_STATE_FILE = "ispsim-biz-state.json"
 
-EXAMPLE = {"service_id": "1001", "server": "local", "username": "demo1001",
-           "plan": {"template": "basic", "limits": {"disk_mib": 2048}}}
+EXAMPLE = {
+    "service_id": "1001",
+    "server": "local",
+    "username": "demo1001",
+    "plan": {"template": "basic", "limits": {"disk_mib": 2048}},
+}
 # business: resellers and dedicated addresses (the lite panel has neither)
 BIZ_EXAMPLES = [
-    ("create", {"service_id": "r1", "server": "biz", "username": "res1", "kind": "reseller",
-                "plan": {"template": "reseller-basic", "limits": {"users": 5}}}),
-    ("create", {"service_id": "2001", "server": "biz", "username": "shop2001",
-                "plan": {"template": "basic", "main_ip": "ipv4"}}),
+    (
+        "create",
+        {
+            "service_id": "r1",
+            "server": "biz",
+            "username": "res1",
+            "kind": "reseller",
+            "plan": {"template": "reseller-basic", "limits": {"users": 5}},
+        },
+    ),
+    (
+        "create",
+        {
+            "service_id": "2001",
+            "server": "biz",
+            "username": "shop2001",
+            "plan": {"template": "basic", "main_ip": "ipv4"},
+        },
+    ),
     ("usage", {"server": "biz", "counts": True}),
 ]
-RESELLER_PRESET_LIMITS = {**DEFAULT_PRESET_LIMITS, "limit_users": "10",
-                          "limit_ipv4addrs": "2", "limit_ipv6addrs": "2"}
+RESELLER_PRESET_LIMITS = {
+    **DEFAULT_PRESET_LIMITS,
+    "limit_users": "10",
+    "limit_ipv4addrs": "2",
+    "limit_ipv6addrs": "2",
+}
 
 
 def _free(port: int) -> int:
@@ -71,31 +94,58 @@ def main(argv: list[str] | None = None) -> int:
     accounts_kept = (folder / STATE_FILE).exists()
     sim = _panel("lite", _free(args.panel_port), folder / STATE_FILE)
     # a business panel beside it, for resellers and dedicated addresses
-    biz = _panel("business", _free(args.panel_port + 1) if args.panel_port else 0,
-                 folder / BIZ_STATE_FILE)
-    write_info(str(folder / "ispsim.json"), {
-        "url": sim.url, "ca_pem": sim.ca_pem, "pin_sha256": sim.pin_sha256, "admin": "root",
-        "password": sim.admin_password, "control_token": sim.control_token})
-    write_info(str(folder / "ispsim-biz.json"), {
-        "url": biz.url, "ca_pem": biz.ca_pem, "pin_sha256": biz.pin_sha256, "admin": "root",
-        "password": biz.admin_password, "control_token": biz.control_token})
+    biz = _panel(
+        "business", _free(args.panel_port + 1) if args.panel_port else 0, folder / BIZ_STATE_FILE
+    )
+    write_info(
+        str(folder / "ispsim.json"),
+        {
+            "url": sim.url,
+            "ca_pem": sim.ca_pem,
+            "pin_sha256": sim.pin_sha256,
+            "admin": "root",
+            "password": sim.admin_password,
+            "control_token": sim.control_token,
+        },
+    )
+    write_info(
+        str(folder / "ispsim-biz.json"),
+        {
+            "url": biz.url,
+            "ca_pem": biz.ca_pem,
+            "pin_sha256": biz.pin_sha256,
+            "admin": "root",
+            "password": biz.admin_password,
+            "control_token": biz.control_token,
+        },
+    )
     # The panels' address, password and certificate are new each start (`tls` whole: a
     # kept ca_pem would name the old certificate); the rest of each entry, and every other
     # key of the config, stays as the operator left it.
     servers = config.setdefault("servers", {})
     for name, panel in (("local", sim), ("biz", biz)):
-        servers.setdefault(name, {}).update({
-            "url": panel.url, "username": "root", "password": panel.admin_password,
-            "edition": panel.edition, "tls": {"pin_sha256": panel.pin_sha256}})
+        servers.setdefault(name, {}).update(
+            {
+                "url": panel.url,
+                "username": "root",
+                "password": panel.admin_password,
+                "edition": panel.edition,
+                "tls": {"pin_sha256": panel.pin_sha256},
+            }
+        )
     write_info(str(config_path), config)
     if reused:
         kept_too = " and the simulator's accounts" if accounts_kept else ""
-        print(f"Reusing the webhook secret of {config_path}{kept_too} (start afresh: make "
-              "clean-local)", flush=True)
+        print(
+            f"Reusing the webhook secret of {config_path}{kept_too} (start afresh: make "
+            "clean-local)",
+            flush=True,
+        )
 
     env = {**os.environ, "ISPHOOKS_SECRETS": f"file:{config_path}"}
-    serve = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "--port",
-                              str(args.port)], env=env)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "serve", "--port", str(args.port)], env=env
+    )
     url = f"http://127.0.0.1:{args.port}"
     try:
         _wait(url, serve)
@@ -116,8 +166,9 @@ def _panel(edition: str, port: int, state_file: Path) -> Simulator:
     """A simulator of `edition` whose accounts are kept in `state_file`, with its
     templates (a kept template keeps the limits it was given since)."""
     try:
-        sim = Simulator("root", secrets.token_urlsafe(18), edition=edition, port=port,
-                        state_file=state_file).start()
+        sim = Simulator(
+            "root", secrets.token_urlsafe(18), edition=edition, port=port, state_file=state_file
+        ).start()
     except ValueError as exc:
         raise SystemExit(f"make run: {exc}; remove it, or start afresh: make clean-local") from None
     kept = sim.presets
@@ -138,13 +189,19 @@ def _read_config(path: Path) -> tuple[dict[str, Any], bool]:
         secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         return {"webhook_secrets": [secret], "servers": {}}, False
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"make run: cannot read {path} ({exc}); fix it, or start afresh: "
-                         "make clean-local") from None
-    if (not isinstance(config, dict) or not config.get("webhook_secrets")
-            or not isinstance(config.get("servers", {}), dict)
-            or not isinstance(config.get("servers", {}).get("local", {}), dict)):
-        raise SystemExit(f"make run: {path} has no webhook_secrets or no servers object; fix "
-                         "it, or start afresh: make clean-local")
+        raise SystemExit(
+            f"make run: cannot read {path} ({exc}); fix it, or start afresh: make clean-local"
+        ) from None
+    if (
+        not isinstance(config, dict)
+        or not config.get("webhook_secrets")
+        or not isinstance(config.get("servers", {}), dict)
+        or not isinstance(config.get("servers", {}).get("local", {}), dict)
+    ):
+        raise SystemExit(
+            f"make run: {path} has no webhook_secrets or no servers object; fix "
+            "it, or start afresh: make clean-local"
+        )
     return config, True
 
 
@@ -170,7 +227,8 @@ def _print_example(config_path: Path, url: str) -> None:
         shown = str(isphooks)
     body = json.dumps(EXAMPLE)
     store = f"file:{config_path}"
-    print(f"""
+    print(
+        f"""
 isphooks is serving at {url}  (panel simulator: see {config_path.parent}/ispsim.json)
 Stop with Ctrl-C. In another terminal, paste:
 
@@ -186,9 +244,15 @@ or the same with curl:
 
 server "biz" is a business panel (resellers, dedicated addresses), e.g.:
 
-""" + "".join(f"  {shown} send {action} {shlex.quote(json.dumps(body))} --url {url}\n"
-              for action, body in BIZ_EXAMPLES) + """Ready.
-""", flush=True)
+"""
+        + "".join(
+            f"  {shown} send {action} {shlex.quote(json.dumps(body))} --url {url}\n"
+            for action, body in BIZ_EXAMPLES
+        )
+        + """Ready.
+""",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,11 @@ class Objects:
             raise ApiError("missed", "func", f"Unknown function '{func}'")
         if dialect.list_owner:
             return {"elem": list(self._shown[func])}
-        return {"elem": [{k: v for k, v in shown.items() if k != "owner"}
-                         for shown in self._shown[func]]}
+        return {
+            "elem": [
+                {k: v for k, v in shown.items() if k != "owner"} for shown in self._shown[func]
+            ]
+        }
 
     def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         return {func: [dict(row) for row in listed] for func, listed in self.rows.items()}

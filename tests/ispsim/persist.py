@@ -68,8 +68,7 @@ def load(panel: Panel, path: str) -> None:
                 columns = dict(row)
                 objects.add(func, str(columns.pop("name")), str(columns.pop("owner")), **columns)
         ips = IpPool()
-        ips.free = {family: [str(ip) for ip in data["ips"]["free"][family]]
-                    for family in FAMILIES}
+        ips.free = {family: [str(ip) for ip in data["ips"]["free"][family]] for family in FAMILIES}
         ips.assigned = {str(ip): str(owner) for ip, owner in data["ips"]["assigned"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{path} is not an ispsim state file ({exc})") from exc

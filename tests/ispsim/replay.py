@@ -45,8 +45,10 @@ class Replay:
 
     def __init__(self, document: dict[str, Any], source: str = "") -> None:
         if document.get("format") != FORMAT or document.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{source or 'the document'} is not an isphooks capture of format "
-                             f"version {FORMAT_VERSION}")
+            raise ValueError(
+                f"{source or 'the document'} is not an isphooks capture of format "
+                f"version {FORMAT_VERSION}"
+            )
         self.source = source
         self.edition = str(document.get("edition") or "lite")
         self.login = str(document.get("login") or "root")
@@ -57,8 +59,9 @@ class Replay:
                 break  # what follows shows the panel after a write
             if exchange.get("http") or "answer" not in exchange:
                 continue  # a browser's GET, or a call that got no answer
-            self.answers.setdefault(key_of(exchange["func"], exchange.get("params", {})),
-                                    exchange["answer"])
+            self.answers.setdefault(
+                key_of(exchange["func"], exchange.get("params", {})), exchange["answer"]
+            )
         self.active = True
         self.misses: list[tuple[str, Params]] = []
         self._lock = threading.Lock()

@@ -66,8 +66,14 @@ class FaultQueue:
         with self._lock:
             self._rate, self._rng = rate, random.Random(seed)
 
-    def add(self, kind: str, count: int = 1, func: str | None = None, when: str = "before",
-            skip: int = 0) -> None:
+    def add(
+        self,
+        kind: str,
+        count: int = 1,
+        func: str | None = None,
+        when: str = "before",
+        skip: int = 0,
+    ) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         if when not in FAULT_WHEN:
@@ -333,8 +339,14 @@ class Simulator:
         self.host = host
         self.hang_seconds: float = 30.0
         self.control_token = secrets.token_hex(16)
-        self.panel = Panel(admin_login, admin_password or secrets.token_urlsafe(18), edition,
-                           dialect, admin_level, self.replay)
+        self.panel = Panel(
+            admin_login,
+            admin_password or secrets.token_urlsafe(18),
+            edition,
+            dialect,
+            admin_level,
+            self.replay,
+        )
         if state_file is not None:
             self.panel.keep_state_in(os.fspath(state_file))
         self.faults = FaultQueue()
@@ -364,7 +376,10 @@ class Simulator:
         self.stopping.clear()
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": POLL_S}, name="ispsim", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": POLL_S},
+            name="ispsim",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -543,7 +558,11 @@ class Simulator:
         self.journal_log.clear()
 
     def inject(
-        self, kind: str, count: int = 1, func: str | None = None, when: str = "before",
+        self,
+        kind: str,
+        count: int = 1,
+        func: str | None = None,
+        when: str = "before",
         skip: int = 0,
     ) -> None:
         """Fault the next `count` calls of `func` (any, if None), after letting `skip`

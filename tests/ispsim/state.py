@@ -94,9 +94,15 @@ def _secret_eq(given: str, expected: str) -> bool:
 class Panel:
     """Panel state plus API dispatch; every call runs under `lock`."""
 
-    def __init__(self, admin_login: str, admin_password: str, edition: str = "lite",
-                 dialect: str | Dialect = "coremanager", admin_level: int = SUPER_LEVEL,
-                 replay: Replay | None = None) -> None:
+    def __init__(
+        self,
+        admin_login: str,
+        admin_password: str,
+        edition: str = "lite",
+        dialect: str | Dialect = "coremanager",
+        admin_level: int = SUPER_LEVEL,
+        replay: Replay | None = None,
+    ) -> None:
         self.lock = threading.Lock()
         self.replay = replay  # reads answered from a capture file (tests/ispsim/replay.py)
         self.admin_login = admin_login
@@ -258,8 +264,9 @@ class Panel:
                 return self._key_login(params)
             dialect = self.dialect
             if params.get("out") != "json":
-                return error_reply(ApiError("value", "out", "Only out=json is supported"),
-                                   dialect=dialect)
+                return error_reply(
+                    ApiError("value", "out", "Only out=json is supported"), dialect=dialect
+                )
             try:
                 if func == "auth":
                     return self._session_login(params)
@@ -283,8 +290,7 @@ class Panel:
                 doc = handler(effective, params)
                 if is_write(func, params):
                     self._saved()  # a refused one raised ApiError, having changed nothing
-                if (dialect.page_size and isinstance(doc.get("elem"), list)
-                        and "p_cnt" not in doc):
+                if dialect.page_size and isinstance(doc.get("elem"), list) and "p_cnt" not in doc:
                     doc = paged(doc, params, dialect)
                 if dialect.sjson:
                     doc = sjson_extras(doc, params)
@@ -346,8 +352,9 @@ class Panel:
     def _key_login(self, params: Params) -> Reply:
         username, key = params.get("username", ""), params.get("key", "")
         if self.sso_keys.get(key) != username or not self._can_log_in(username):
-            return error_reply(ApiError("auth", "badkey", "Invalid or expired key"),
-                               dialect=self.dialect)
+            return error_reply(
+                ApiError("auth", "badkey", "Invalid or expired key"), dialect=self.dialect
+            )
         del self.sso_keys[key]  # single use, like the real panel
         self.logins.append(username)
         start = params.get("startpage", "")  # the page to land on (third-party code's name)
@@ -391,8 +398,9 @@ class Panel:
         with_traffic = self.edition in IP_EDITIONS
         records = list(self._records(level).values())
         if self.dialect.page_size:  # only the page's rows are built
-            return page_of(records, lambda a: list_row(a, with_traffic, self.dialect),
-                           params, self.dialect)
+            return page_of(
+                records, lambda a: list_row(a, with_traffic, self.dialect), params, self.dialect
+            )
         return {"elem": [list_row(a, with_traffic, self.dialect) for a in records]}
 
     def _account_edit(self, level: int, caller: Caller, params: Params) -> Doc:

@@ -92,8 +92,10 @@ def dialect_of(value: str | Dialect) -> Dialect:
     try:
         return {**DIALECTS, NO_OWNER.name: NO_OWNER, NO_LIST_PRESET.name: NO_LIST_PRESET}[value]
     except KeyError:
-        raise ValueError(f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}, "
-                         f"{NO_OWNER.name}, {NO_LIST_PRESET.name}") from None
+        raise ValueError(
+            f"unknown dialect {value!r}; known: {', '.join(DIALECTS)}, "
+            f"{NO_OWNER.name}, {NO_LIST_PRESET.name}"
+        ) from None
 
 
 # How a translated enum reads in the panel's language (the raw value stays in `$orig`).
@@ -125,9 +127,15 @@ def account_fields(fields: dict[str, object], dialect: Dialect, *, in_form: bool
 def sjson_extras(doc: Doc, params: Params) -> Doc:
     """What `out=sjson` adds: the request echoed without `authinfo`, and for a list its key
     column and paging fields (one page holding every row)."""
-    extras: Doc = {"tparams": {k: text(v) for k, v in params.items()
-                               if k not in ("authinfo", "passwd", "confirm", "key")},
-                   "messages": {}, "tips": {}}
+    extras: Doc = {
+        "tparams": {
+            k: text(v)
+            for k, v in params.items()
+            if k not in ("authinfo", "passwd", "confirm", "key")
+        },
+        "messages": {},
+        "tips": {},
+    }
     if "elem" in doc:
         count = len(doc["elem"]) if isinstance(doc["elem"], list) else 1
         extras.update(metadata={"$key": "name", "$type": "list"})
@@ -152,8 +160,11 @@ def page_of(items: list[Any], build: Any, params: Params, dialect: Dialect) -> D
         size = min(size, int(asked))
     number = params.get("p_num", "")
     page = int(number) if number.isdigit() and int(number) > 0 else 1
-    shown = {"elem": [build(item) for item in items[(page - 1) * size: page * size]],
-             "p_cnt": text(size), "p_num": text(page)}
+    shown = {
+        "elem": [build(item) for item in items[(page - 1) * size : page * size]],
+        "p_cnt": text(size),
+        "p_num": text(page),
+    }
     if dialect.page_total:
         shown["p_elems"] = text(len(items))
     return shown
@@ -209,14 +220,16 @@ def error_doc(exc: ApiError, dialect: Dialect = DIALECTS["coremanager"]) -> Doc:
     return {"doc": render({"error": error}, dialect)}
 
 
-def json_reply(doc: Doc, login: str | None = None,
-               dialect: Dialect = DIALECTS["coremanager"]) -> Reply:
+def json_reply(
+    doc: Doc, login: str | None = None, dialect: Dialect = DIALECTS["coremanager"]
+) -> Reply:
     body = {"doc": render(doc["doc"], dialect)} if "doc" in doc else doc
     return Reply(json.dumps(body).encode("utf-8"), login=login)
 
 
-def error_reply(exc: ApiError, login: str | None = None,
-                dialect: Dialect = DIALECTS["coremanager"]) -> Reply:
+def error_reply(
+    exc: ApiError, login: str | None = None, dialect: Dialect = DIALECTS["coremanager"]
+) -> Reply:
     body = json.dumps(error_doc(exc, dialect)).encode("utf-8")
     return Reply(body, result=f"error:{exc.type}", login=login)
 

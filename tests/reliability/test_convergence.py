@@ -64,8 +64,9 @@ def _script(rng: random.Random, sid: str) -> tuple[list[tuple[str, dict]], Model
     name = f"s{sid}"
     account = {"service_id": sid, "server": "isp1", "username": name}
     model = Model(exists=True, password=f"Pass-{sid}-0-{rng.randrange(10**6)}")
-    ops: list[tuple[str, dict]] = [("create", {**account, "password": model.password,
-                                               "plan": {"template": "basic"}})]
+    ops: list[tuple[str, dict]] = [
+        ("create", {**account, "password": model.password, "plan": {"template": "basic"}})
+    ]
     for step in range(rng.randint(6, 10)):
         action = rng.choice(["suspend", "unsuspend", "upgrade", "password", "sso"])
         if action == "suspend":
@@ -79,8 +80,9 @@ def _script(rng: random.Random, sid: str) -> tuple[list[tuple[str, dict]], Model
             disk = rng.randrange(100, 9000)
             model.preset = template
             model.limits = {**(PRO if template == "pro" else LIMITS), "limit_quota": str(disk)}
-            ops.append((action, {**account, "plan": {"template": template,
-                                                     "limits": {"disk_mib": disk}}}))
+            ops.append(
+                (action, {**account, "plan": {"template": template, "limits": {"disk_mib": disk}}})
+            )
         elif action == "password":
             model.password = f"Pass-{sid}-{step + 1}-{rng.randrange(10**6)}"
             ops.append((action, {**account, "password": model.password}))
@@ -106,12 +108,14 @@ def _deliver(call: Caller, action: str, body: dict, msg_id: str, counts: Counts)
             return None  # a duplicate of an answered sso: one request mints one key
         if resp.status_code < 500:
             with counts.lock:
-                counts.unexpected.append(f"{action} {body.get('service_id')}: "
-                                         f"{resp.status_code} {resp.get_json()}")
+                counts.unexpected.append(
+                    f"{action} {body.get('service_id')}: {resp.status_code} {resp.get_json()}"
+                )
             return None
     with counts.lock:
-        counts.unexpected.append(f"{action} {body.get('service_id')}: no success in "
-                                 f"{MAX_ATTEMPTS} attempts")
+        counts.unexpected.append(
+            f"{action} {body.get('service_id')}: no success in {MAX_ATTEMPTS} attempts"
+        )
     return None
 
 
@@ -120,8 +124,10 @@ def _run_service(call: Caller, rng: random.Random, ops, counts: Counts) -> None:
         msg_id = f"msg_{body['service_id']}_{n}"
         roll = rng.random()
         if roll < 0.15:  # a concurrent duplicate: the same delivery twice at once
-            threads = [threading.Thread(target=_deliver, args=(call, action, body, msg_id,
-                                                               counts)) for _ in range(2)]
+            threads = [
+                threading.Thread(target=_deliver, args=(call, action, body, msg_id, counts))
+                for _ in range(2)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -163,8 +169,12 @@ def test_every_service_converges_to_its_intended_state(faulty, config_path, caps
     sim.random_faults(FAULT_RATE, seed=SEED)
     seeds = {sid: rng.randrange(2**32) for sid in scripts}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda sid: _run_service(call, random.Random(seeds[sid]),
-                                               scripts[sid][0], counts), scripts))
+        list(
+            pool.map(
+                lambda sid: _run_service(call, random.Random(seeds[sid]), scripts[sid][0], counts),
+                scripts,
+            )
+        )
     sim.clear_faults()
     faults = sim.faults.random_injected
 
@@ -180,12 +190,20 @@ def test_every_service_converges_to_its_intended_state(faulty, config_path, caps
         if user is None:
             divergences.append(f"{name}: missing")
             continue
-        want = {"comment": f"isphooks:service={sid}", "active": model.active,
-                "preset": model.preset, "password": model.password,
-                "limits": model.limits}
-        got = {"comment": without_record(user["comment"]), "active": user["active"],
-               "preset": user["preset"], "password": user["password"],
-               "limits": {k: user["limits"][k] for k in LIMITS}}
+        want = {
+            "comment": f"isphooks:service={sid}",
+            "active": model.active,
+            "preset": model.preset,
+            "password": model.password,
+            "limits": model.limits,
+        }
+        got = {
+            "comment": without_record(user["comment"]),
+            "active": user["active"],
+            "preset": user["preset"],
+            "password": user["password"],
+            "limits": {k: user["limits"][k] for k in LIMITS},
+        }
         if got != want:
             divergences.append(f"{name}: want {want} got {got}")
     divergences += [f"{extra}: unexpected account" for extra in users]
@@ -193,11 +211,13 @@ def test_every_service_converges_to_its_intended_state(faulty, config_path, caps
         if not login.startswith("s"):
             divergences.append(f"sso key for {login}")
 
-    summary = (f"convergence: {SERVICES} services, {counts.deliveries} deliveries "
-               f"({planned} distinct, {counts.sequential_duplicates} sequential and "
-               f"{counts.concurrent_duplicates} concurrent duplicates), {counts.requests} "
-               f"requests, {counts.retries} retries, {faults} panel faults injected, "
-               f"{len(divergences)} divergences")
+    summary = (
+        f"convergence: {SERVICES} services, {counts.deliveries} deliveries "
+        f"({planned} distinct, {counts.sequential_duplicates} sequential and "
+        f"{counts.concurrent_duplicates} concurrent duplicates), {counts.requests} "
+        f"requests, {counts.retries} retries, {faults} panel faults injected, "
+        f"{len(divergences)} divergences"
+    )
     with capsys.disabled():
         print("\n" + summary)
     assert counts.deliveries >= MIN_DELIVERIES, summary
@@ -214,16 +234,27 @@ def _ordered_script(rng: random.Random, sid: str, start_ms: int) -> list[tuple[s
     rightly meet a suspended account); a terminate, when drawn, comes after all others."""
     name = f"o{sid}"
     account = {"service_id": sid, "server": "isp1", "username": name}
-    ops: list[tuple[str, dict]] = [("create", {**account, "password": f"Pass-{sid}-0",
-                                               "plan": {"template": "basic"}})]
+    ops: list[tuple[str, dict]] = [
+        ("create", {**account, "password": f"Pass-{sid}-0", "plan": {"template": "basic"}})
+    ]
     for step in range(rng.randint(6, 10)):
         action = rng.choice(["suspend", "unsuspend", "upgrade", "password"])
         if action in ("suspend", "unsuspend"):
             ops.append((action, dict(account)))
         elif action == "upgrade":
             template = rng.choice(["basic", "pro"])
-            ops.append((action, {**account, "plan": {"template": template, "limits": {
-                "disk_mib": rng.randrange(100, 9000)}}}))
+            ops.append(
+                (
+                    action,
+                    {
+                        **account,
+                        "plan": {
+                            "template": template,
+                            "limits": {"disk_mib": rng.randrange(100, 9000)},
+                        },
+                    },
+                )
+            )
         else:
             ops.append((action, {**account, "password": f"Pass-{sid}-{step + 1}"}))
     if rng.random() < 0.2:
@@ -245,8 +276,10 @@ def _intent(ops: list[tuple[str, dict]], applied: set[int]) -> Model:
         elif action == "upgrade":
             template = body["plan"]["template"]
             model.preset = template
-            model.limits = {**(PRO if template == "pro" else LIMITS),
-                            "limit_quota": str(body["plan"]["limits"]["disk_mib"])}
+            model.limits = {
+                **(PRO if template == "pro" else LIMITS),
+                "limit_quota": str(body["plan"]["limits"]["disk_mib"]),
+            }
         elif action == "password":
             model.password = body["password"]
         else:
@@ -261,8 +294,9 @@ class Reorders:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _run_ordered(call: Caller, rng: random.Random, ops, counts: Counts,
-                 reorders: Reorders) -> tuple[set[int], set[int]]:
+def _run_ordered(
+    call: Caller, rng: random.Random, ops, counts: Counts, reorders: Reorders
+) -> tuple[set[int], set[int]]:
     """Deliver the script with some events held back; the indexes of those applied, and of
     those superseded after a failed attempt (which may have acted)."""
     done = -1  # the highest index of an event of this service delivered so far
@@ -297,8 +331,9 @@ def _run_ordered(call: Caller, rng: random.Random, ops, counts: Counts,
             # the first attempt is lost on the way; the sender retries it later
             with reorders.lock:
                 reorders.held_back += 1
-            timer = threading.Timer(rng.uniform(0.05, MAX_DELAY_S), deliver,
-                                    args=(n, action, body, True))
+            timer = threading.Timer(
+                rng.uniform(0.05, MAX_DELAY_S), deliver, args=(n, action, body, True)
+            )
             timer.start()
             timers.append(timer)
             continue
@@ -312,43 +347,71 @@ def test_reordered_deliveries_end_in_the_newest_intent(faulty, config_path, caps
     sim = faulty
     rng = random.Random(SEED + 1)
     start_ms = int(time.time() * 1000) - 3_600_000
-    scripts = {str(5000 + n): _ordered_script(rng, str(5000 + n), start_ms)
-               for n in range(SERVICES)}
+    scripts = {
+        str(5000 + n): _ordered_script(rng, str(5000 + n), start_ms) for n in range(SERVICES)
+    }
     call = Caller()
     counts, reorders = Counts(), Reorders()
     sim.random_faults(FAULT_RATE, seed=SEED + 1)
     seeds = {sid: rng.randrange(2**32) for sid in scripts}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        applied = dict(zip(scripts, pool.map(
-            lambda sid: _run_ordered(call, random.Random(seeds[sid]), scripts[sid], counts,
-                                     reorders), scripts), strict=True))
+        applied = dict(
+            zip(
+                scripts,
+                pool.map(
+                    lambda sid: _run_ordered(
+                        call, random.Random(seeds[sid]), scripts[sid], counts, reorders
+                    ),
+                    scripts,
+                ),
+                strict=True,
+            )
+        )
     sim.clear_faults()
     faults = sim.faults.random_injected
 
     divergences = list(counts.unexpected)
     users = sim.users
-    superseded = sum(len(ops) - len(done[0]) for sid, ops in scripts.items()
-                     for done in [applied[sid]])
+    superseded = sum(
+        len(ops) - len(done[0]) for sid, ops in scripts.items() for done in [applied[sid]]
+    )
     for sid, ops in scripts.items():
         user = users.get(f"o{sid}")
-        got = None if user is None else {
-            "service_id": ownership.owner_of(user["comment"]), "active": user["active"],
-            "preset": user["preset"], "password": user["password"],
-            "limits": {k: user["limits"][k] for k in LIMITS}}
+        got = (
+            None
+            if user is None
+            else {
+                "service_id": ownership.owner_of(user["comment"]),
+                "active": user["active"],
+                "preset": user["preset"],
+                "password": user["password"],
+                "limits": {k: user["limits"][k] for k in LIMITS},
+            }
+        )
         # every decision, in event order: for each aspect the newest one's value
         m = _intent(ops, set(range(len(ops))))
-        want = None if not m.exists else {
-            "service_id": sid, "active": m.active, "preset": m.preset,
-            "password": m.password, "limits": m.limits}
+        want = (
+            None
+            if not m.exists
+            else {
+                "service_id": sid,
+                "active": m.active,
+                "preset": m.preset,
+                "password": m.password,
+                "limits": m.limits,
+            }
+        )
         if got != want:
             divergences.append(f"o{sid}: want {want} got {got}")
 
-    summary = (f"reordering: {SERVICES} services, {counts.deliveries} deliveries with "
-               f"event_time, {reorders.held_back} held back and retried after a random delay "
-               f"({reorders.landed_after_newer} landed after a newer event, "
-               f"{superseded} answered superseded), "
-               f"{counts.requests} requests, {counts.retries} retries, {faults} panel faults "
-               f"injected, {len(divergences)} divergences")
+    summary = (
+        f"reordering: {SERVICES} services, {counts.deliveries} deliveries with "
+        f"event_time, {reorders.held_back} held back and retried after a random delay "
+        f"({reorders.landed_after_newer} landed after a newer event, "
+        f"{superseded} answered superseded), "
+        f"{counts.requests} requests, {counts.retries} retries, {faults} panel faults "
+        f"injected, {len(divergences)} divergences"
+    )
     with capsys.disabled():
         print("\n" + summary)
     assert reorders.landed_after_newer > 0.1 * reorders.held_back, summary

@@ -55,8 +55,9 @@ class Sender:
         def send(n: int, action: str, body: dict) -> dict:
             raw, headers = signed(body)
             barrier.wait()
-            resp = self.sessions[n].post(f"{self.urls[n]}/{action}", data=raw,
-                                         headers=headers, timeout=30)
+            resp = self.sessions[n].post(
+                f"{self.urls[n]}/{action}", data=raw, headers=headers, timeout=30
+            )
             assert resp.status_code == 200, resp.text
             return resp.json()
 
@@ -70,10 +71,18 @@ class Sender:
 
 
 def _account(sim, name: str, *, active: bool, template: str = "basic") -> dict:
-    record = ordering.Record(ordering.Stamp(T0, "active" if active else "suspended"),
-                             ordering.Stamp(T0), ordering.Stamp(T0, template))
-    sim.add_user(name, "Race-Pass-123", preset=template, active=active,
-                 comment=f"isphooks:service={name}\n{ordering.format_line(record)}")
+    record = ordering.Record(
+        ordering.Stamp(T0, "active" if active else "suspended"),
+        ordering.Stamp(T0),
+        ordering.Stamp(T0, template),
+    )
+    sim.add_user(
+        name,
+        "Race-Pass-123",
+        preset=template,
+        active=active,
+        comment=f"isphooks:service={name}\n{ordering.format_line(record)}",
+    )
     return {"service_id": name, "server": "isp1", "username": name}
 
 
@@ -90,8 +99,10 @@ def _run(sim, sender: Sender, label: str, trials: int, setup, expect) -> str:
         if problem:
             divergences.append(f"{label} trial {trial}: {problem}; answers {answers}")
     elapsed = time.monotonic() - started
-    line = (f"{label}: {trials} trials x 2 instances in {elapsed:.1f} s, "
-            f"{len(divergences)} divergences, answers {dict(sorted(statuses.items()))}")
+    line = (
+        f"{label}: {trials} trials x 2 instances in {elapsed:.1f} s, "
+        f"{len(divergences)} divergences, answers {dict(sorted(statuses.items()))}"
+    )
     assert divergences == [], "\n".join(divergences[:10])
     return line
 
@@ -102,16 +113,20 @@ def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
     t1, t2 = T0 + 1000, T0 + 2000
     lines = []
     try:
+
         def state_setup(prefix: str, suspend_at: int, unsuspend_at: int):
             def setup(trial: int):
                 name = f"{prefix}{trial}"
                 # alternate the starting state, so each side has real work in half the trials
                 account = _account(sim, name, active=trial % 2 == 0)
-                order = [("suspend", {**account, "event_time": suspend_at}),
-                         ("unsuspend", {**account, "event_time": unsuspend_at})]
+                order = [
+                    ("suspend", {**account, "event_time": suspend_at}),
+                    ("unsuspend", {**account, "event_time": unsuspend_at}),
+                ]
                 if trial % 4 >= 2:  # which instance gets which delivery
                     order.reverse()
                 return order[0], order[1], name
+
             return setup
 
         def wants(active: bool, at: int):
@@ -122,12 +137,29 @@ def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
                 if record.state != ordering.Stamp(at, "active" if active else "suspended"):
                     return f"record {record}"
                 return None
+
             return expect
 
-        lines.append(_run(sim, sender, "suspend(T1) || unsuspend(T2)", TRIALS,
-                          state_setup("ra", t1, t2), wants(True, t2)))
-        lines.append(_run(sim, sender, "suspend(T2) || unsuspend(T1)", TRIALS,
-                          state_setup("rb", t2, t1), wants(False, t2)))
+        lines.append(
+            _run(
+                sim,
+                sender,
+                "suspend(T1) || unsuspend(T2)",
+                TRIALS,
+                state_setup("ra", t1, t2),
+                wants(True, t2),
+            )
+        )
+        lines.append(
+            _run(
+                sim,
+                sender,
+                "suspend(T2) || unsuspend(T1)",
+                TRIALS,
+                state_setup("rb", t2, t1),
+                wants(False, t2),
+            )
+        )
 
         def upgrade_setup(trial: int):
             name = f"rc{trial}"
@@ -139,14 +171,24 @@ def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
         def upgraded(user: dict) -> str | None:
             record = ordering.parse(user["comment"])
             if user["preset"] != "pro" or user["limits"]["limit_quota"] != "5000":
-                return (f"preset {user['preset']}, quota {user['limits']['limit_quota']}, "
-                        f"record {record}")
+                return (
+                    f"preset {user['preset']}, quota {user['limits']['limit_quota']}, "
+                    f"record {record}"
+                )
             if record.template != ordering.Stamp(t2, "pro"):
                 return f"record {record}"
             return None
 
-        lines.append(_run(sim, sender, "upgrade(T1, basic) || upgrade(T2, pro)", TRIALS,
-                          upgrade_setup, upgraded))
+        lines.append(
+            _run(
+                sim,
+                sender,
+                "upgrade(T1, basic) || upgrade(T2, pro)",
+                TRIALS,
+                upgrade_setup,
+                upgraded,
+            )
+        )
 
         # v1.2: decisions about different aspects at the same moment both stand, whichever
         # is older (the older one is superseded by nothing)
@@ -155,21 +197,24 @@ def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
             account = _account(sim, name, active=True, template="basic")
             state_at, plan_at = (t1, t2) if trial % 2 else (t2, t1)
             suspend = ("suspend", {**account, "event_time": state_at})
-            upgrade = ("upgrade", {**account, "event_time": plan_at,
-                                   "plan": {"template": "pro"}})
+            upgrade = ("upgrade", {**account, "event_time": plan_at, "plan": {"template": "pro"}})
             return (suspend, upgrade, name) if trial % 4 < 2 else (upgrade, suspend, name)
 
         def both(user: dict) -> str | None:
             record = ordering.parse(user["comment"])
             if user["active"] or user["preset"] != "pro":
                 return f"active={user['active']}, preset {user['preset']}, record {record}"
-            if record.state is None or record.state.value != "suspended" or (
-                    record.template is None or record.template.value != "pro"):
+            if (
+                record.state is None
+                or record.state.value != "suspended"
+                or (record.template is None or record.template.value != "pro")
+            ):
                 return f"record {record}"
             return None
 
-        lines.append(_run(sim, sender, "suspend || upgrade (either older)", TRIALS,
-                          aspects_setup, both))
+        lines.append(
+            _run(sim, sender, "suspend || upgrade (either older)", TRIALS, aspects_setup, both)
+        )
     finally:
         sender.close()
         with capsys.disabled():

@@ -19,18 +19,28 @@ def test_two_instances_racing_make_one_account_per_service(sim, config_path, tmp
     statuses: dict[int, int] = {}
     try:
         for trial in range(TRIALS):
-            raw, headers = signed({"service_id": f"race{trial}", "server": "isp1",
-                                   "username": f"race{trial}", "plan": {"template": "basic"}},
-                                  msg_id=f"msg_race_{trial}")
+            raw, headers = signed(
+                {
+                    "service_id": f"race{trial}",
+                    "server": "isp1",
+                    "username": f"race{trial}",
+                    "plan": {"template": "basic"},
+                },
+                msg_id=f"msg_race_{trial}",
+            )
             barrier = threading.Barrier(2)
             answers = []
 
-            def deliver(url: str, raw=raw, headers=headers, barrier=barrier,
-                        answers=answers) -> None:
+            def deliver(
+                url: str, raw=raw, headers=headers, barrier=barrier, answers=answers
+            ) -> None:
                 with requests.Session() as session:
                     barrier.wait()
-                    answers.append(session.post(url + "/create", data=raw, headers=headers,
-                                                timeout=30).status_code)
+                    answers.append(
+                        session.post(
+                            url + "/create", data=raw, headers=headers, timeout=30
+                        ).status_code
+                    )
 
             threads = [threading.Thread(target=deliver, args=(s.url,)) for s in (a, b)]
             for t in threads:
@@ -50,5 +60,7 @@ def test_two_instances_racing_make_one_account_per_service(sim, config_path, tmp
     creates = [e for e in sim.journal if e["func"] == "user.add.finish" and e["result"] == "ok"]
     assert len(creates) == TRIALS
     with capsys.disabled():
-        print(f"\nracing: {TRIALS} trials x 2 instances, {len(users)} accounts, "
-              f"answers {dict(sorted(statuses.items()))}")
+        print(
+            f"\nracing: {TRIALS} trials x 2 instances, {len(users)} accounts, "
+            f"answers {dict(sorted(statuses.items()))}"
+        )

@@ -30,8 +30,11 @@ def _use(config_path, sim, **overrides):
         pytest.param({}, lambda s: {"pin_sha256": "ab" * 32}, id="wrong-pin"),
         pytest.param({}, lambda s: {}, id="unknown-ca"),
         pytest.param({"cert_expired": True}, lambda s: {"ca_pem": s.ca_pem}, id="expired"),
-        pytest.param({"cert_hosts": ("panel.example",)}, lambda s: {"ca_pem": s.ca_pem},
-                     id="hostname-mismatch"),
+        pytest.param(
+            {"cert_hosts": ("panel.example",)},
+            lambda s: {"ca_pem": s.ca_pem},
+            id="hostname-mismatch",
+        ),
     ],
 )
 def test_tls_failures_are_503_and_send_nothing(call, config_path, cert, tls):

@@ -35,8 +35,9 @@ def test_transient_failures_are_retried_with_the_same_id():
     receiver = Receiver([503, 429, 200])
     slept = []
     try:
-        result = callback.deliver(receiver.target, {"servers": []}, sleep=slept.append,
-                                  rand=lambda: 1.0)
+        result = callback.deliver(
+            receiver.target, {"servers": []}, sleep=slept.append, rand=lambda: 1.0
+        )
     finally:
         receiver.server.stop()
     assert result == callback.Delivery(True, 3, 200)
@@ -57,8 +58,9 @@ def test_a_permanent_refusal_is_not_retried():
 def test_the_budget_bounds_the_retries():
     receiver = Receiver([500] * 100)
     try:
-        result = callback.deliver(receiver.target, {}, budget_s=0.3, sleep=lambda s: None,
-                                  rand=lambda: 1.0)
+        result = callback.deliver(
+            receiver.target, {}, budget_s=0.3, sleep=lambda s: None, rand=lambda: 1.0
+        )
     finally:
         receiver.server.stop()
     assert not result.delivered and result.status == 500 and result.attempts == 1

@@ -59,8 +59,9 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture()
 def stub() -> Iterator[Stub]:
     server = Stub()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()
@@ -72,13 +73,20 @@ def cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     env["COLUMNS"] = "200"  # help lines unwrapped
     if "stdout" not in kwargs:
         kwargs["capture_output"] = True
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], cwd=ROOT, env=env,
-                          text=True, timeout=60, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize(("status", "code"), [(201, 0), (200, 0), (409, 1), (503, 1)])
 def test_send_prints_the_status_on_stderr_and_the_json_body_alone_on_stdout(
-        stub: Stub, status: int, code: int) -> None:
+    stub: Stub, status: int, code: int
+) -> None:
     stub.status = status
     done = cli("send", "usage", USAGE, "--url", stub.url, "--secret", SECRET)
     assert done.returncode == code, done.stderr
@@ -87,7 +95,8 @@ def test_send_prints_the_status_on_stderr_and_the_json_body_alone_on_stdout(
     [(path, headers, body)] = stub.received
     assert path == "/usage" and body == b"{}"
     assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= {
-        name.lower() for name in headers}
+        name.lower() for name in headers
+    }
 
 
 def test_send_prints_a_body_that_is_not_json_as_it_came(stub: Stub) -> None:
@@ -101,8 +110,17 @@ def test_send_into_a_closed_pipe_ends_quietly(stub: Stub) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = cli("send", "usage", USAGE, "--url", stub.url, "--secret", SECRET,
-                   stdout=write_end, stderr=subprocess.PIPE)
+        done = cli(
+            "send",
+            "usage",
+            USAGE,
+            "--url",
+            stub.url,
+            "--secret",
+            SECRET,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+        )
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (0, "HTTP 201\n")
@@ -123,23 +141,27 @@ def test_send_takes_a_base_url_with_or_without_its_trailing_slash(stub: Stub) ->
     assert [path for path, _, _ in stub.received] == ["/usage", "/usage"]
 
 
-@pytest.mark.parametrize(("tail", "shown"), [("/suspend", "'/suspend'"),
-                                             ("/usage/", "'/usage/'"),
-                                             ("/?x=1", "'/?x=1'")])
+@pytest.mark.parametrize(
+    ("tail", "shown"), [("/suspend", "'/suspend'"), ("/usage/", "'/usage/'"), ("/?x=1", "'/?x=1'")]
+)
 def test_send_refuses_a_url_with_a_path_in_one_line(stub: Stub, tail: str, shown: str) -> None:
     done = cli("send", "usage", USAGE, "--url", stub.url + tail, "--secret", SECRET)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
         f"isphooks send: --url is the base URL, such as http://127.0.0.1:8080, without "
-        f"{shown}: the action is the first argument\n")
+        f"{shown}: the action is the first argument\n"
+    )
     assert stub.received == []
 
 
 def test_send_refuses_a_url_that_is_not_http(stub: Stub) -> None:
-    done = cli("send", "usage", USAGE, "--url", stub.url.removeprefix("http://"),
-               "--secret", SECRET)
+    done = cli(
+        "send", "usage", USAGE, "--url", stub.url.removeprefix("http://"), "--secret", SECRET
+    )
     assert (done.returncode, done.stderr) == (
-        2, "isphooks send: --url must be a base URL such as http://127.0.0.1:8080\n")
+        2,
+        "isphooks send: --url must be a base URL such as http://127.0.0.1:8080\n",
+    )
     assert stub.received == []
 
 
@@ -165,7 +187,8 @@ def _options(help_text: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("command", ["serve", "sign", "send", "openapi"])
 def test_each_commands_help_shows_every_option_with_its_default_and_an_example(
-        command: str) -> None:
+    command: str,
+) -> None:
     done = cli(command, "--help")
     assert done.returncode == 0
     options = _options(done.stdout)

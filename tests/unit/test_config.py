@@ -15,8 +15,11 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def _doc(**server_overrides):
-    server = {"url": "https://isp1.example.net:1500/ispmgr", "username": "root",
-              "password": "S3cret-Panel-Pass"}
+    server = {
+        "url": "https://isp1.example.net:1500/ispmgr",
+        "username": "root",
+        "password": "S3cret-Panel-Pass",
+    }
     server.update(server_overrides)
     return {"webhook_secrets": [SECRET], "servers": {"isp1": server}}
 
@@ -25,14 +28,23 @@ def test_defaults_are_filled_in():
     conf = cfg.parse_document(json.dumps(_doc()))
     server = conf.servers["isp1"]
     assert (server.edition, server.group, server.timeout_s, server.max_accounts) == (
-        "lite", "default", 60.0, None)
+        "lite",
+        "default",
+        60.0,
+        None,
+    )
     assert server.tls == cfg.Tls()
     assert conf.first_webhook_secret == SECRET
 
 
 def test_repr_of_the_config_carries_no_secret():
-    doc = {**_doc(), "usage_callback": {"url": "https://billing.example/usage",
-                                        "secret": "whsec_dXNhZ2UtY2FsbGJhY2stc2VjcmV0"}}
+    doc = {
+        **_doc(),
+        "usage_callback": {
+            "url": "https://billing.example/usage",
+            "secret": "whsec_dXNhZ2UtY2FsbGJhY2stc2VjcmV0",
+        },
+    }
     conf = cfg.parse_document(json.dumps(doc))
     text = repr(conf) + repr(conf.usage_callback) + str(conf.servers["isp1"])
     assert "isp1.example.net" in text and "billing.example" in text
@@ -79,8 +91,12 @@ def test_an_invalid_top_level_names_the_key_and_hides_values(doc, key):
 def test_an_invalid_server_entry_makes_only_that_server_unusable(entry, key):
     """v1.2 (docs/interface.md §6): the message names the key, never a value."""
     doc = _doc()
-    doc["servers"]["isp3"] = {**doc["servers"]["isp1"], "password": "S3cret-Other",
-                              "group": "eu", **entry}
+    doc["servers"]["isp3"] = {
+        **doc["servers"]["isp1"],
+        "password": "S3cret-Other",
+        "group": "eu",
+        **entry,
+    }
     conf = cfg.parse_document(json.dumps(doc))
     assert conf.servers["isp1"].unusable is None
     broken = conf.servers["isp3"]

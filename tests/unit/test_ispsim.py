@@ -760,8 +760,9 @@ def dialect_client(tmp_path: Path) -> Iterator[Callable[..., Client]]:
     started: list[Simulator] = []
 
     def start(dialect: str, **kwargs: Any) -> Client:
-        simulator = Simulator(admin_login="root", admin_password=ADMIN_PW, dialect=dialect,
-                              **kwargs)
+        simulator = Simulator(
+            admin_login="root", admin_password=ADMIN_PW, dialect=dialect, **kwargs
+        )
         started.append(simulator.start())
         simulator.add_preset("basic", {"limit_quota": "1000"})
         simulator.add_user("bob", password=BOB_PW, preset="basic", comment="first")
@@ -787,11 +788,14 @@ def test_dialect_default_is_coremanager(dialect_client: Callable[..., Client]) -
 
 def test_dialect_fields_and_no_level(dialect_client: Callable[..., Client]) -> None:
     assert dialect_client("fields").call(func="whoami") == {
-        "name": {"$": "root"}, "level": {"$": "30"}}
+        "name": {"$": "root"},
+        "level": {"$": "30"},
+    }
     from tests.ispsim import Dialect
 
     assert dialect_client(Dialect("nolevel", whoami_level=False)).call(func="whoami") == {
-        "user": {"$name": "root", "$": "root"}}
+        "user": {"$name": "root", "$": "root"}
+    }
 
 
 def test_dialect_no_list_comment(dialect_client: Callable[..., Client]) -> None:
@@ -827,11 +831,18 @@ def test_dialect_error_without_object(dialect_client: Callable[..., Client]) -> 
 
 # --- what accounts own: the admin-wide object lists (v1.2) ------------------------------------
 
+
 def test_object_lists_show_each_object_with_its_owner(client: Client) -> None:
     sim = client.sim
-    create = {"func": "user.add.finish", "sok": "ok", "name": "carol", "passwd": "pw-carol",
-              "preset": "basic", "webdomain_name": "carol.test",
-              "emaildomain_name": "carol.test"}
+    create = {
+        "func": "user.add.finish",
+        "sok": "ok",
+        "name": "carol",
+        "passwd": "pw-carol",
+        "preset": "basic",
+        "webdomain_name": "carol.test",
+        "emaildomain_name": "carol.test",
+    }
     assert client.call(**create) == {"ok": {}}
     sim.add_object("email", "info@carol.test", "carol")
     sim.add_object("db", "carol_wp", "carol", size=42)
@@ -841,15 +852,20 @@ def test_object_lists_show_each_object_with_its_owner(client: Client) -> None:
     with pytest.raises(ValueError):
         sim.add_object("site", "carol.test", "carol")
     assert client.call(func="webdomain")["elem"] == [
-        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}]
+        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}
+    ]
     assert client.call(func="emaildomain")["elem"] == [
-        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}]
+        {"name": {"$": "carol.test"}, "owner": {"$": "carol"}}
+    ]
     assert client.call(func="email")["elem"] == [
-        {"name": {"$": "info@carol.test"}, "owner": {"$": "carol"}}]
+        {"name": {"$": "info@carol.test"}, "owner": {"$": "carol"}}
+    ]
     assert client.call(func="db")["elem"] == [
-        {"name": {"$": "carol_wp"}, "owner": {"$": "carol"}, "size": {"$": "42"}}]
+        {"name": {"$": "carol_wp"}, "owner": {"$": "carol"}, "size": {"$": "42"}}
+    ]
     assert client.call(func="ftp.user")["elem"] == [
-        {"name": {"$": "bobftp"}, "owner": {"$": "bob"}}]
+        {"name": {"$": "bobftp"}, "owner": {"$": "bob"}}
+    ]
     # a user may not read the admin-wide lists
     assert error_of(client.call(("bob", BOB_PW), func="email")) == ("access", "email")
     # an account's objects go with it
@@ -859,7 +875,8 @@ def test_object_lists_show_each_object_with_its_owner(client: Client) -> None:
 
 
 def test_object_lists_a_panel_lacks_and_lists_without_owner(
-        client: Client, dialect_client: Callable[..., Client]) -> None:
+    client: Client, dialect_client: Callable[..., Client]
+) -> None:
     client.sim.set_missing_lists({"ftp.user"})
     assert error_of(client.call(func="ftp.user")) == ("missed", "func")
     assert client.call(func="db") == {"elem": []}
@@ -919,8 +936,9 @@ def test_state_file_round_trip(tmp_path: Path) -> None:
         first.add_preset("resell", RESELL_LIMITS, level="24")
         (tmp_path / "ca1.pem").write_text(first.ca_pem)
         client = Client(first, str(tmp_path / "ca1.pem"))
-        assert client.call(**create, name="bob", ipsrc="auto", iptype="ipv4",
-                           webdomain_name="bob.example") == {"ok": {}}
+        assert client.call(
+            **create, name="bob", ipsrc="auto", iptype="ipv4", webdomain_name="bob.example"
+        ) == {"ok": {}}
         assert client.call(**create, name="carol", limit_quota="77") == {"ok": {}}
         assert client.call(func="user.suspend", elid="carol") == {"ok": {}}
         assert _create_reseller(client) == {"ok": {}}
@@ -933,15 +951,15 @@ def test_state_file_round_trip(tmp_path: Path) -> None:
 
     root = ("root", "another-Admin-pw")
     with Simulator(*root, edition="business", state_file=path) as second:
-        assert (second.users, second.resellers, second.presets, second.objects,
-                second.ips) == kept
+        assert (second.users, second.resellers, second.presets, second.objects, second.ips) == kept
         (tmp_path / "ca2.pem").write_text(second.ca_pem)
         client = Client(second, str(tmp_path / "ca2.pem"))
         assert client.call(("bob", BOB_PW), func="whoami")["user"]["$"] == "bob"
         assert error_of(client.call(("carol", BOB_PW), func="whoami")) == ("auth", "badpassword")
         # bob holds 203.0.113.10: the kept free pool hands out the next one
-        assert client.call(root, func="ipaddr.edit", sok="ok", iprole="assigned",
-                           iptype="ipv4", owner="res1")["id"] == {"$": "203.0.113.11"}
+        assert client.call(
+            root, func="ipaddr.edit", sok="ok", iprole="assigned", iptype="ipv4", owner="res1"
+        )["id"] == {"$": "203.0.113.11"}
         assert client.call(root, func="user.delete", elid="bob") == {"ok": {}}
     assert "bob" not in json.loads(path.read_text())["users"]
     assert path.stat().st_mode & 0o777 == 0o600
@@ -961,8 +979,21 @@ def test_cli_state_option_keeps_accounts_across_restarts(tmp_path: Path) -> None
 
     def run() -> tuple[subprocess.Popen[str], dict[str, Any], Client]:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.ispsim", "--port", "0", "--info-file", str(info_file),
-             "--state", str(state)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "tests.ispsim",
+                "--port",
+                "0",
+                "--info-file",
+                str(info_file),
+                "--state",
+                str(state),
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdout.readline().startswith("ispsim listening")
         info = json.loads(info_file.read_text())
         (tmp_path / "ca.pem").write_text(info["ca_pem"])
@@ -971,8 +1002,15 @@ def test_cli_state_option_keeps_accounts_across_restarts(tmp_path: Path) -> None
 
     proc, info, client = run()
     try:
-        assert client.call(("root", info["password"]), func="user.edit", sok="ok", name="dan",
-                           passwd=BOB_PW, preset="basic", limit_quota="42") == {"ok": {}}
+        assert client.call(
+            ("root", info["password"]),
+            func="user.edit",
+            sok="ok",
+            name="dan",
+            passwd=BOB_PW,
+            preset="basic",
+            limit_quota="42",
+        ) == {"ok": {}}
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
@@ -986,8 +1024,13 @@ def test_cli_state_option_keeps_accounts_across_restarts(tmp_path: Path) -> None
     assert proc.returncode == 0
 
     state.write_text("not json")
-    done = subprocess.run([sys.executable, "-m", "tests.ispsim", "--port", "0", "--state",
-                           str(state)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ispsim", "--port", "0", "--state", str(state)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     assert done.stderr.startswith(f"ispsim: {state} is not an ispsim state file (")
     assert done.stderr.count("\n") == 1

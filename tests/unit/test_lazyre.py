@@ -29,11 +29,16 @@ print(json.dumps({"lazy": lazy_before, "ok": ok, "refused": refused,
 
 
 def test_email_patterns_are_lazy_and_still_validate():
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         check=True).stdout
-    assert json.loads(out) == {"lazy": ["LazyPattern", "LazyPattern"],
-                               "ok": "ops@xn--80ak6aa92e.example", "refused": True,
-                               "compile_restored": True, "regexp_is_real": True}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == {
+        "lazy": ["LazyPattern", "LazyPattern"],
+        "ok": "ops@xn--80ak6aa92e.example",
+        "refused": True,
+        "compile_restored": True,
+        "regexp_is_real": True,
+    }
 
 
 def test_lazy_pattern_compiles_once_and_hides_dunders():
@@ -62,6 +67,7 @@ print(json.dumps({"before": before, "after": "email_validator" in sys.modules}))
 def test_the_email_validator_is_imported_only_by_a_request_with_an_email():
     """Cold start does not grow: email-validator (~60 ms to import) loads with the first
     request that carries an e-mail address, not before."""
-    out = subprocess.run([sys.executable, "-c", LAZY_TEXT], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY_TEXT], capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out) == {"before": False, "after": True}

@@ -24,8 +24,11 @@ class PagedPanel:
         self.asked: list[dict[str, str]] = []
 
     def page(self, number: int, size: int) -> dict[str, Any]:
-        doc: dict[str, Any] = {"elem": self.rows[(number - 1) * size: number * size],
-                               "p_cnt": {"$": str(size)}, "p_num": str(number)}
+        doc: dict[str, Any] = {
+            "elem": self.rows[(number - 1) * size : number * size],
+            "p_cnt": {"$": str(size)},
+            "p_num": str(number),
+        }
         if self.total:
             doc["p_elems"] = str(len(self.rows))
         return doc
@@ -59,8 +62,9 @@ def test_every_page_is_read_by_p_num_with_the_same_p_cnt(total, count, size):
         expected = count // size + 1
     assert len(panel.asked) == expected
     assert panel.asked[0] == {}
-    assert panel.asked[1:] == [{"p_num": str(n), "p_cnt": str(size)}
-                               for n in range(2, expected + 1)]
+    assert panel.asked[1:] == [
+        {"p_num": str(n), "p_cnt": str(size)} for n in range(2, expected + 1)
+    ]
 
 
 def test_a_row_added_at_the_end_while_paging_is_read_once():
@@ -94,8 +98,7 @@ def test_a_list_whose_count_changes_while_paged_is_read_again_from_its_first_pag
         return real(number, size)
 
     panel.page = moving  # type: ignore[method-assign]
-    assert [r["name"] for r in read_all(panel, "user", {}, "isp1")] == [
-        r["name"] for r in changed]
+    assert [r["name"] for r in read_all(panel, "user", {}, "isp1")] == [r["name"] for r in changed]
     assert [p.get("p_num") for p in panel.asked][:3] == [None, "2", None]  # started over
 
 
@@ -104,8 +107,12 @@ def test_a_list_that_keeps_changing_is_a_503():
 
     def read(func: str, params: dict[str, str]) -> dict[str, Any]:
         calls["n"] += 1
-        return {"elem": rows_named(f"a{calls['n']}", f"b{calls['n']}"), "p_cnt": "2",
-                "p_num": params.get("p_num", "1"), "p_elems": str(5 + calls["n"])}
+        return {
+            "elem": rows_named(f"a{calls['n']}", f"b{calls['n']}"),
+            "p_cnt": "2",
+            "p_num": params.get("p_num", "1"),
+            "p_elems": str(5 + calls["n"]),
+        }
 
     with pytest.raises(PanelUnavailable, match="kept changing"):
         read_all(read, "user", {}, "isp1")
@@ -114,10 +121,18 @@ def test_a_list_that_keeps_changing_is_a_503():
 def test_the_key_is_the_lists_own_key_column():
     def read(func: str, params: dict[str, str]) -> dict[str, Any]:
         number = int(params.get("p_num", 1))
-        page = [{"id": "1", "name": "x"}, {"id": "2", "name": "x"}] if number == 1 else \
-            [{"id": "2", "name": "x"}, {"id": "3", "name": "x"}]
-        return {"elem": page, "p_cnt": "2", "p_num": str(number), "p_elems": "3",
-                "metadata": {"$key": "id"}}
+        page = (
+            [{"id": "1", "name": "x"}, {"id": "2", "name": "x"}]
+            if number == 1
+            else [{"id": "2", "name": "x"}, {"id": "3", "name": "x"}]
+        )
+        return {
+            "elem": page,
+            "p_cnt": "2",
+            "p_num": str(number),
+            "p_elems": "3",
+            "metadata": {"$key": "id"},
+        }
 
     assert [r["id"] for r in read_all(read, "ipaddr", {}, "isp1")] == ["1", "2", "3"]
 

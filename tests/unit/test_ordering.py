@@ -16,8 +16,10 @@ def test_format_and_parse_round_trip_with_other_comment_lines_kept():
     record = Record(Stamp(T, "suspended"), Stamp(T + 1), Stamp(T + 2, "pro; gold @ v2"))
     comment = ordering.with_record("note\nisphooks:service=7", record)
     # isphooks' lines first (marker, then the record), the operator's text after them
-    assert comment == ("isphooks:service=7\nisphooks:order=state:suspended@"
-                       f"{T};password@{T + 1};template:pro; gold @ v2@{T + 2}\nnote")
+    assert comment == (
+        "isphooks:service=7\nisphooks:order=state:suspended@"
+        f"{T};password@{T + 1};template:pro; gold @ v2@{T + 2}\nnote"
+    )
     assert ordering.parse(comment) == record
     assert record.newest == T + 2 and record.wants_active is False
 
@@ -29,12 +31,22 @@ def test_a_new_record_replaces_the_old_line_and_an_empty_one_removes_it():
     assert ordering.with_record(comment, EMPTY) == "a"
 
 
-@pytest.mark.parametrize("comment", [
-    "", "isphooks:service=1", "isphooks:order=", "isphooks:order=state:on@1",
-    "isphooks:order=state:active", "isphooks:order=password@", "isphooks:order=password@-1",
-    "isphooks:order=password@\uff11\uff12", "isphooks:order=template:@5", "isphooks:order=x;password@5",
-    "isphooks:order=password@" + "9" * 16,
-])
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "",
+        "isphooks:service=1",
+        "isphooks:order=",
+        "isphooks:order=state:on@1",
+        "isphooks:order=state:active",
+        "isphooks:order=password@",
+        "isphooks:order=password@-1",
+        "isphooks:order=password@\uff11\uff12",
+        "isphooks:order=template:@5",
+        "isphooks:order=x;password@5",
+        "isphooks:order=password@" + "9" * 16,
+    ],
+)
 def test_what_does_not_parse_is_no_record(comment):
     assert ordering.parse(comment) in (EMPTY, Record())
 
@@ -49,9 +61,14 @@ def test_any_comment_parses_without_raising(comment):
 
 # docs/interface.md §4 (v1.2), in this test's own words: what each action decides, and
 # when a recorded decision supersedes it.
-DECIDED = {"suspend": {"state"}, "unsuspend": {"state"}, "upgrade": {"template"},
-           "password": {"password"}, "create": {"state", "template", "password"},
-           "terminate": {"state", "template", "password"}}
+DECIDED = {
+    "suspend": {"state"},
+    "unsuspend": {"state"},
+    "upgrade": {"template"},
+    "password": {"password"},
+    "create": {"state", "template", "password"},
+    "terminate": {"state", "template", "password"},
+}
 
 
 def _expected(times: dict[str, int], action: str, event_time: int) -> int | None:
@@ -68,21 +85,34 @@ def _expected(times: dict[str, int], action: str, event_time: int) -> int | None
 
 
 def _record(times: dict[str, int]) -> Record:
-    return Record(*(Stamp(times[a], {"state": "active", "template": "basic"}.get(a, ""))
-                    if a in times else None for a in ("state", "password", "template")))
+    return Record(
+        *(
+            Stamp(times[a], {"state": "active", "template": "basic"}.get(a, ""))
+            if a in times
+            else None
+            for a in ("state", "password", "template")
+        )
+    )
 
 
-@pytest.mark.parametrize(("action", "event_time", "expected"), [
-    # the record: state decided at T, password at T + 10, no template
-    ("suspend", T - 1, T), ("suspend", T + 5, None), ("suspend", T, None),
-    ("unsuspend", T - 1, T),
-    ("upgrade", T - 1, None),  # nothing recorded about the plan: a newer password is no reason
-    ("password", T + 9, T + 10), ("password", T + 10, None),
-    ("create", T - 1, None),  # the template is not recorded newer: applied where it is not
-    ("terminate", T + 5, T + 10), ("terminate", T - 1, T + 10), ("terminate", T + 10, None),
-])
-def test_a_delivery_is_compared_with_decisions_about_its_own_aspects(action, event_time,
-                                                                     expected):
+@pytest.mark.parametrize(
+    ("action", "event_time", "expected"),
+    [
+        # the record: state decided at T, password at T + 10, no template
+        ("suspend", T - 1, T),
+        ("suspend", T + 5, None),
+        ("suspend", T, None),
+        ("unsuspend", T - 1, T),
+        ("upgrade", T - 1, None),  # nothing recorded about the plan: a newer password is no reason
+        ("password", T + 9, T + 10),
+        ("password", T + 10, None),
+        ("create", T - 1, None),  # the template is not recorded newer: applied where it is not
+        ("terminate", T + 5, T + 10),
+        ("terminate", T - 1, T + 10),
+        ("terminate", T + 10, None),
+    ],
+)
+def test_a_delivery_is_compared_with_decisions_about_its_own_aspects(action, event_time, expected):
     times = {"state": T, "password": T + 10}
     assert _expected(times, action, event_time) == expected  # the table agrees with the words
     assert ordering.superseded_by(_record(times), action, event_time) == expected
@@ -104,19 +134,25 @@ def test_a_create_applies_what_is_not_newer_and_is_superseded_only_by_all_three(
     assert ordering.live(record, "create", T) == ()
 
 
-@given(st.dictionaries(st.sampled_from(["state", "password", "template"]),
-                       st.integers(T - 5, T + 5)),
-       st.sampled_from(sorted(DECIDED)), st.integers(T - 6, T + 6))
+@given(
+    st.dictionaries(st.sampled_from(["state", "password", "template"]), st.integers(T - 5, T + 5)),
+    st.sampled_from(sorted(DECIDED)),
+    st.integers(T - 6, T + 6),
+)
 def test_the_rule_matches_the_interface_for_any_record(times, action, event_time):
     assert ordering.superseded_by(_record(times), action, event_time) == _expected(
-        times, action, event_time)
+        times, action, event_time
+    )
 
 
-@pytest.mark.parametrize("line", [
-    "isphooks:order=state:active@999999999999999",  # the issue's forged record
-    f"isphooks:order=state:suspended@{T};password@{T + 301_000}",  # one part is enough
-    f"isphooks:order=template:pro@{T + 300_001}",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "isphooks:order=state:active@999999999999999",  # the issue's forged record
+        f"isphooks:order=state:suspended@{T};password@{T + 301_000}",  # one part is enough
+        f"isphooks:order=template:pro@{T + 300_001}",
+    ],
+)
 def test_a_record_later_than_now_plus_300_s_is_not_honoured(line):
     comment = f"isphooks:service=1\n{line}"
     record, why = ordering.read(comment, now_ms=T)
@@ -126,8 +162,7 @@ def test_a_record_later_than_now_plus_300_s_is_not_honoured(line):
 
 def test_a_record_within_the_clock_allowance_is_honoured():
     comment = f"isphooks:order=state:active@{T + 300_000}"
-    assert ordering.read(comment, now_ms=T) == (Record(state=Stamp(T + 300_000, "active")),
-                                                None)
+    assert ordering.read(comment, now_ms=T) == (Record(state=Stamp(T + 300_000, "active")), None)
 
 
 def test_no_record_never_supersedes_and_stamps_set_each_aspect():

@@ -10,26 +10,32 @@ from shared.errors import PanelExists, PanelMissing, PanelObjectError
 from shared.panel import elems, flag, map_error, read_whoami, text
 
 
-@pytest.mark.parametrize("doc, name, level", [
-    ({"user": {"$name": "root", "$level": "30", "$": "root"}}, "root", 30),
-    ({"user": {"$name": "admin", "$level": "29"}}, "admin", 29),
-    ({"user": [{"$name": "res1", "$level": "24", "$": "res1"}]}, "res1", 24),
-    ({"name": {"$": "root"}, "level": {"$": "29"}}, "root", 29),
-    ({"name": "root", "level": "30"}, "root", 30),  # plain values
-    ({"user": {"name": {"$": "root"}, "level": {"$": " 30 "}}}, "root", 30),
-])
+@pytest.mark.parametrize(
+    "doc, name, level",
+    [
+        ({"user": {"$name": "root", "$level": "30", "$": "root"}}, "root", 30),
+        ({"user": {"$name": "admin", "$level": "29"}}, "admin", 29),
+        ({"user": [{"$name": "res1", "$level": "24", "$": "res1"}]}, "res1", 24),
+        ({"name": {"$": "root"}, "level": {"$": "29"}}, "root", 29),
+        ({"name": "root", "level": "30"}, "root", 30),  # plain values
+        ({"user": {"name": {"$": "root"}, "level": {"$": " 30 "}}}, "root", 30),
+    ],
+)
 def test_whoami_reads_attributes_and_fields(doc, name, level):
     me = read_whoami(doc)
     assert (me.name, me.level) == (name, level)
 
 
-@pytest.mark.parametrize("doc, seen", [
-    ({"user": {"$name": "root", "$": "root"}}, "no level among user, user.$, user.$name"),
-    ({"name": {"$": "root"}}, "no level among name"),
-    ({}, "no level among an empty answer"),
-    ({"user": {"$name": "root", "$level": "admin"}}, "level 'admin'"),
-    ({"level": {"$": "-1"}}, "level '-1'"),
-])
+@pytest.mark.parametrize(
+    "doc, seen",
+    [
+        ({"user": {"$name": "root", "$": "root"}}, "no level among user, user.$, user.$name"),
+        ({"name": {"$": "root"}}, "no level among name"),
+        ({}, "no level among an empty answer"),
+        ({"user": {"$name": "root", "$level": "admin"}}, "level 'admin'"),
+        ({"level": {"$": "-1"}}, "level '-1'"),
+    ],
+)
 def test_whoami_without_a_readable_level_says_what_it_saw(doc, seen):
     me = read_whoami(doc)
     assert me.level is None and me.seen == seen
@@ -47,8 +53,10 @@ def test_errors_match_on_type_with_or_without_object():
     captured = {"$type": "exists", "$object": "user", "msg": {"$": "exists"}}
     error = map_error("user.add.finish", captured)
     assert isinstance(error, PanelExists) and error.err_object == "user"
-    in_param = {"$type": "value", "param": [{"$name": "object", "$type": "msg",
-                                             "$": "limit_quota"}]}
+    in_param = {
+        "$type": "value",
+        "param": [{"$name": "object", "$type": "msg", "$": "limit_quota"}],
+    }
     error = map_error("user.edit", in_param)
     assert isinstance(error, PanelObjectError) and error.err_object == "limit_quota"
     assert "plan.limits.disk_mib" in str(error)

@@ -42,8 +42,9 @@ def test_owner_checks():
     with pytest.raises(Conflict):
         ownership.check_owner(_account("isphooks:service=2"), "1", LITE)
     with pytest.raises(Conflict):
-        ownership.check_owner(_account("isphooks:service=2"), "1", LITE, terminating=True,
-                              force=True)
+        ownership.check_owner(
+            _account("isphooks:service=2"), "1", LITE, terminating=True, force=True
+        )
     with pytest.raises(UnownedAccount):
         ownership.check_owner(_account("made by hand"), "1", LITE, terminating=True)
 
@@ -97,16 +98,18 @@ def test_generated_password_shape_and_derivation():
         assert any(c.isdigit() for c in pw)
     # One delivery, one password; another id, service or key gives another.
     assert plans.delivery_password(key, "42", "msg_1") == plans.delivery_password(
-        key, "42", "msg_1")
+        key, "42", "msg_1"
+    )
     assert plans.delivery_password(key, "42", "msg_1") != plans.delivery_password(
-        key, "43", "msg_1")
+        key, "43", "msg_1"
+    )
     assert plans.delivery_password(key, "42", "msg_1") != plans.delivery_password(
-        b"j" * 32, "42", "msg_1")
+        b"j" * 32, "42", "msg_1"
+    )
 
 
 def _create(**overrides):
-    body = {"service_id": "42", "server": "isp1", "username": "bob",
-            "plan": {"template": "basic"}}
+    body = {"service_id": "42", "server": "isp1", "username": "bob", "plan": {"template": "basic"}}
     body.update(overrides)
     return body
 
@@ -117,24 +120,36 @@ def _create(**overrides):
         ("create", _create(usernme="x"), "usernme"),
         ("create", _create(service_id="a b"), "service_id"),
         ("create", _create(password="short"), "password"),
-        ("create", _create(plan={"template": "b", "limits": {"disk_mib": -1}}),
-         "plan.limits.disk_mib"),
-        ("create", _create(plan={"template": "b", "limits": {"disk_mib": "10"}}),
-         "plan.limits.disk_mib"),
+        (
+            "create",
+            _create(plan={"template": "b", "limits": {"disk_mib": -1}}),
+            "plan.limits.disk_mib",
+        ),
+        (
+            "create",
+            _create(plan={"template": "b", "limits": {"disk_mib": "10"}}),
+            "plan.limits.disk_mib",
+        ),
         ("create", _create(plan={"template": "b", "limits": {"users": 1}}), "plan.limits.users"),
         ("create", _create(plan={"template": "b", "extra_param": 1}), "plan.extra_param"),
         ("create", {"service_id": "1", "plan": {"template": "b"}, "username": "bob"}, "server"),
         ("create", {"service_id": "1", "server": "a", "plan": {"template": "b"}}, "username"),
         ("create", _create(dry_run="yes"), "dry_run"),
         ("create", _create(kind="admin"), "kind"),
-        ("suspend", {"service_id": "1", "server": "a", "username": "bob", "reason": "x" * 201},
-         "reason"),
+        (
+            "suspend",
+            {"service_id": "1", "server": "a", "username": "bob", "reason": "x" * 201},
+            "reason",
+        ),
         ("terminate", {"service_id": "1", "server": "a", "username": "bob", "force": 1}, "force"),
         ("password", {"service_id": "1", "server": "a", "username": "bob"}, "password"),
         ("sso", {"server": "a"}, "service_id"),
         ("sso", {"server": "a", "as": "root"}, "as"),
-        ("upgrade", {"service_id": "1", "server": "a", "username": "Bob!",
-                     "plan": {"template": "b"}}, "username"),
+        (
+            "upgrade",
+            {"service_id": "1", "server": "a", "username": "Bob!", "plan": {"template": "b"}},
+            "username",
+        ),
     ],
 )
 def test_schema_errors_name_the_field(action, body, field):
@@ -152,8 +167,14 @@ def test_log_lines_are_json_from_the_allow_list_and_redacted(monkeypatch):
     out = io.StringIO()
     monkeypatch.setattr("sys.stdout", out)
     log.register_secret("Very-Secret-Pass")
-    log.log("INFO", "failed with Very-Secret-Pass and authinfo=root:x", action="create",
-            password="leak", username="bob", traceback="passwd=abc whsec_QUJD")
+    log.log(
+        "INFO",
+        "failed with Very-Secret-Pass and authinfo=root:x",
+        action="create",
+        password="leak",
+        username="bob",
+        traceback="passwd=abc whsec_QUJD",
+    )
     record = json.loads(out.getvalue())
     assert record["action"] == "create" and record["username"] == "bob"
     assert "password" not in record
@@ -162,8 +183,9 @@ def test_log_lines_are_json_from_the_allow_list_and_redacted(monkeypatch):
         assert leaked not in text
 
 
-@pytest.mark.parametrize(("field", "value"), [("username", "bob\n"), ("service_id", "5\n"),
-                                              ("password", "Abcdefgh\n")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("username", "bob\n"), ("service_id", "5\n"), ("password", "Abcdefgh\n")]
+)
 def test_a_trailing_newline_is_not_a_valid_value(field, value):
     with pytest.raises(InvalidRequest) as info:
         schemas.load("create", _create(**{field: value}))

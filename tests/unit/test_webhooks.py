@@ -21,8 +21,9 @@ SPEC_SIG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 KEY = webhooks.decode_secret(SPEC_SECRET)
 
 
-def _headers(ts: int | None = None, sig: str | None = None, msg_id: str = "msg_1",
-             body: bytes = b'{"a": 1}') -> dict[str, str]:
+def _headers(
+    ts: int | None = None, sig: str | None = None, msg_id: str = "msg_1", body: bytes = b'{"a": 1}'
+) -> dict[str, str]:
     ts = int(time.time()) if ts is None else ts
     return {
         "webhook-id": msg_id,
@@ -36,8 +37,11 @@ def test_spec_vector_signs_to_the_published_signature():
 
 
 def test_spec_vector_verifies_at_its_own_time():
-    headers = {"webhook-id": SPEC_ID, "webhook-timestamp": str(SPEC_TS),
-               "webhook-signature": SPEC_SIG}
+    headers = {
+        "webhook-id": SPEC_ID,
+        "webhook-timestamp": str(SPEC_TS),
+        "webhook-signature": SPEC_SIG,
+    }
     assert webhooks.verify([KEY], headers, SPEC_BODY, now=SPEC_TS + 10) == SPEC_ID
 
 
@@ -51,8 +55,11 @@ def test_we_verify_what_the_reference_library_signs():
     body = '{"service_id": "42"}'
     now = datetime.now(tz=UTC)
     sig = Webhook(SPEC_SECRET).sign("msg_theirs", now, body)
-    headers = {"webhook-id": "msg_theirs", "webhook-timestamp": str(int(now.timestamp())),
-               "webhook-signature": sig}
+    headers = {
+        "webhook-id": "msg_theirs",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": sig,
+    }
     assert webhooks.verify([KEY], headers, body.encode()) == "msg_theirs"
 
 
@@ -89,8 +96,10 @@ def test_unpadded_secret_is_accepted_like_the_reference_library():
         (lambda h: h.update({"webhook-signature": "v1,!!!notbase64"}), "no v1"),
         (lambda h: h.update({"webhook-signature": "garbage,,, ,"}), "no v1"),
         (lambda h: h.update({"webhook-signature": "v1a,abcd"}), "no v1"),
-        (lambda h: h.update({"webhook-signature": "v1," + base64.b64encode(b"z" * 32).decode()}),
-         "matches"),
+        (
+            lambda h: h.update({"webhook-signature": "v1," + base64.b64encode(b"z" * 32).decode()}),
+            "matches",
+        ),
     ],
 )
 def test_a_broken_header_is_unauthenticated_with_a_reason(change, expected):

@@ -46,8 +46,10 @@ TEMPLATES = {name for name in EXPECTED if name.endswith(".tpl")}
 
 
 def test_building_twice_gives_the_same_bytes(tmp_path):
-    assert whmcs_build.build(tmp_path / "a.zip").read_bytes() == \
-        whmcs_build.build(tmp_path / "b.zip").read_bytes()
+    assert (
+        whmcs_build.build(tmp_path / "a.zip").read_bytes()
+        == whmcs_build.build(tmp_path / "b.zip").read_bytes()
+    )
 
 
 def test_archive_holds_the_modules_folder_only(tmp_path):
@@ -71,15 +73,26 @@ def test_the_archive_is_named_and_stamped_with_the_one_version(tmp_path):
 
 
 def test_make_whmcs_module_writes_the_versioned_archive(tmp_path):
-    done = subprocess.run(["make", "-s", "whmcs-module", f"DIST={tmp_path}"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["make", "-s", "whmcs-module", f"DIST={tmp_path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert [p.name for p in tmp_path.iterdir()] == [f"isphooks-whmcs-{shared.__version__}.zip"]
 
 
 def _metadata(module: str, env: dict) -> dict:
-    proc = subprocess.run(["php", str(RUNNER)], input=f'{{"module": "{module}", "function": "MetaData"}}',
-                          capture_output=True, text=True, env=env, timeout=30)
+    proc = subprocess.run(
+        ["php", str(RUNNER)],
+        input=f'{{"module": "{module}", "function": "MetaData"}}',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     return json.loads(proc.stdout)["result"]
 
@@ -100,18 +113,34 @@ def test_unpacked_into_a_whmcs_root_both_modules_load(tmp_path):
     with zipfile.ZipFile(whmcs_build.build(tmp_path / "a.zip")) as archive:
         archive.extractall(tmp_path / "whmcs")
     for name in sorted(EXPECTED - TEMPLATES):
-        lint = subprocess.run(["php", "-l", str(tmp_path / "whmcs" / name)], capture_output=True,
-                              text=True, timeout=30)
+        lint = subprocess.run(
+            ["php", "-l", str(tmp_path / "whmcs" / name)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert lint.returncode == 0, lint.stdout + lint.stderr
     env = {**os.environ, "ISPHOOKS_WHMCS_ROOT": str(tmp_path / "whmcs")}
     for module in ("isphooks", "isphooks_reseller"):
-        proc = subprocess.run(["php", str(RUNNER)], input=f'{{"module": "{module}", "function": "MetaData"}}',
-                              capture_output=True, text=True, env=env, timeout=30)
+        proc = subprocess.run(
+            ["php", str(RUNNER)],
+            input=f'{{"module": "{module}", "function": "MetaData"}}',
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+        )
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr
         assert '"APIVersion":"1.1"' in proc.stdout
     # and the unpacked hooks.php registers its cron hook (run.php loads it as WHMCS does)
-    proc = subprocess.run(["php", str(RUNNER)], input='{"hook": "AfterCronJob", "db": {}}',
-                          capture_output=True, text=True, env=env, timeout=30)
+    proc = subprocess.run(
+        ["php", str(RUNNER)],
+        input='{"hook": "AfterCronJob", "db": {}}',
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
 
 
@@ -123,5 +152,6 @@ def test_terraform_outputs_the_access_hash_template():
     # python-hcl2 5 keeps the quotes of names and strings, 4 drops them
     found = {name.strip('"'): block for output in outputs for name, block in output.items()}
     value = found["whmcs_access_hash"]["value"].strip('"')
-    assert value == ("https://${var.region}-${var.project_id}.cloudfunctions.net/"
-                     "${var.name_prefix}-{action}")
+    assert value == (
+        "https://${var.region}-${var.project_id}.cloudfunctions.net/${var.name_prefix}-{action}"
+    )

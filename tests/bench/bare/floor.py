@@ -15,9 +15,17 @@ _session = requests.Session()
 
 
 def hello(request):
-    with _session.post(os.environ["FLOOR_URL"], verify=os.environ["FLOOR_CA"], timeout=5,
-                       data={"func": "user.edit", "elid": "benchs", "out": "json",
-                             "authinfo": os.environ["FLOOR_AUTH"]}) as resp:
+    with _session.post(
+        os.environ["FLOOR_URL"],
+        verify=os.environ["FLOOR_CA"],
+        timeout=5,
+        data={
+            "func": "user.edit",
+            "elid": "benchs",
+            "out": "json",
+            "authinfo": os.environ["FLOOR_AUTH"],
+        },
+    ) as resp:
         if resp.status_code != 200 or "doc" not in resp.json():
             raise RuntimeError(f"the panel read failed: HTTP {resp.status_code}")
     return "ok"
