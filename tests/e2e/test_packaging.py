@@ -404,7 +404,7 @@ def venv(tmp_path_factory) -> Venv:
     image_packages = _packages(python, env)
     image_files = _project_files(python, env, root)
 
-    # `make dist`, into a folder of its own: the wheel and the WHMCS archive
+    # `make dist`, into a folder of its own: the wheel, the WHMCS and the FOSSBilling archives
     dist = tmp_path_factory.mktemp("dist")
     _run(
         ["make", "-s", "dist", f"DIST={dist}", f"PY={sys.executable}", f"PYTHON={sys.executable}"],
@@ -414,8 +414,10 @@ def venv(tmp_path_factory) -> Venv:
         env=_clean_env(),
     )
     wheels = sorted(dist.glob("*.whl"))
-    zips = sorted(dist.glob("*.zip"))
-    assert len(wheels) == 1 and len(zips) == 1, sorted(p.name for p in dist.iterdir())
+    zips = sorted(dist.glob("isphooks-whmcs-*.zip"))
+    fossbilling = sorted(dist.glob("isphooks-fossbilling-*.zip"))
+    assert len(wheels) == len(zips) == len(fossbilling) == 1, sorted(p.name for p in dist.iterdir())
+    assert len(list(dist.iterdir())) == 3, sorted(p.name for p in dist.iterdir())
     # the wheel in place of the image's install: its requirements resolved against the
     # lock's packages (anything else it asked for would be fetched, and seen below)
     _run([python, "-m", "pip", "uninstall", "--yes", "isphooks"], timings, "pip uninstall", env=env)
