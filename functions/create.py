@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import ordering, ownership, plans
 from shared.config import Server
 from shared.context import IP_EDITIONS, ActionRequest, Result, require_kind
-from shared.decisions import Change, Decision, apply, recorded, settle, state_is
 from shared.errors import Conflict, PanelExists, Unsupported
-from shared.panel import Panel
+from shared.order import ordering, ownership
+from shared.order.decisions import Change, Decision, apply, recorded, settle, state_is
+from shared.panel import Panel, plans
 from shared.placement import place
 
 

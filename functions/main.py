@@ -23,12 +23,12 @@ import flask
 
 from shared import config
 from shared.context import ActionRequest, Result
-from shared.http import handle
+from shared.web.http import handle
 
 gc.freeze()
 gc.enable()
 
-# The actions, named once in shared/config.py (the config validates `scheduler.actions`
+# The actions, named once in shared/config/__init__.py (the config validates `scheduler.actions`
 # against them); each has an entry point below and a module functions/<action>.py.
 ACTIONS = config.ACTIONS
 

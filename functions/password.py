@@ -1,11 +1,11 @@
 """password: set a new password for the account (`usrparam` as the user, like the official
 module, so the panel applies its own password rules). Passwords cannot be read back: the
-order record orders them, and is written after the password (shared/decisions.py)."""
+order record orders them, and is written after the password (shared/order/decisions.py)."""
 
 from __future__ import annotations
 
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply
+from shared.order.decisions import Change, Decision, apply
 
 
 def run(req: ActionRequest) -> Result:

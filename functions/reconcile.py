@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from shared import decisions, ordering, ownership
 from shared.context import ActionRequest, Result
 from shared.errors import TooManyChanges
+from shared.order import decisions, ordering, ownership
 from shared.panel import Panel, Row
 from shared.placement import all_accounts
 

@@ -13,9 +13,9 @@ import time
 from collections import OrderedDict
 from urllib.parse import urlencode
 
+from shared.auth.webhooks import TOLERANCE_S
 from shared.context import ActionRequest, Result
 from shared.errors import Conflict, Unsupported
-from shared.webhooks import TOLERANCE_S
 
 # The panel drops an unused key after an hour (its OneTimeExpire setting).
 KEY_LIFETIME_S = 3600

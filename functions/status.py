@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from shared import decisions, ownership
 from shared.context import ActionRequest, Result
 from shared.errors import Conflict
+from shared.order import decisions, ownership
 from shared.panel import Account, Panel, limit_fields
 from shared.placement import complete
 

@@ -1,14 +1,14 @@
 """suspend: disable the account; an already suspended one is left alone (no write).
 
-A `reason` goes into the account's comment before the suspension (shared/decisions.py
+A `reason` goes into the account's comment before the suspension (shared/order/decisions.py
 writes the comment first), so a retry after a lost answer finds both in place.
 """
 
 from __future__ import annotations
 
-from shared import ordering, ownership
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply, state_is
+from shared.order import ordering, ownership
+from shared.order.decisions import Change, Decision, apply, state_is
 from shared.panel import Account
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared import decisions, ownership
 from shared.context import IP_EDITIONS, ActionRequest, Result
 from shared.errors import PanelMissing
+from shared.order import decisions, ownership
 from shared.panel import Panel
 
 

@@ -3,9 +3,9 @@ left alone (no write)."""
 
 from __future__ import annotations
 
-from shared import ordering, ownership
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply, state_is
+from shared.order import ordering, ownership
+from shared.order.decisions import Change, Decision, apply, state_is
 from shared.panel import Account
 
 

@@ -6,10 +6,9 @@ out of an edit. The template is read only once the delivery is not superseded.""
 
 from __future__ import annotations
 
-from shared import plans
 from shared.context import ActionRequest, Result
-from shared.decisions import Change, Decision, apply
-from shared.panel import limit_fields
+from shared.order.decisions import Change, Decision, apply
+from shared.panel import limit_fields, plans
 
 
 def run(req: ActionRequest) -> Result:

@@ -16,12 +16,13 @@ import math
 import time
 from typing import Any
 
-from shared import callback, ownership
 from shared.config import Server
 from shared.context import ActionRequest, Result
 from shared.errors import CallbackUndelivered, IsphooksError, PanelError, PanelMissing
+from shared.order import ownership
 from shared.panel import Panel, Row, text
 from shared.placement import all_accounts, fan_out, servers_of
+from shared.web import callback
 
 MAX_MIB = 2**53  # beyond any disk: a figure above it is garbage
 # usage's count field → the panel's admin-wide list of those objects (docs/interface.md §10)

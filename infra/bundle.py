@@ -21,15 +21,15 @@ PACKAGES = ("functions", "shared")
 # Dev-only modules: `isphooks openapi` needs apispec, which the functions do not install;
 # `isphooks probe` (its facts, its lifecycle and its capture) runs at an operator's prompt.
 EXCLUDE = {
-    "shared/openapi.py",
+    "shared/web/openapi.py",
     "shared/cli.py",
-    "shared/serve.py",
-    "shared/capture.py",
-    "shared/probe.py",
-    "shared/probe_facts.py",
-    "shared/probe_lifecycle.py",
-    "shared/probe_objects.py",
-    "shared/probe_raw.py",
+    "shared/web/serve.py",
+    "shared/probe/capture.py",
+    "shared/probe/__init__.py",
+    "shared/probe/facts.py",
+    "shared/probe/lifecycle.py",
+    "shared/probe/objects.py",
+    "shared/probe/raw.py",
 }
 EPOCH = (1980, 1, 1, 0, 0, 0)
 

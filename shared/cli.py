@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared.commands import UsageError
-from shared.serve import PER_CLIENT, REQUEST_DEADLINE_S
+from shared.web.serve import PER_CLIENT, REQUEST_DEADLINE_S
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -81,7 +81,7 @@ def _url_problem(url: str) -> str | None:
 
 
 def sign(secret: str, msg_id: str | None, body: bytes) -> dict[str, str]:
-    from shared.webhooks import sign_headers
+    from shared.auth.webhooks import sign_headers
 
     return sign_headers(secret, msg_id or "msg_" + uuid.uuid4().hex, body)
 
@@ -90,7 +90,7 @@ def with_event_time(action: str, body: bytes) -> bytes:
     """An account action's body with `event_time` = now where it has none: a person's
     decision is a decision too (docs/interface.md §4), and a time in the body keeps its
     place when the request is re-sent later. Said on stderr; any other body as it is."""
-    from shared.http import ACCOUNT_ACTIONS
+    from shared.web.http import ACCOUNT_ACTIONS
 
     if action not in ACCOUNT_ACTIONS:
         return body
@@ -329,7 +329,7 @@ not, 2 for a usage or connection error (docs/interface.md §11).""",
 
 
 def openapi(output: str | None) -> int:
-    from shared.openapi import dump
+    from shared.web.openapi import dump
 
     text = dump()
     if output is None:
@@ -353,7 +353,7 @@ def _run(args: Any) -> int:
     from shared import commands
 
     if args.command == "serve":
-        from shared import workers
+        from shared.web import workers
 
         commands.load_config_at_start()
         try:

@@ -79,7 +79,7 @@ def first_webhook_secret() -> str:
 
 
 def check_secret(secret: str) -> None:
-    from shared.webhooks import decode_secret
+    from shared.auth.webhooks import decode_secret
 
     try:
         decode_secret(secret)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from shared import ownership
 from shared.config import RESELLER_EDITIONS, Config, Server
 from shared.errors import (
     AccountNotFound,
@@ -14,6 +13,7 @@ from shared.errors import (
     UnownedAccount,
     Unsupported,
 )
+from shared.order import ownership
 from shared.panel import Account, Panel
 
 IP_EDITIONS = frozenset({"business"})

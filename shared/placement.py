@@ -11,10 +11,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple, TypeVar
 
-from shared import log, ownership
+from shared import log
 from shared.config import RESELLER_EDITIONS, Server
 from shared.context import ActionRequest
 from shared.errors import IsphooksError, NoCapacity, PanelUnavailable, UnknownServer
+from shared.order import ownership
 from shared.panel import Account, Panel, Row
 
 T = TypeVar("T")

@@ -77,7 +77,7 @@ def moto_server():
 def aws_env(moto_server, monkeypatch):
     import boto3
 
-    from shared import stores
+    from shared.config import stores
 
     monkeypatch.setattr(stores, "_clients", {})  # credentials and region are read once
     for name, value in {

@@ -1,6 +1,8 @@
 """The documentation agrees with the code and with itself: the action tables, the error
-codes, the interface version, the simulator's dialects, the Terraform files, outputs and
-secret name that README.md, docs/interface.md and infra/README.md name."""
+codes, the interface and package versions (CHANGELOG.md too), the simulator's dialects, the
+Terraform files, outputs and secret name that README.md, docs/*.md and infra/README.md
+name; every relative link and #anchor of README.md, CHANGELOG.md and docs/*.md resolves;
+README.md stays short and each docs page opens with its title and a summary."""
 
 from __future__ import annotations
 
@@ -10,15 +12,24 @@ from pathlib import Path
 import hcl2
 import pytest
 
+from shared import __version__
 from shared.config import ACTIONS
-from shared.openapi import ERRORS
+from shared.web.openapi import ERRORS
 from tests.ispsim.wire import DIALECTS, NO_LIST_PRESET, NO_OWNER
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 INTERFACE = (ROOT / "docs" / "interface.md").read_text(encoding="utf-8")
 INFRA_README = (ROOT / "infra" / "README.md").read_text(encoding="utf-8")
-DOCS = {"README.md": README, "docs/interface.md": INTERFACE, "infra/README.md": INFRA_README}
+CHANGELOG = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+PAGES = {  # docs/*.md, by their path from the repository's root
+    path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+    for path in sorted((ROOT / "docs").glob("*.md"))
+}
+DOCS = {"README.md": README, **PAGES, "infra/README.md": INFRA_README}
+# Where links are checked: what this repository renders as its documentation.
+LINKED = {"README.md": README, "CHANGELOG.md": CHANGELOG, **PAGES}
+README_MAX_LINES = 250
 
 
 def _section(text: str, heading: str) -> str:
@@ -108,22 +119,49 @@ def test_the_interface_tables_name_no_code_the_code_lacks():
     assert set(_interface_error_rows()) == {code for code, _ in CODES}
 
 
-def test_the_interface_version_is_the_same_everywhere():
+def _interface_version() -> str:
     version = re.match(r"^# isphooks — the interface \((v\d+\.\d+)\)", INTERFACE)
     assert version
-    cited = re.findall(r"docs/interface\.md\]\(docs/interface\.md\) \((v\d+\.\d+)\)", README)
-    cited += re.findall(r"interface\.md: the interface \((v\d+\.\d+)\)", README)
-    assert len(cited) >= 2
-    assert set(cited) == {version.group(1)}
+    return version.group(1)
+
+
+def test_the_interface_version_is_the_same_everywhere():
+    in_readme = re.findall(r"docs/interface\.md\]\(docs/interface\.md\) \((v\d+\.\d+)\)", README)
+    cited = list(in_readme)
+    for text in PAGES.values():
+        cited += re.findall(r"interface\.md: the interface \((v\d+\.\d+)\)", text)
+        cited += re.findall(r"This is (v\d+\.\d+)\. What each version", text)
+    assert in_readme and len(cited) >= 3
+    assert set(cited) == {_interface_version()}
+
+
+def test_the_changelog_names_the_versions_of_the_interface_and_the_package():
+    """The newest released entry is the package's version, made for the interface's; every
+    interface version down to v1.0 has its entry."""
+    releases = re.findall(
+        r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2} — interface (v\d+\.\d+)$", CHANGELOG, re.M
+    )
+    assert releases, "no '## [x.y.z] - date — interface vN.M' entry"
+    assert releases[0] == (__version__, _interface_version())
+    interfaces = re.findall(r"^## (?:\[[^\]]+\] - \S+ — i|I)nterface (v\d+\.\d+)", CHANGELOG, re.M)
+    newest = int(_interface_version().split(".")[1])
+    assert interfaces == [f"v1.{minor}" for minor in range(newest, -1, -1)]
+
+
+def test_the_interface_keeps_no_version_history_of_its_own():
+    """What changed in each version is told once, in CHANGELOG.md."""
+    preamble = INTERFACE[: INTERFACE.index("\n## 1. ")]
+    assert not re.search(r"^v\d+\.\d+ ", preamble, re.M)
+    assert "(../CHANGELOG.md)" in preamble
 
 
 def test_every_simulator_dialect_is_documented():
-    """docs/interface.md §9 names every shape the simulator speaks, and README.md's
-    Development section every one `--dialect` takes."""
+    """docs/interface.md §9 names every shape the simulator speaks, and docs/development.md's
+    simulator section every one `--dialect` takes."""
     shapes = _section(INTERFACE, "## 9. Panel answer shapes")
     in_table = {name for row in _first_table(shapes) for name in re.findall(r"`([a-z_]+)`", row[0])}
     assert set(DIALECTS) | {NO_OWNER.name, NO_LIST_PRESET.name} <= in_table
-    development = _section(README, "## Development")
+    development = _section(PAGES["docs/development.md"], "## The simulator")
     for name in DIALECTS:
         assert f"`{name}`" in development, name
     for name in (NO_OWNER.name, NO_LIST_PRESET.name):
@@ -200,3 +238,124 @@ def test_the_docs_name_the_secret_terraform_creates():
     ]
     assert len(named) >= 4
     assert [(where, name) for where, name in named if name != secret] == []
+
+
+# --- the documents' shape and links ------------------------------------------------------
+
+
+def test_the_readme_is_short():
+    lines = README.count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines: move detail into docs/"
+
+
+@pytest.mark.parametrize("where", sorted(PAGES))
+def test_every_docs_page_opens_with_its_title_and_a_summary(where):
+    lines = PAGES[where].splitlines()
+    assert re.fullmatch(r"# \S.*", lines[0]), f"{where}: a one-line '# title' first"
+    assert lines[1] == "", where
+    summary = lines[2 : lines.index("", 2)]
+    assert summary and not re.match(r"#|\||>|[-*] |\d+\. |```", summary[0]), (
+        f"{where}: a summary paragraph after the title"
+    )
+
+
+def _outside_fences(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of each line outside fenced code blocks."""
+    kept, fence = [], ""
+    for number, line in enumerate(text.splitlines(), 1):
+        marker = re.match(r"\s*(`{3,}|~{3,})", line)
+        if fence:
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = ""
+        elif marker:
+            fence = marker.group(1)
+        else:
+            kept.append((number, line))
+    return kept
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: its text (a link's text only), lowercased, every
+    character but letters, digits, spaces, '-' and '_' dropped, spaces made '-'."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(text: str) -> set[str]:
+    """Every heading's anchor; a repeated one gets -1, -2, … as GitHub numbers them."""
+    seen: dict[str, int] = {}
+    anchors = set()
+    for _, line in _outside_fences(text):
+        heading = re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if heading:
+            anchor = _anchor(heading.group(1))
+            count = seen.get(anchor, 0)
+            seen[anchor] = count + 1
+            anchors.add(anchor if count == 0 else f"{anchor}-{count}")
+    return anchors
+
+
+LINK = re.compile(r"\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")
+
+
+def _links(text: str) -> list[tuple[int, str]]:
+    """(line number, target) of each inline link outside code blocks and code spans."""
+    found = []
+    for number, line in _outside_fences(text):
+        spans = [m.span() for m in re.finditer(r"`[^`]*`", line)]
+        for match in LINK.finditer(line):
+            if not any(start < match.start() < end for start, end in spans):
+                found.append((number, match.group(1)))
+    return found
+
+
+def _broken_links(where: str, text: str) -> list[str]:
+    broken = []
+    for number, target in _links(text):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto:: not ours to check
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (ROOT / where).parent / path if path else ROOT / where
+        if not resolved.resolve().is_relative_to(ROOT) or not resolved.exists():
+            broken.append(f"{where}:{number}: {target}: no such file")
+        elif anchor and resolved.suffix == ".md":
+            if anchor not in _anchors(resolved.read_text(encoding="utf-8")):
+                broken.append(f"{where}:{number}: {target}: no such heading")
+    return broken
+
+
+@pytest.mark.parametrize("where", sorted(LINKED))
+def test_every_relative_link_and_anchor_resolves(where):
+    assert _broken_links(where, LINKED[where]) == []
+
+
+def test_the_link_checker_knows_githubs_anchors():
+    assert _anchor("11. `isphooks probe`: an operator's panel, verified") == (
+        "11-isphooks-probe-an-operators-panel-verified"
+    )
+    assert _anchor("Ordering (`event_time`)") == "ordering-event_time"
+    assert _anchor("Text (v1.3)") == "text-v13"
+    assert _anchors("# A\n```\n# not a heading\n```\n## A\n") == {"a", "a-1"}
+    assert _links("[x](a.md#b) `[y](c.md)` [`z`](d.md)\n```\n[w](e.md)\n```\n") == [
+        (1, "a.md#b"),
+        (1, "d.md"),
+    ]
+    assert _broken_links("README.md", "[x](docs/nowhere.md) [y](#no-such-heading)\n") == [
+        "README.md:1: docs/nowhere.md: no such file",
+        "README.md:1: #no-such-heading: no such heading",
+    ]
+
+
+def test_the_order_rule_is_explained_in_one_place():
+    """docs/ordering.md explains the rule and docs/interface.md §4 states it; every other
+    page links to docs/ordering.md instead of telling it again."""
+    rule = "A delivery is superseded by a newer\nrecorded decision about an aspect it decides"
+    flat = " ".join(rule.split())
+    homes = [
+        where
+        for where, text in {**LINKED, "infra/README.md": INFRA_README}.items()
+        if flat in " ".join(text.split())
+    ]
+    assert homes == ["docs/ordering.md"]
+    for where in ("README.md", "docs/actions.md", "docs/whmcs.md", "docs/operations.md"):
+        assert "ordering.md" in LINKED[where], f"{where} does not link docs/ordering.md"

@@ -42,8 +42,8 @@ each step of the first request) pointed at:
 
 | finding | fix | before | after |
 |---|---|---|---|
-| marshmallow's `fields.Url` compiles a Unicode-wide regex on its first use, inside the first request of every instance | `shared/config.py` checks URLs with `urllib.parse` | first request 115 ms | 22 ms |
-| a new schema instance per request deep-copies every field and nested schema | `shared/schemas.py` reuses one instance per action | `upgrade` body validation 0.54 ms | 0.18 ms |
+| marshmallow's `fields.Url` compiles a Unicode-wide regex on its first use, inside the first request of every instance | `shared/config/__init__.py` checks URLs with `urllib.parse` | first request 115 ms | 22 ms |
+| a new schema instance per request deep-copies every field and nested schema | `shared/web/schemas.py` reuses one instance per action | `upgrade` body validation 0.54 ms | 0.18 ms |
 | `functions/main.py` imported every action, so `suspend` loaded `usage`'s callback sender, placement, plans | actions are imported on their first request | importing every action: 227 ms (median of 7) | `suspend` only: 208 ms |
 | the simulator answered HTTP/1.0 (a TLS handshake per call) and, once on keep-alive, hit Nagle + delayed ACK (40 ms) | keep-alive with TCP_NODELAY, as a real panel's web server | 7.2 ms per panel call | 2.7 ms |
 | `marshmallow.validate.Email` compiles two patterns over `\\u00a1-\\uffff` with IGNORECASE in its class body: CPython case-folds every code point | `shared/lazyre.py`: while marshmallow is imported, patterns compiled by that one module are compiled on first use (isphooks validates no e-mail on the hot path) | `marshmallow.validate` import 38-64 ms | 1.1 ms |

@@ -204,7 +204,7 @@ def run(stack: Stack, runs: int = 20) -> dict[str, Any]:
 
 # What a function of ours has imported when its store is read: the SDK's import is timed on
 # top of that, as the store pays it (libraries both use, like urllib3, are already loaded).
-LOADED = "import functions_framework, requests, shared.context, shared.http, functions.suspend"
+LOADED = "import functions_framework, requests, shared.context, shared.web.http, functions.suspend"
 
 
 def _timed(first: str, then: str, env: dict[str, str]) -> tuple[float, float]:

@@ -143,7 +143,7 @@ def own_time(app: Any, action: str, body: dict[str, Any]) -> tuple[Any, float]:
     import flask
 
     from functions.main import run_of
-    from shared.http import handle
+    from shared.web.http import handle
 
     raw, headers = signed(body)
     with app.test_request_context("/", method="POST", data=raw, headers=headers):

@@ -186,7 +186,7 @@ def run_reconcile_memory(
 
 def run_event_time_cost(calls: int = 2000) -> dict[str, Any]:
     """Own time of `suspend` on a suspended account, with and without `event_time`."""
-    from shared import ordering
+    from shared.order import ordering
 
     sim = start_sim()
     record = ordering.Record(state=ordering.Stamp(EVENT_TIME, "suspended"))
@@ -254,7 +254,7 @@ def report(
         f"| **added** | **{cost['added_ms']:.3f}** | target <= 0.1 ms p50 |",
         "",
         "A delivery with `event_time` that writes also re-reads the account after its "
-        "writes, and once more after a 100 ms pause (shared/decisions.py): one to two panel "
+        "writes, and once more after a 100 ms pause (shared/order/decisions.py): one to two panel "
         "reads and 100 ms of wall time, no CPU.",
     ]
     if memory is not None:

@@ -243,7 +243,7 @@ from tests.ispsim import devstack, Simulator
 from tests.ispsim.__main__ import main
 with tempfile.TemporaryDirectory() as tmp:
     Simulator(state_file=pathlib.Path(tmp) / "state.json").start().stop()
-import functions.main, shared.cli, shared.serve, shared.http, werkzeug.serving
+import functions.main, shared.cli, shared.web.serve, shared.web.http, werkzeug.serving
 for action in functions.main.ACTIONS:
     __import__("functions." + action)
 print(" ".join(sorted({name.partition(".")[0] for name in set(sys.modules) - at_start})))

@@ -29,8 +29,8 @@ import pytest
 import requests
 
 import shared
-from shared.http import DEFAULT_TIMEOUT_S
-from shared.serve import REQUEST_DEADLINE_S
+from shared.web.http import DEFAULT_TIMEOUT_S
+from shared.web.serve import REQUEST_DEADLINE_S
 from tests import hygiene
 from tests.e2e.conftest import free_port
 from tests.helpers import signed

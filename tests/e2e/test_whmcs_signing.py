@@ -1,5 +1,5 @@
 """The WHMCS modules' signatures interoperate: what php-cli sends verifies with
-shared/webhooks.py and with the `standardwebhooks` package, and PHP computes the same
+shared/auth/webhooks.py and with the `standardwebhooks` package, and PHP computes the same
 signature as the package for a message the package signed."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from shared import webhooks
+from shared.auth import webhooks
 from tests.e2e.whmcs_runner import ROOT, requires_php, run
 from tests.helpers import SECRET
 

@@ -7,7 +7,7 @@ import base64
 import json
 import re
 
-from shared.stores import _crc32c
+from shared.config.stores import _crc32c
 from tests.fakes.loopback import LoopbackServer
 
 _PATH_RE = re.compile(r"^/v1/(projects/([^/]+)/secrets/([^/]+))/versions/([^/:]+):access")

@@ -123,7 +123,7 @@ def scheduler_in(config_path: Path, token_audience: str, **scheduler: Any) -> It
     """An issuer whose tokens carry `token_audience`, written into the config document at
     `config_path` as its `scheduler` (`scheduler_config(**scheduler)`), with every cache
     that would remember another one cleared."""
-    from shared import oidc
+    from shared.auth import oidc
     from shared.config import CACHE
 
     issuer = Issuer().start()

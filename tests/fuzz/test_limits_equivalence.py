@@ -1,4 +1,4 @@
-"""`plan.limits` is loaded in one pass (shared/schemas.py `_Limits`) while the documented
+"""`plan.limits` is loaded in one pass (shared/web/schemas.py `_Limits`) while the documented
 schema stays `LimitsSchema`: for any mapping, the one-pass load must accept and refuse
 exactly what `LimitsSchema` does, with the same messages."""
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
-from shared.schemas import MAX_COUNT, LimitsSchema, PlanSchema
+from shared.web.schemas import MAX_COUNT, LimitsSchema, PlanSchema
 
 NAMES = [*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS]
 VALUES = st.one_of(

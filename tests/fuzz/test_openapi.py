@@ -13,8 +13,8 @@ import pytest
 from marshmallow import RAISE, fields
 
 from functions.main import ACTIONS
-from shared import openapi
-from shared.schemas import SCHEMAS
+from shared.web import openapi
+from shared.web.schemas import SCHEMAS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "openapi.json"
@@ -199,20 +199,20 @@ def test_sso_as_is_under_its_json_name(doc):
 def test_importing_the_handlers_does_not_import_apispec_or_this_module():
     """apispec is a dev dependency: request handling must never need it."""
     code = (
-        "import sys, functions.main, shared.http, shared.cli; "
-        "bad = [m for m in ('apispec', 'shared.openapi') if m in sys.modules]; "
+        "import sys, functions.main, shared.web.http, shared.cli; "
+        "bad = [m for m in ('apispec', 'shared.web.openapi') if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
     # Importing the module itself stays cheap too: apispec loads only in document().
-    code = "import sys, shared.openapi; assert 'apispec' not in sys.modules"
+    code = "import sys, shared.web.openapi; assert 'apispec' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
 def test_only_the_cli_imports_the_openapi_module():
     imports = re.compile(
-        r"^\s*(from\s+shared(\.openapi\s+import|\s+import\s+.*\bopenapi\b)"
-        r"|import\s+shared\.openapi)",
+        r"^\s*(from\s+shared(\.web)?(\.openapi\s+import|\s+import\s+.*\bopenapi\b)"
+        r"|import\s+shared(\.web)?\.openapi)",
         re.MULTILINE,
     )
     users = [

@@ -1,5 +1,5 @@
 """Schemathesis fuzzing of every action of a running `isphooks serve`, generated from the
-OpenAPI document (`shared.openapi.document()`, what openapi.json holds), against the panel
+OpenAPI document (`shared.web.openapi.document()`, what openapi.json holds), against the panel
 simulator.
 
 Every generated request (valid and invalid bodies alike, and schemathesis's other-method
@@ -44,8 +44,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from standardwebhooks.webhooks import Webhook
 
-from shared.openapi import document
 from shared.panel import RESELLER_LIMIT_FIELDS
+from shared.web.openapi import document
 from tests.e2e.conftest import Served
 from tests.helpers import LIMITS, OLD_SECRET, SECRET, start_sim, write_config
 

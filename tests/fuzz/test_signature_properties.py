@@ -1,4 +1,4 @@
-"""Property tests of shared/webhooks.py: sign/verify round-trips for any body, secret and id,
+"""Property tests of shared/auth/webhooks.py: sign/verify round-trips for any body, secret and id,
 interoperates with the `standardwebhooks` package both ways, and any tampering, like any
 garbage in the three headers, ends in `Unauthenticated` and never another exception."""
 
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
-from shared import webhooks
+from shared.auth import webhooks
 from shared.errors import Unauthenticated
 
 SETTINGS = settings(

@@ -27,7 +27,7 @@ def test_bundle_holds_the_sources_and_nothing_else(tmp_path):
     names = zipfile.ZipFile(build(tmp_path / "a.zip")).namelist()
     assert names == sorted(names)
     assert "main.py" in names and "requirements.txt" in names
-    assert {"functions/create.py", "shared/http.py", "shared/py.typed"} <= set(names)
+    assert {"functions/create.py", "shared/web/http.py", "shared/py.typed"} <= set(names)
     assert not [n for n in names if n.startswith(("tests/", ".venv", "infra/"))]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 

@@ -5,8 +5,8 @@ delivery's first applied write answered 503 (the panel acted, the answer was los
 retried after all the others. About a third of the decisions carry no `event_time`: they
 are an operator's, decided at their signed time.
 
-The oracle is written from docs/interface.md §4 alone (nothing of shared/ordering.py or
-shared/decisions.py is used):
+The oracle is written from docs/interface.md §4 alone (nothing of shared/order/ordering.py or
+shared/order/decisions.py is used):
 
 - each account action decides aspects of the account: `suspend` / `unsuspend` its state,
   `upgrade` its plan, `password` its password, `create` all three (active, its plan, its
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared import decisions
+from shared.order import decisions
 from tests import hygiene
 from tests.helpers import LIMITS
 from tests.ispsim import DIALECTS

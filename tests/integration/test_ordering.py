@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shared import decisions, ordering
+from shared.order import decisions, ordering
 from tests.helpers import create_body, record_line, writes
 from tests.ispsim import DIALECTS
 

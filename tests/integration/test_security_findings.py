@@ -11,8 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared import stores
-from shared.config import CACHE, parse_document
+from shared.config import CACHE, parse_document, stores
 from tests.fakes import loopback
 from tests.fakes.oidc_issuer import scheduler_in, with_token
 from tests.helpers import (

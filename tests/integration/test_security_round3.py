@@ -12,8 +12,8 @@ import time
 import pytest
 from werkzeug.exceptions import ClientDisconnected
 
-from shared import ordering
 from shared.config import CACHE
+from shared.order import ordering
 from tests.fakes.oidc_issuer import scheduler_in, with_token
 from tests.helpers import OLD_SECRET, SECRET, create_body, signed, writes
 from tests.infra.test_terraform import TF, _resources

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from shared import plans, webhooks
+from shared.auth import webhooks
 from shared.config import CACHE
+from shared.panel import plans
 from tests.helpers import SECRET, create_body, server_entry, start_sim
 from tests.ispsim.wire import NO_OWNER
 

@@ -9,8 +9,7 @@ import uuid
 
 import pytest
 
-from shared import stores
-from shared.config import CACHE, parse_document, read_document
+from shared.config import CACHE, parse_document, read_document, stores
 from shared.errors import ConfigInvalid, ConfigUnavailable
 from tests.helpers import SECRET, create_body, server_entry, without_record
 
@@ -41,7 +40,7 @@ def test_aws_request_is_signed_as_aws_checks_it(aws_env, moto_server, monkeypatc
     import boto3
     import requests
 
-    from shared import stores
+    from shared.config import stores
 
     iam = boto3.client("iam", endpoint_url=moto_server, region_name="eu-west-1")
     user = "isphooks-" + uuid.uuid4().hex[:8]
@@ -84,7 +83,7 @@ def test_aws_without_region_is_a_config_error(aws_env, monkeypatch):
 
 
 def test_aws_default_endpoint_follows_the_region(monkeypatch):
-    from shared import stores
+    from shared.config import stores
 
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"):
         monkeypatch.delenv(name, raising=False)

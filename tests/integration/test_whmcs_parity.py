@@ -420,7 +420,7 @@ def test_dry_run_on_every_action_writes_nothing(call, fleet, action, extra):
 
 
 def test_usage_is_posted_to_the_callback_signed(call, fleet, config_path, monkeypatch):
-    from shared import callback
+    from shared.web import callback
     from tests.unit.test_callback import Receiver
 
     sim = fleet("isp1")

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from shared import placement
-from shared.capture import Recorder
 from shared.config import parse_server
 from shared.probe import probe, today
+from shared.probe.capture import Recorder
 
 from .__main__ import DEFAULT_PRESET_LIMITS, DEFAULT_RESELLER_PRESET_LIMITS
 from .server import Simulator

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from shared import ownership
 from shared.config import CACHE
+from shared.order import ownership
 from tests.helpers import LIMITS, without_record, write_config
 from tests.integration.conftest import Caller
 

@@ -2,7 +2,7 @@
 with different `event_time`s: the account must end in the newer one's state every time.
 
 The panel has no compare-and-set; each delivery re-reads after its writes and puts back
-what the other undid (shared/decisions.py). 100 trials of suspend(T1) ∥ unsuspend(T2), 100 with
+what the other undid (shared/order/decisions.py). 100 trials of suspend(T1) ∥ unsuspend(T2), 100 with
 the roles swapped, 100 of two upgrades to different templates, and 100 of a suspend and an
 upgrade (different aspects: both must stand, whichever is older); the figures are
 printed."""
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from shared import ordering
+from shared.order import ordering
 from tests.e2e.conftest import Served
 from tests.helpers import signed
 

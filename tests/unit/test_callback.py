@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from standardwebhooks.webhooks import Webhook
 
-from shared import callback
 from shared.config import UsageCallback
+from shared.web import callback
 from tests.fakes.loopback import LoopbackServer
 from tests.helpers import SECRET
 

@@ -1,4 +1,4 @@
-"""The capture's masks (docs/interface.md §11, shared/capture.py), the probe's readers of a
+"""The capture's masks (docs/interface.md §11, shared/probe/capture.py), the probe's readers of a
 version, and the probe's place outside the deployed bundle."""
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from infra.bundle import EXCLUDE, entries
-from shared.capture import MASK, Masker
-from shared.probe_objects import find_version
+from shared.probe.capture import MASK, Masker
+from shared.probe.objects import find_version
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE_MODULES = {
-    "shared/capture.py",
-    "shared/probe.py",
-    "shared/probe_facts.py",
-    "shared/probe_lifecycle.py",
-    "shared/probe_objects.py",
-    "shared/probe_raw.py",
+    "shared/probe/capture.py",
+    "shared/probe/__init__.py",
+    "shared/probe/facts.py",
+    "shared/probe/lifecycle.py",
+    "shared/probe/objects.py",
+    "shared/probe/raw.py",
 }
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from shared import config as cfg
-from shared import stores
+from shared.config import stores
 from shared.errors import ConfigInvalid, ConfigUnavailable
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

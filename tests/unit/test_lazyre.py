@@ -53,7 +53,7 @@ def test_lazy_pattern_compiles_once_and_hides_dunders():
 LAZY_TEXT = """
 import json, sys
 import functions.main  # what every function imports
-from shared import schemas
+from shared.web import schemas
 body = {"service_id": "1", "server": "isp1", "username": "bob", "plan": {"template": "b"}}
 schemas.load("create", body)
 schemas.load("suspend", {"service_id": "1", "server": "isp1", "username": "bob",

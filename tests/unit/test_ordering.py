@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import ordering
-from shared.ordering import EMPTY, Record, Stamp
+from shared.order import ordering
+from shared.order.ordering import EMPTY, Record, Stamp
 
 T = 1_764_540_000_000
 

@@ -8,10 +8,12 @@ import string
 
 import pytest
 
-from shared import log, ownership, plans, schemas
+from shared import log
 from shared.config import Server
 from shared.errors import Conflict, InvalidRequest, UnownedAccount
-from shared.panel import Account
+from shared.order import ownership
+from shared.panel import Account, plans
+from shared.web import schemas
 
 LITE = Server("isp1", "https://isp1:1500/ispmgr", "root", "pw", edition="lite")
 BUSINESS = LITE._replace(edition="business")

@@ -16,7 +16,8 @@ from typing import Any
 import flask
 from werkzeug.exceptions import ClientDisconnected
 
-from shared import log, oidc, schemas, webhooks
+from shared import log
+from shared.auth import oidc, webhooks
 from shared.config import CACHE, Config
 from shared.context import ActionRequest, Result
 from shared.errors import (
@@ -30,6 +31,7 @@ from shared.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from shared.web import schemas
 
 MAX_BODY = 64 * 1024
 # Actions that decide something about an account (docs/interface.md §4, Order).

@@ -4,18 +4,18 @@ CLI-only.
 Each question is asked through isphooks' own client, on the read paths the actions take
 (`whoami`, `list_accounts`, `complete`, `get_account`, `list_rows`), so that the capture
 holds every answer a replayed `check`, `usage`, `status` or `reconcile` needs. Each fact is
-judged from the raw answers (shared/probe_raw.py) and from what the client returned.
+judged from the raw answers (shared/probe/raw.py) and from what the client returned.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from shared.capture import RecordingPanel
 from shared.errors import IsphooksError, PanelMissing
 from shared.panel import Account, Row, text
 from shared.placement import complete
-from shared.probe_raw import (
+from shared.probe.capture import RecordingPanel
+from shared.probe.raw import (
     Fact,
     fact,
     first_of,

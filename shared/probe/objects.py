@@ -7,10 +7,10 @@ import json
 import re
 from typing import Any
 
-from shared.capture import RecordingPanel
 from shared.errors import IsphooksError, PanelMissing, PanelObjectError
 from shared.panel import map_error, text
-from shared.probe_raw import Fact, fact, first_of, raw_doc, raw_rows, raw_text
+from shared.probe.capture import RecordingPanel
+from shared.probe.raw import Fact, fact, first_of, raw_doc, raw_rows, raw_text
 
 OBJECT_LISTS = ("webdomain", "emaildomain", "email", "db", "ftp.user")
 VERSION_FUNCS = ("license.info", "license.mgr.info", "version.actual")

@@ -30,7 +30,7 @@ signature's clock allowance): isphooks never wrote it, and honoured it would mak
 account immune to every later suspend, terminate and reconcile. Several order lines count
 together (for each aspect the newest readable stamp), so a second line never switches the
 order off. The next delivery with an `event_time` writes one fresh line. Lines are read
-and written by shared/comment.py, like the marker's.
+and written by shared/order/comment.py, like the marker's.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from shared import comment as lines
+from shared.order import comment as lines
 
 PREFIX = "isphooks:order="
 ACTIVE, SUSPENDED = "active", "suspended"

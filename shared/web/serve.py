@@ -63,7 +63,7 @@ def make_app() -> flask.Flask:
 
     from functions.main import ACTIONS, run_of
     from shared.errors import NotFound
-    from shared.http import error_response, handle
+    from shared.web.http import error_response, handle
 
     app = flask.Flask("isphooks")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -219,7 +219,7 @@ def make_server(
 ) -> Any:
     """The server of one process, a thread per connection (see the module's docstring for
     the limits), on a new socket or on the listening socket `fd` that a supervisor shares
-    with its workers (shared/workers.py). It has `draining` (set: answer what is in flight,
+    with its workers (shared/web/workers.py). It has `draining` (set: answer what is in flight,
     take no new request) and `wait_idle(timeout)`."""
     from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 

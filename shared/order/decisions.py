@@ -7,7 +7,7 @@ action:
 
 1. The decision's time is its `event_time`, or, for an operator's untimed signed request,
    its signed `webhook-timestamp` (v1.3: a decision by hand is a decision too). It is
-   compared with the account's order record (`shared/ordering.py`). A delivery the record
+   compared with the account's order record (`shared/order/ordering.py`). A delivery the record
    supersedes writes nothing of its own.
 2. A delivery changes only the aspects it decides, and for those it enforces the newest
    recorded decision: its own where it is the newest (written where the account does not
@@ -37,10 +37,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from shared import log, ordering, plans
+from shared import log
 from shared.config import Server
 from shared.context import ActionRequest, Result
-from shared.panel import MIN_CALL_S, Account, Panel
+from shared.order import ordering
+from shared.panel import MIN_CALL_S, Account, Panel, plans
 
 ROUNDS = 4
 PAUSE_S = 0.1

@@ -4,7 +4,7 @@ fact with whether isphooks' client reads it right, and write a capture of every 
 and answer, secrets masked, that an operator can send with a bug report and the test
 suite can replay (`python -m tests.ispsim --replay FILE`). CLI-only.
 
-Read-only unless `--lifecycle` (shared/probe_lifecycle.py). Exit status: 0 when every
+Read-only unless `--lifecycle` (shared/probe/lifecycle.py). Exit status: 0 when every
 fact (and lifecycle step) is ok, 1 when one is not, 2 for a usage or connection error —
 one line on stderr, and no capture (there is nothing to send).
 """
@@ -17,12 +17,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from shared import __version__, probe_facts, probe_lifecycle, probe_objects
-from shared.capture import Recorder, RecordingPanel
+from shared import __version__
 from shared.commands import UsageError, store_location
 from shared.config import Server
 from shared.errors import IsphooksError, PanelAuthRefused
-from shared.probe_raw import Fact
+from shared.probe import facts as probe_facts
+from shared.probe import lifecycle as probe_lifecycle
+from shared.probe import objects as probe_objects
+from shared.probe.capture import Recorder, RecordingPanel
+from shared.probe.raw import Fact
 
 # The report's order: the facts docs/interface.md §11 names first, then the others.
 ORDER = (

@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from shared.serve import PER_CLIENT, REQUEST_DEADLINE_S, make_server
+from shared.web.serve import PER_CLIENT, REQUEST_DEADLINE_S, make_server
 
 RESTART_PAUSE_S = 1.0
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
@@ -29,7 +29,7 @@ _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 def drain_budget(request_deadline_s: float) -> float:
     """How long a stop waits for requests in flight: an action's own timeout plus the time
     its request may take to arrive, and a margin to answer."""
-    from shared.http import request_timeout
+    from shared.web.http import request_timeout
 
     return request_timeout() + request_deadline_s + 5.0
 

@@ -31,9 +31,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from shared import log, webhooks
+from shared import log
+from shared.auth import webhooks
+from shared.config.stores import STORES
 from shared.errors import ConfigInvalid, IsphooksError, flatten_errors
-from shared.stores import STORES
 
 ENV_STORE = "ISPHOOKS_SECRETS"
 ENV_TTL = "ISPHOOKS_SECRETS_TTL"

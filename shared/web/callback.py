@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 import requests
 
 from shared import log
+from shared.auth.webhooks import sign_headers
 from shared.config import UsageCallback
-from shared.webhooks import sign_headers
 
 BUDGET_S = 60.0
 ATTEMPT_TIMEOUT_S = 10.0

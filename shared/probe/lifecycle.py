@@ -21,12 +21,12 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import requests
 
-from shared.capture import RecordingPanel
 from shared.commands import UsageError
 from shared.config import Server
 from shared.errors import IsphooksError, PanelAuthRefused, PanelExists
 from shared.panel import LIMIT_FIELDS, Account, transport
-from shared.probe_raw import Fact
+from shared.probe.capture import RecordingPanel
+from shared.probe.raw import Fact
 
 PREFIX = "isphooksprobe"
 MAX_NAMES = 1000

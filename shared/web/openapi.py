@@ -270,7 +270,7 @@ def document() -> dict[str, Any]:
     from apispec import APISpec
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    from shared.schemas import SCHEMAS
+    from shared.web.schemas import SCHEMAS
 
     spec = APISpec(
         title=TITLE,

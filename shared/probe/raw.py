@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from shared.capture import Exchange
+from shared.probe.capture import Exchange
 
 
 class Fact(NamedTuple):

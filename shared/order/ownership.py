@@ -1,7 +1,7 @@
 """The ownership marker: the correlation id that ISPmanager lacks (docs/interface.md §4).
 
 An account made by isphooks carries `isphooks:service=<service_id>` on a line of its panel
-comment (read and written by shared/comment.py); other comment text is kept intact. The
+comment (read and written by shared/order/comment.py); other comment text is kept intact. The
 line is exactly the marker: `isphooks:service=1001 (note)` is no marker. Markers of two
 different services on one account are a conflict, never "the first one wins". A
 suspension reason travels the same way.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from shared import comment as lines
 from shared.config import Server
 from shared.errors import Conflict, UnownedAccount
+from shared.order import comment as lines
 from shared.panel import Account
 
 MARKER_PREFIX = "isphooks:service="

@@ -1,0 +1,1 @@
+"""Who may call: Standard Webhooks signatures and Google OIDC tokens."""

@@ -1,0 +1,1 @@
+"""Whose account and which decision: the marker, the order record, ownership, decisions."""

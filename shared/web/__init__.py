@@ -1,0 +1,1 @@
+"""The HTTP side: the handler, bodies and schemas, OpenAPI, serve, callbacks."""
