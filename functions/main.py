@@ -21,16 +21,16 @@ from collections.abc import Callable
 
 import flask
 
-from shared import config
+from shared import actions
 from shared.context import ActionRequest, Result
 from shared.web.http import handle
 
 gc.freeze()
 gc.enable()
 
-# The actions, named once in shared/config/__init__.py (the config validates `scheduler.actions`
-# against them); each has an entry point below and a module functions/<action>.py.
-ACTIONS = config.ACTIONS
+# The actions, named once in shared/actions.py (tests/unit/test_actions.py holds this file to
+# it): each has an entry point below and a module functions/<action>.py.
+ACTIONS = actions.NAMES
 
 
 def run_of(action: str) -> Callable[[ActionRequest], Result]:

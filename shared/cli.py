@@ -25,14 +25,13 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 
 
 class _Actions:
-    """The actions `send` accepts (shared.config.ACTIONS; functions.main.ACTIONS is the same
-    tuple, behind flask). Read when argparse first asks: importing shared.config costs
-    ~80 ms that `sign` and `openapi` need not pay, and `send` pays anyway."""
+    """The actions `send` accepts: the action table's (shared/actions.py), read when argparse
+    first asks."""
 
     def _names(self) -> tuple[str, ...]:
-        from shared.config import ACTIONS
+        from shared.actions import NAMES
 
-        return ACTIONS
+        return NAMES
 
     def __contains__(self, name: object) -> bool:
         return name in self._names()
@@ -90,7 +89,7 @@ def with_event_time(action: str, body: bytes) -> bytes:
     """An account action's body with `event_time` = now where it has none: a person's
     decision is a decision too (docs/interface.md §4), and a time in the body keeps its
     place when the request is re-sent later. Said on stderr; any other body as it is."""
-    from shared.web.http import ACCOUNT_ACTIONS
+    from shared.actions import ACCOUNT_ACTIONS
 
     if action not in ACCOUNT_ACTIONS:
         return body

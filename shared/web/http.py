@@ -17,6 +17,7 @@ import flask
 from werkzeug.exceptions import ClientDisconnected
 
 from shared import log
+from shared.actions import ACCOUNT_ACTIONS
 from shared.auth import oidc, webhooks
 from shared.config import CACHE, Config
 from shared.context import ActionRequest, Result
@@ -35,7 +36,6 @@ from shared.web import schemas
 
 MAX_BODY = 64 * 1024
 # Actions that decide something about an account (docs/interface.md §4, Order).
-ACCOUNT_ACTIONS = frozenset({"create", "suspend", "unsuspend", "terminate", "upgrade", "password"})
 # Actions that take more: reconcile carries a billing system's whole list for one server.
 MAX_BODIES = {"reconcile": 2 * 1024 * 1024}
 ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"

@@ -14,31 +14,18 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from marshmallow import Schema
 
+from shared.actions import TABLE
+
 OPENAPI_VERSION = "3.0.3"
 TITLE = "isphooks"
 VERSION = "1"
 
-# Contract §1: what each action does and its success statuses.
-SUMMARIES: dict[str, str] = {
-    "create": "Ensure the account exists with the plan, password and ownership marker",
-    "suspend": "Disable the account",
-    "unsuspend": "Enable the account again",
-    "terminate": "Delete the account",
-    "upgrade": "Apply a new template and limits",
-    "password": "Set a new password",
-    "sso": "Mint a one-time login URL for the account (optionally landing on one panel "
-    "page), or for the server admin",
-    "usage": "Disk and traffic usage and the template of every account on one or all "
-    "servers, or of one account; with `counts`, its domains, mailboxes, databases "
-    "and FTP users",
-    "check": "Test each server's credentials and the functions the integration needs",
-    "reconcile": "Compare the billing system's list of services with one server's accounts; "
-    "optionally repair",
-    "status": "One service's account as the panel holds it, and the decisions it records "
-    "(read-only)",
-}
+# Contract §1: what each action does and its success statuses (the action table).
+SUMMARIES: dict[str, str] = {action.name: action.summary for action in TABLE}
 SUCCESS: dict[str, dict[str, str]] = {
-    "create": {"201": "The account was created", "200": "The account already exists (converged)"},
+    action.name: {"201": "The account was created", "200": "The account already exists (converged)"}
+    for action in TABLE
+    if action.created
 }
 DEFAULT_SUCCESS = {"200": "Done (or, with dry_run, the panel calls that would be made)"}
 
