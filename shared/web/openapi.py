@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from marshmallow import Schema
 
 from shared.actions import TABLE
+from shared.errors import codes_by_status
 
 OPENAPI_VERSION = "3.0.3"
 TITLE = "isphooks"
@@ -29,47 +30,28 @@ SUCCESS: dict[str, dict[str, str]] = {
 }
 DEFAULT_SUCCESS = {"200": "Done (or, with dry_run, the panel calls that would be made)"}
 
-# Contract §5: status -> (description, codes used with it).
+# Contract §5: what each error status means. Its codes come from the error tree
+# (shared/errors.py CODES); a status without a text here fails the build of the table.
+STATUS_TEXT: dict[str, str] = {
+    "400": "Body is not valid JSON, or a field is missing, unknown or ill-typed "
+    "(`fields` says which)",
+    "401": "No or bad signature / token, or a timestamp outside the tolerance",
+    "404": "No such server or group in the config, or no such account on the panel",
+    "405": "Not POST",
+    "409": "The account belongs to another service, or is not ours to delete",
+    "413": "Body over 64 KiB (2 MiB for reconcile)",
+    "415": "Content-Type is not application/json",
+    "422": "The panel refused a value, the edition lacks the feature, no server in the "
+    "group has room, or a reconcile would make more than `max_repairs` repairs "
+    "(nothing changed; the full report in `error.report`)",
+    "431": "`isphooks serve`: a request head (request line and headers) over 16 KiB",
+    "500": "A bug (never for bad input), or an invalid configuration document",
+    "502": "The panel answered something unexpected, or refused our credentials or rights",
+    "503": "Panel or secret store unavailable, or the usage callback failed, or (`isphooks "
+    "serve`) every connection slot or the client address's is taken; retry later",
+}
 ERRORS: dict[str, tuple[str, list[str]]] = {
-    "400": (
-        "Body is not valid JSON, or a field is missing, unknown or ill-typed (`fields` says which)",
-        ["invalid_request"],
-    ),
-    "401": (
-        "No or bad signature / token, or a timestamp outside the tolerance",
-        ["unauthenticated"],
-    ),
-    "404": (
-        "No such server or group in the config, or no such account on the panel",
-        ["unknown_server", "account_not_found", "not_found"],
-    ),
-    "405": ("Not POST", ["method_not_allowed"]),
-    "409": (
-        "The account belongs to another service, or is not ours to delete",
-        ["conflict", "unowned_account"],
-    ),
-    "413": ("Body over 64 KiB (2 MiB for reconcile)", ["payload_too_large"]),
-    "415": ("Content-Type is not application/json", ["unsupported_media_type"]),
-    "431": (
-        "`isphooks serve`: a request head (request line and headers) over 16 KiB",
-        ["headers_too_large"],
-    ),
-    "422": (
-        "The panel refused a value, the edition lacks the feature, no server in the "
-        "group has room, or a reconcile would make more than `max_repairs` repairs "
-        "(nothing changed; the full report in `error.report`)",
-        ["panel_rejected", "unsupported", "no_capacity", "too_many_changes"],
-    ),
-    "500": ("A bug (never for bad input), or an invalid configuration document", ["internal"]),
-    "502": (
-        "The panel answered something unexpected, or refused our credentials or rights",
-        ["panel_error"],
-    ),
-    "503": (
-        "Panel or secret store unavailable, or the usage callback failed, or (`isphooks "
-        "serve`) every connection slot or the client address's is taken; retry later",
-        ["panel_unavailable", "config_unavailable", "callback_failed", "server_busy"],
-    ),
+    str(status): (STATUS_TEXT[str(status)], codes) for status, codes in codes_by_status().items()
 }
 RETRY_AFTER_STATUSES = ("503",)
 

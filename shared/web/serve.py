@@ -20,6 +20,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from shared.errors import HeadersTooLarge, InvalidRequest, IsphooksError, ServerBusy
+
 if TYPE_CHECKING:
     import flask
 
@@ -32,29 +34,21 @@ CONNECTION_TIMEOUT_S = 10.0
 REQUEST_DEADLINE_S = 15.0
 HEAD_LIMIT = 16 * 1024  # request line and headers, in all
 PER_CLIENT = 8  # connections at once from one client address
-BUSY_RETRY_AFTER_S = 1
+BUSY_RETRY_AFTER_S = ServerBusy.retry_after_s
 
 
-def _error(code: str, message: str, retryable: bool) -> bytes:
-    return json.dumps(
-        {"error": {"code": code, "message": message, "retryable": retryable}}
-    ).encode()
+def _error(error: IsphooksError) -> bytes:
+    return json.dumps(error.body()).encode()
 
 
 _BUSY = _error(
-    "server_busy",
-    "every connection slot of isphooks serve is taken (--threads); retry shortly",
-    True,
+    ServerBusy("every connection slot of isphooks serve is taken (--threads); retry shortly")
 )
 _CLIENT_BUSY = _error(
-    "server_busy",
-    "this address has too many connections open (--max-per-client); retry shortly",
-    True,
+    ServerBusy("this address has too many connections open (--max-per-client); retry shortly")
 )
-_HEAD_TOO_LARGE = _error(
-    "headers_too_large", f"the request head is over {HEAD_LIMIT // 1024} KiB", False
-)
-_BAD_LENGTH = _error("invalid_request", "Content-Length must be ASCII digits", False)
+_HEAD_TOO_LARGE = _error(HeadersTooLarge(f"the request head is over {HEAD_LIMIT // 1024} KiB"))
+_BAD_LENGTH = _error(InvalidRequest("Content-Length must be ASCII digits"))
 
 
 def make_app() -> flask.Flask:
