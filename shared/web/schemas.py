@@ -4,204 +4,34 @@ shows at once."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared import text
 from shared.errors import InvalidRequest, flatten_errors
-from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
-
-_PRINTABLE = r"^[\x20-\x7e]*$"
-
-
-class _FullMatch(validate.Regexp):
-    """A Regexp validator that matches the whole value: `$` alone would let a trailing
-    newline through ("bob\n")."""
-
-    def __call__(self, value: Any) -> Any:
-        pattern: re.Pattern[str] = self.regex  # type: ignore[assignment]
-        if not isinstance(value, str) or pattern.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
-
-
-class _StrictBool(fields.Boolean):
-    """JSON true/false only: `1`, `"yes"` and `"true"` are typos to report, not guess."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
+from shared.panel import RESELLER_LIMIT_FIELDS
+from shared.web.fields import (
+    PRINTABLE,
+    FullMatch,
+    IpsSchema,
+    Normalised,
+    PlanSchema,
+    Strict,
+    count_field,
+    event_time_field,
+    name_field,
+    password_field,
+    service_id_field,
+    strict_bool_field,
+    username_field,
+)
 
 
-def _strict_bool(**kwargs: Any) -> fields.Boolean:
-    return _StrictBool(**kwargs)
-
-
-# `event_time`: when the billing system decided the action, in ms since the Unix epoch.
-EVENT_TIME_MIN_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
-EVENT_TIME_AHEAD_MS = 300_000  # the signature's clock tolerance
-
-
-def _event_time_in_range(value: int) -> None:
-    if value < EVENT_TIME_MIN_MS:
-        raise ValidationError("milliseconds since the Unix epoch, not before 2020-01-01")
-    if value > time.time() * 1000 + EVENT_TIME_AHEAD_MS:
-        raise ValidationError("more than 300 s in the future")
-
-
-def _event_time() -> fields.Integer:
-    return fields.Integer(strict=True, validate=_event_time_in_range)
-
-
-class _Normalised(fields.String):
-    """A string checked and normalised by a rule of shared/text.py (a domain to its A-label,
-    an e-mail address's domain to its A-label, free text as it is)."""
-
-    def __init__(self, rule: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._rule = rule
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        loaded: str = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            normalised: str = self._rule(loaded)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        return normalised
-
-
-MAX_COUNT = 2**31 - 1
-_COUNT_RANGE = validate.Range(min=0, max=MAX_COUNT)
-
-
-def _count(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=_COUNT_RANGE, **kwargs)
-
-
-class _ServiceId(fields.String):
-    """A string, or a JSON integer taken as its decimal string (WHMCS ids are integers)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if type(value) is int:  # not a bool
-            value = str(value)
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class _Lowercase(fields.String):
-    """A string lowercased before it is validated (`Bob` is the login `bob`)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        loaded = super()._deserialize(value, attr, data, **kwargs)
-        return loaded.lower() if isinstance(loaded, str) else loaded  # validated after
-
-
-def _service_id(**kwargs: Any) -> fields.String:
-    return _ServiceId(
-        validate=_FullMatch(
-            r"^[A-Za-z0-9_.:-]{1,64}$", error="1-64 characters of A-Z a-z 0-9 _ . : -"
-        ),
-        **kwargs,
-    )
-
-
-def _username(**kwargs: Any) -> fields.String:
-    return _Lowercase(
-        validate=_FullMatch(
-            r"^[a-z_][a-z0-9_.-]{0,31}$",
-            error="a panel login: 1-32 of a-z 0-9 _ . -, not starting with a digit, dot or dash",
-        ),
-        **kwargs,
-    )
-
-
-def _name(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=_FullMatch(r"^[A-Za-z0-9_.-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ . -"), **kwargs
-    )
-
-
-def _password(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=_FullMatch(r"^[\x20-\x7e]{8,128}$", error="8-128 printable ASCII characters"),
-        **kwargs,
-    )
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class LimitsSchema(_Strict):
-    pass
-
-
-for _field_name in (*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS):
-    LimitsSchema._declared_fields[_field_name] = _count()
-
-
-class _Limits(fields.Nested):
-    """`Nested(LimitsSchema)` as documented, loaded in one pass with the same rules and
-    messages as the schema's `_count` fields: a nested load runs one field object per
-    limit and took 3/4 of the time of validating a whole `upgrade` body (tests/bench)."""
-
-    _NAMES = frozenset(LimitsSchema._declared_fields)
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any
-    ) -> dict[str, int]:
-        if not isinstance(value, dict):
-            raise ValidationError("Invalid input type.")
-        errors: dict[str, Any] = {}
-        for name, count in value.items():
-            if name not in self._NAMES:
-                errors[name] = ["Unknown field."]
-            elif count is None:
-                errors[name] = ["Field may not be null."]
-            elif type(count) is not int:  # JSON only: no bool, float or numeric string
-                errors[name] = ["Not a valid integer."]
-            else:
-                try:
-                    _COUNT_RANGE(count)
-                except ValidationError as exc:
-                    errors[name] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return dict(value)
-
-
-class PlanSchema(_Strict):
-    template = fields.String(
-        required=True, validate=[validate.Length(min=1, max=64), _FullMatch(_PRINTABLE)]
-    )
-    limits = _Limits(LimitsSchema, load_default=dict)
-    main_ip = fields.String(
-        load_default="shared", validate=validate.OneOf(["shared", "ipv4", "ipv6"])
-    )
-    username_template = fields.String(
-        validate=[
-            validate.Length(min=1, max=64),
-            _FullMatch(
-                r"^([A-Za-z0-9_.-]|\{service_id\}|\{domain\})+$",
-                # marshmallow str.format()s the message: braces doubled
-                error="letters, digits, _ . - and the placeholders {{service_id}}, {{domain}}",
-            ),
-        ]
-    )
-
-
-class IpsSchema(_Strict):
-    ipv4 = _count(load_default=0)
-    ipv6 = _count(load_default=0)
-
-
-class _Base(_Strict):
+class _Base(Strict):
     kind = fields.String(load_default="user", validate=validate.OneOf(["user", "reseller"]))
-    dry_run = _strict_bool(load_default=False)
-    event_time = _event_time()
+    dry_run = strict_bool_field(load_default=False)
+    event_time = event_time_field()
 
     @validates_schema
     def _reseller_limits(self, data: dict[str, Any], **_: Any) -> None:
@@ -215,25 +45,25 @@ class _Base(_Strict):
 
 
 class AccountSchema(_Base):
-    service_id = _service_id(required=True)
-    server = _name(required=True)
-    username = _username(required=True)
+    service_id = service_id_field(required=True)
+    server = name_field(required=True)
+    username = username_field(required=True)
 
 
 class CreateSchema(_Base):
-    service_id = _service_id(required=True)
-    server = _name()
-    server_group = _name()
-    username = _username()
-    password = _password()
-    domain = _Normalised(
+    service_id = service_id_field(required=True)
+    server = name_field()
+    server_group = name_field()
+    username = username_field()
+    password = password_field()
+    domain = Normalised(
         text.domain,
         metadata={
             "description": "A domain name as Unicode (`сайт.рф`) or A-labels; normalised with "
             "IDNA 2008 and UTS #46 and sent to the panel as A-labels"
         },
     )
-    email = _Normalised(
+    email = Normalised(
         text.email,
         metadata={
             "description": "An e-mail address: an ASCII dot-atom name and a domain that may be "
@@ -260,7 +90,7 @@ class CreateSchema(_Base):
 
 
 class SuspendSchema(AccountSchema):
-    reason = _Normalised(
+    reason = Normalised(
         text.free_text,
         validate=validate.Length(max=text.MAX_FREE_TEXT),
         metadata={
@@ -272,7 +102,7 @@ class SuspendSchema(AccountSchema):
 
 
 class TerminateSchema(AccountSchema):
-    force = _strict_bool(load_default=False)
+    force = strict_bool_field(load_default=False)
 
 
 class UpgradeSchema(AccountSchema):
@@ -280,8 +110,8 @@ class UpgradeSchema(AccountSchema):
 
 
 class PasswordSchema(AccountSchema):
-    password = _password(required=True)
-    adopt = _strict_bool(load_default=False)
+    password = password_field(required=True)
+    adopt = strict_bool_field(load_default=False)
 
 
 # The panel pages an `sso` may land on (docs/interface.md §10): `startpage=<page>`.
@@ -303,10 +133,10 @@ class SsoSchema(_Base):
     as_ = fields.String(
         data_key="as", load_default="user", validate=validate.OneOf(["user", "admin"])
     )
-    service_id = _service_id()
-    server = _name(required=True)
-    username = _username()
-    adopt = _strict_bool(load_default=False)
+    service_id = service_id_field()
+    server = name_field(required=True)
+    username = username_field()
+    adopt = strict_bool_field(load_default=False)
     page = fields.String(validate=validate.OneOf(SSO_PAGES))
 
     @validates_schema
@@ -319,20 +149,20 @@ class SsoSchema(_Base):
                 raise ValidationError(missing)
 
 
-class FleetSchema(_Strict):
+class FleetSchema(Strict):
     """check: one server or, without `server`, all of them."""
 
-    server = _name()
-    dry_run = _strict_bool(load_default=False)
-    event_time = _event_time()
+    server = name_field()
+    dry_run = strict_bool_field(load_default=False)
+    event_time = event_time_field()
 
 
 class UsageSchema(FleetSchema):
     """usage: also the object counts (`counts`), and one account (`username`, with
     `server`)."""
 
-    counts = _strict_bool(load_default=False)
-    username = _username()
+    counts = strict_bool_field(load_default=False)
+    username = username_field()
 
     @validates_schema
     def _one_account(self, data: dict[str, Any], **_: Any) -> None:
@@ -344,19 +174,19 @@ class StatusSchema(_Base):
     """status: one service's account as the panel holds it (read-only); without
     `username` it is found by its marker."""
 
-    service_id = _service_id(required=True)
-    server = _name(required=True)
-    username = _username()
+    service_id = service_id_field(required=True)
+    server = name_field(required=True)
+    username = username_field()
 
 
-class ReconcileServiceSchema(_Strict):
+class ReconcileServiceSchema(Strict):
     """One service of the billing system's list, as it should be on the panel."""
 
-    service_id = _service_id(required=True)
-    username = _username(required=True)
+    service_id = service_id_field(required=True)
+    username = username_field(required=True)
     kind = fields.String(load_default="user", validate=validate.OneOf(["user", "reseller"]))
     state = fields.String(required=True, validate=validate.OneOf(["active", "suspended"]))
-    template = fields.String(validate=[validate.Length(min=1, max=64), _FullMatch(_PRINTABLE)])
+    template = fields.String(validate=[validate.Length(min=1, max=64), FullMatch(PRINTABLE)])
 
 
 class _Services(fields.Nested):
@@ -418,16 +248,16 @@ _TEMPLATE = re.compile(r"[\x20-\x7e]{1,64}")
 MAX_REPAIRS_DEFAULT = 25
 
 
-class ReconcileSchema(_Strict):
-    server = _name(required=True)
+class ReconcileSchema(Strict):
+    server = name_field(required=True)
     services = _Services(ReconcileServiceSchema, many=True, required=True)
-    event_time = _event_time()
-    apply = _strict_bool(load_default=False)
-    suspend_orphans = _strict_bool(load_default=False)
-    allow_mass_suspend = _strict_bool(load_default=False)
-    adopt_unmarked = _strict_bool(load_default=False)
-    dry_run = _strict_bool(load_default=False)
-    max_repairs = _count(load_default=MAX_REPAIRS_DEFAULT)
+    event_time = event_time_field()
+    apply = strict_bool_field(load_default=False)
+    suspend_orphans = strict_bool_field(load_default=False)
+    allow_mass_suspend = strict_bool_field(load_default=False)
+    adopt_unmarked = strict_bool_field(load_default=False)
+    dry_run = strict_bool_field(load_default=False)
+    max_repairs = count_field(load_default=MAX_REPAIRS_DEFAULT)
 
     @validates_schema
     def _unique(self, data: dict[str, Any], **_: Any) -> None:

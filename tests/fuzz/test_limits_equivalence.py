@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from shared.panel import LIMIT_FIELDS, RESELLER_LIMIT_FIELDS
-from shared.web.schemas import MAX_COUNT, LimitsSchema, PlanSchema
+from shared.web.fields import MAX_COUNT, LimitsSchema, PlanSchema
 
 NAMES = [*LIMIT_FIELDS, *RESELLER_LIMIT_FIELDS]
 VALUES = st.one_of(
