@@ -1,6 +1,6 @@
 # Alerts on deliveries that keep failing, from the functions' own structured logs: one JSON
 # object per request on stdout, which Cloud Logging stores under jsonPayload (action,
-# outcome, http_status, service_id, ...; README.md, Logs).
+# outcome, http_status, service_id, ...; docs/operations.md, Logs).
 # Log-based metrics: https://cloud.google.com/logging/docs/logs-based-metrics and the
 # provider's google_logging_metric (filter, metric_descriptor, label_extractors).
 # Alert policies: https://cloud.google.com/monitoring/alerts/concepts-indepth and the

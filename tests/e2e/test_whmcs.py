@@ -351,7 +351,7 @@ def test_serve_output_holds_no_secret(stack, panels):
 
 
 def test_readme_migration_of_a_whole_server_with_reconcile(stack, panels, tmp_path):
-    """README "Coming from the old module": one reconcile call with adopt_unmarked, then
+    """docs/whmcs.md "Coming from the old module": one reconcile call with adopt_unmarked, then
     the module's client-area login works on every old account."""
     sim = panels["isp1"]
     sim.add_user("shop1001", "Old-Pass-1001", preset="basic")

@@ -1,5 +1,5 @@
 """The eight findings of the security review, each reproduced as the reviewer did it; every
-test fails on the code before its fix. The README's Security section points here."""
+test fails on the code before its fix. docs/security.md (Fixed after the review) points here."""
 
 from __future__ import annotations
 

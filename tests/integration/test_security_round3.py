@@ -1,7 +1,7 @@
 """Security review, round 3: each finding reproduced as the reviewer did it, one test (or a
 few) named after it, each failing on the code before its fix. Findings 1 and 2 under
 `isphooks serve`: tests/e2e/test_security_round3_serve.py; 5: tests/bench and
-tests/infra; 7: tests/infra/test_bundle.py. The README's Security section lists them."""
+tests/infra; 7: tests/infra/test_bundle.py. docs/security.md (Fixed after the third review) lists them."""
 
 from __future__ import annotations
 
