@@ -321,7 +321,7 @@ def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Res
     return flask.Response(pieces(), status=status, mimetype="application/json")
 
 
-def _run(
+def _run(  # noqa: PLR0913 (the fields of one log line)
     action: str,
     run: Action,
     body: dict[str, Any],

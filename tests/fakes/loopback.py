@@ -59,7 +59,7 @@ class LoopbackServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = _serve  # noqa: N815 (http.server names)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self._server.daemon_threads = True

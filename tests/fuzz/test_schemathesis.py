@@ -193,7 +193,7 @@ def _rng(action: str, body: Any) -> random.Random:
     return random.Random(int.from_bytes(seed[:8], "big"))
 
 
-def _aim(action: str, body: Any, rng: random.Random) -> Any:
+def _aim(action: str, body: Any, rng: random.Random) -> Any:  # noqa: C901
     """Mostly point a generated body at the simulator's server, accounts and templates, so
     the case reaches the action instead of stopping at `unknown_server`."""
     if not isinstance(body, dict) or rng.random() < 0.25:

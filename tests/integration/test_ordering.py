@@ -77,7 +77,7 @@ def _view(user: dict) -> dict:
 
 
 @pytest.mark.parametrize(("older", "newer"), list(itertools.product(ACTIONS, ACTIONS)))
-def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_decided(
+def test_an_older_delivery_after_a_newer_one_changes_only_what_nothing_newer_decided(  # noqa: C901
     call, sim, older, newer
 ):
     if newer != "create":

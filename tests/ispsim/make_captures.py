@@ -42,7 +42,7 @@ def populate(sim: Simulator) -> None:
     sim.add_preset("basic", dict(DEFAULT_PRESET_LIMITS))
     sim.add_preset("pro", {**DEFAULT_PRESET_LIMITS, "limit_quota": "5000"})
     business = sim.edition == "business"
-    extra: dict[str, dict[str, str]] = (
+    extra: dict[str, dict[str, Any]] = (
         {
             "erin": {"ipsrc": "auto", "iptype": "ipv4"},
             "dave": {"ipsrc": "auto", "iptype": "ipv6"},

@@ -21,6 +21,7 @@ The rule, so that a replayed read-only action gets exactly what that panel answe
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,7 @@ class Replay:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path) -> Replay:
+    def load(cls, path: str | os.PathLike[str]) -> Replay:
         try:
             document = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

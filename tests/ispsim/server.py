@@ -307,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
 class Simulator:
     """A stateful ISPmanager 6 panel served over HTTPS from a background thread."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 (the simulator's options)
         self,
         admin_login: str | None = None,
         admin_password: str | None = None,

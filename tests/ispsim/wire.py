@@ -109,7 +109,7 @@ def account_fields(fields: dict[str, object], dialect: Dialect, *, in_form: bool
     if not (dialect.form_owner if in_form else dialect.list_owner):
         shown.pop("owner", None)
     active = shown.pop("active", None)
-    doc = {k: text(v) for k, v in shown.items()}
+    doc: Doc = {k: text(v) for k, v in shown.items()}
     if not (dialect.form_active if in_form else dialect.list_active):
         return doc
     if in_form and dialect.empty_flags:

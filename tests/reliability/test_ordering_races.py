@@ -107,7 +107,7 @@ def _run(sim, sender: Sender, label: str, trials: int, setup, expect) -> str:
     return line
 
 
-def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):
+def test_concurrent_deliveries_end_in_the_newer_ones_state(pair, capsys):  # noqa: C901
     sim, a, b = pair
     sender = Sender(a, b)
     t1, t2 = T0 + 1000, T0 + 2000
