@@ -1,6 +1,6 @@
-"""What the CLI's commands do beyond HTTP (shared/cli.py parses their arguments):
-`serve`'s start, `secret new`, `config check`, and the one-line form of every mistake a
-person can make at the command line (docs/interface.md §7). A mistake is a `UsageError`:
+"""What the CLI's commands do (shared/cli.py parses their arguments): `send` and `sign`,
+`serve`'s start, `secret new`, `config check`, `openapi`, and the one-line form of every
+mistake a person can make at the command line (docs/interface.md §7). A mistake is a `UsageError`:
 the CLI prints its message on one line of stderr and exits 2 — never a traceback.
 """
 
@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import base64
 import errno
+import json
 import os
 import secrets
 import sys
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
 
 ENV_STORE = "ISPHOOKS_SECRETS"
 EXAMPLE_STORE = "file:/etc/isphooks/isphooks.json"
@@ -156,3 +161,142 @@ def _server_problems(raw: bytes) -> list[str]:
         return []
     found = (parse_server(str(name), entry) for name, entry in servers.items())
     return [server.unusable for server in found if server.unusable]
+
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def _write_out(text: str) -> None:
+    """`text` on stdout; a reader that has gone (`| head -1`) ends the output quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit and would report the broken pipe then:
+        # point stdout at /dev/null (the recipe of the signal module's documentation).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` is not a base URL such as DEFAULT_URL, in one line; None when it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"--url must be a base URL such as {DEFAULT_URL}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        extra = parts._replace(scheme="", netloc="").geturl()
+        return (
+            f"--url is the base URL, such as {DEFAULT_URL}, without {extra!r}: the action "
+            "is the first argument"
+        )
+    return None
+
+
+def sign(secret: str, msg_id: str | None, body: bytes) -> dict[str, str]:
+    from shared.auth.webhooks import sign_headers
+
+    return sign_headers(secret, msg_id or "msg_" + uuid.uuid4().hex, body)
+
+
+def with_event_time(action: str, body: bytes) -> bytes:
+    """An account action's body with `event_time` = now where it has none: a person's
+    decision is a decision too (docs/interface.md §4), and a time in the body keeps its
+    place when the request is re-sent later. Said on stderr; any other body as it is."""
+    from shared.actions import ACCOUNT_ACTIONS
+
+    if action not in ACCOUNT_ACTIONS:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body  # isphooks answers what is wrong with it
+    if not isinstance(data, dict) or "event_time" in data:
+        return body
+    data["event_time"] = int(time.time() * 1000)
+    print(
+        f"isphooks: added event_time {data['event_time']} (now): this {action} is a "
+        "decision made now, and outranks older deliveries",
+        file=sys.stderr,
+    )
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def send(action: str, body: bytes, url: str, secret: str, msg_id: str | None) -> int:
+    import requests
+
+    body = with_event_time(action, body)
+    headers = sign(secret, msg_id, body)
+    headers["Content-Type"] = "application/json"
+    target = f"{url.rstrip('/')}/{action}"
+    try:
+        resp = requests.post(target, data=body, headers=headers, timeout=600)
+    except requests.ConnectionError:
+        raise UsageError(
+            f"nothing answers at {url}: is isphooks serve running there? (--url)"
+        ) from None
+    except requests.RequestException as exc:
+        raise UsageError(f"{target}: {type(exc).__name__}") from None
+    # The status line on stderr, the body alone on stdout: `isphooks send … | jq` works.
+    print(f"HTTP {resp.status_code}", file=sys.stderr, flush=True)
+    try:
+        text = json.dumps(resp.json(), indent=2)
+    except ValueError:
+        text = resp.text
+    if text:
+        _write_out(text if text.endswith("\n") else text + "\n")
+    return 0 if resp.ok else 1
+
+
+def openapi(output: str | None) -> int:
+    from shared.web.openapi import dump
+
+    text = dump()
+    if output is None:
+        _write_out(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
+
+
+def run_command(args: Any) -> int:
+    if args.command == "serve":
+        from shared.web import workers
+
+        load_config_at_start()
+        try:
+            return workers.run(
+                args.host,
+                args.port,
+                args.threads,
+                args.request_deadline,
+                args.max_per_client,
+                args.workers,
+            )
+        except OSError as exc:
+            raise listen_problem(exc, args.host, args.port) from None
+    if args.command == "secret":
+        _write_out(new_secret() + "\n")
+        return 0
+    if args.command == "config":
+        return config_check(args.file)
+    if args.command == "openapi":
+        return openapi(args.output)
+    if args.command == "probe":
+        from shared import probe
+
+        return probe.run(args.server, args.out, args.json, args.lifecycle, args.template)
+    if args.command == "send" and (problem := _url_problem(args.url)):
+        raise UsageError(problem)
+    body = read_body(args.body)
+    if args.command == "sign":
+        check_secret(args.secret)
+        headers = sign(args.secret, args.msg_id, body)
+        _write_out("".join(f"{name}: {value}\n" for name, value in headers.items()))
+        return 0
+    secret = args.secret or first_webhook_secret()
+    check_secret(secret)
+    return send(args.action, body, args.url, secret, args.msg_id)
