@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
-from werkzeug.exceptions import ClientDisconnected
 
 from shared import log
 from shared.actions import ACCOUNT_ACTIONS
@@ -28,16 +27,12 @@ from shared.errors import (
     IsphooksError,
     MethodNotAllowed,
     PanelAuthRefused,
-    PayloadTooLarge,
     Unauthenticated,
     UnsupportedMediaType,
 )
 from shared.web import schemas
+from shared.web.body import STREAMED, error_response, json_response, read_body
 
-MAX_BODY = 64 * 1024
-# Actions that decide something about an account (docs/interface.md §4, Order).
-# Actions that take more: reconcile carries a billing system's whole list for one server.
-MAX_BODIES = {"reconcile": 2 * 1024 * 1024}
 ENV_TIMEOUT = "ISPHOOKS_REQUEST_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 60.0
 # Kept back from the function's timeout to build and send the answer.
@@ -53,52 +48,6 @@ def request_timeout() -> float:
 
 
 Action = Callable[[ActionRequest], Result]
-
-
-def error_response(exc: IsphooksError) -> flask.Response:
-    response = flask.Response(
-        json.dumps(exc.body()), status=exc.status, mimetype="application/json"
-    )
-    retry_after = getattr(exc, "retry_after_s", None)
-    if retry_after:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
-
-
-def _read_body(request: flask.Request, action: str) -> bytes:
-    limit = MAX_BODIES.get(action, MAX_BODY)
-    if request.content_length is not None and request.content_length > limit:
-        _unread(request)
-        raise PayloadTooLarge(f"the body is over {limit} bytes")
-    try:
-        body = request.stream.read(limit + 1)
-    except (ClientDisconnected, OSError):
-        # The client stopped sending (or stalled until the connection's deadline): a bad
-        # request of its own, not a bug of ours.
-        _unread(request)
-        raise _incomplete() from None
-    if len(body) > limit:
-        _unread(request)
-        raise PayloadTooLarge(f"the body is over {limit} bytes")
-    if request.content_length is not None and len(body) < request.content_length:
-        _unread(request)
-        raise _incomplete()
-    return body
-
-
-def _incomplete() -> InvalidRequest:
-    return InvalidRequest(
-        "the body ended before its Content-Length", fields={"_body": ["incomplete"]}
-    )
-
-
-def _unread(request: flask.Request) -> None:
-    """Nothing more of this body is to be read. functions-framework drains the body after
-    every answer (`request.get_data()`, to spare the client a reset): on a body that ended
-    early that raised ClientDisconnected into Flask (a 500 with a traceback), and on one
-    over the limit it read every byte into memory. werkzeug's get_data returns what it has
-    cached instead of reading (`_cached_data`, werkzeug's attribute for it)."""
-    request._cached_data = b""
 
 
 def _bearer(request: flask.Request) -> str | None:
@@ -126,7 +75,7 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
     }
     try:
         result = _dispatch(action, run, request, fields, deadline)
-        response = _json_response(result.body, result.status_code, action in STREAMED)
+        response = json_response(result.body, result.status_code, action in STREAMED)
         fields["outcome"] = result.body.get("status")
         fields["http_status"] = result.status_code
         fields["repaired"] = result.body.get("repaired")
@@ -194,10 +143,10 @@ def _dispatch(
         # A scheduler call: the token is checked before a byte of the body is read.
         oidc.verify(token, config.scheduler, action)
         fields["auth"] = "oidc"
-        body = _read_body(request, action)
+        body = read_body(request, action)
         sent_at_ms = int(time.time() * 1000)
     else:
-        body = _read_body(request, action)
+        body = read_body(request, action)
         keys = [*config.webhook_keys, *config.admin_keys]
         _, index = webhooks.verify_key(keys, request.headers, body)
         signing_key, admin_signed = keys[index], index >= len(config.webhook_keys)
@@ -272,53 +221,6 @@ def _validated(action: str, body: bytes) -> dict[str, Any]:
             "the body is not valid JSON", fields={"_body": ["not valid JSON"]}
         ) from None
     return schemas.load(action, data)
-
-
-# The answers of these go out in pieces, as they are encoded: a reconcile or usage answer
-# of thousands of rows is never held as one string and its bytes at once.
-STREAMED = frozenset({"reconcile", "usage"})
-_CHUNK = 64 * 1024
-
-
-def _encoded(node: Any, depth: int) -> Any:
-    """`node` as JSON text in pieces, exactly as `json.dumps` writes it: the containers of
-    the first `depth` levels piece by piece, everything below (an account, a difference)
-    by the C encoder in one go — the pure-Python `iterencode` spent ~0.5 s of CPU on a
-    usage answer of 15,000 accounts."""
-    if depth == 0 or not isinstance(node, (dict, list)) or not node:
-        yield json.dumps(node)
-    elif isinstance(node, dict):
-        opening = "{"
-        for key, value in node.items():
-            yield f"{opening}{json.dumps(str(key))}: "
-            yield from _encoded(value, depth - 1)
-            opening = ", "
-        yield "}"
-    else:
-        opening = "["
-        for item in node:
-            yield opening
-            yield from _encoded(item, depth - 1)
-            opening = ", "
-        yield "]"
-
-
-def _json_response(body: dict[str, Any], status: int, stream: bool) -> flask.Response:
-    if not stream:
-        return flask.Response(json.dumps(body), status=status, mimetype="application/json")
-
-    def pieces() -> Any:
-        buffered: list[str] = []
-        size = 0
-        for piece in _encoded(body, depth=4):  # body, servers, a server, its accounts
-            buffered.append(piece)
-            size += len(piece)
-            if size >= _CHUNK:
-                yield "".join(buffered).encode()
-                buffered, size = [], 0
-        yield "".join(buffered).encode()
-
-    return flask.Response(pieces(), status=status, mimetype="application/json")
 
 
 def _run(  # noqa: PLR0913 (the fields of one log line)

@@ -57,7 +57,8 @@ def make_app() -> flask.Flask:
 
     from functions.main import ACTIONS, run_of
     from shared.errors import NotFound
-    from shared.web.http import error_response, handle
+    from shared.web.body import error_response
+    from shared.web.http import handle
 
     app = flask.Flask("isphooks")
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
