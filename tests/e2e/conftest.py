@@ -48,7 +48,7 @@ class Served:
             try:
                 requests.get(self.url + "/", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a busy machine: ask again
                 if self.proc.poll() is not None:
                     raise RuntimeError("isphooks serve exited:\n" + self.output()) from None
                 time.sleep(0.1)

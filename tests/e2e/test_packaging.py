@@ -467,7 +467,7 @@ def serving(argv: list[str], env: dict[str, str], port: int, log: Path) -> Itera
                 try:
                     requests.get(url + "/", timeout=1)
                     break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):
                     assert proc.poll() is None, f"{argv} exited:\n{log.read_text()}"
                     assert time.monotonic() < deadline, (
                         f"{argv}: nothing answers at {url} after 60 s:\n{log.read_text()}"

@@ -39,7 +39,7 @@ def _wait_up(url: str, proc: subprocess.Popen) -> None:
         try:
             requests.get(url + "/healthz", timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise AssertionError("serve did not start")
 
