@@ -15,12 +15,23 @@ handlers (docs/interface.md §7), with the limits a listener open to the network
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import HeadersTooLarge, InvalidRequest, IsphooksError, ServerBusy
+from shared.errors import ServerBusy
+from shared.web.connections import (
+    BAD_LENGTH,
+    BUSY,
+    CLIENT_BUSY,
+    HEAD_LIMIT,
+    HEAD_TOO_LARGE,
+    Drained,
+    HeadReader,
+    HeadTooLarge,
+    Refusals,
+    UntilRead,
+    reply,
+)
 
 if TYPE_CHECKING:
     import flask
@@ -32,23 +43,8 @@ FIRST_BYTE_S = 3.0
 CONNECTION_TIMEOUT_S = 10.0
 # A request's head and body must arrive within this long of its first byte.
 REQUEST_DEADLINE_S = 15.0
-HEAD_LIMIT = 16 * 1024  # request line and headers, in all
 PER_CLIENT = 8  # connections at once from one client address
 BUSY_RETRY_AFTER_S = ServerBusy.retry_after_s
-
-
-def _error(error: IsphooksError) -> bytes:
-    return json.dumps(error.body()).encode()
-
-
-_BUSY = _error(
-    ServerBusy("every connection slot of isphooks serve is taken (--threads); retry shortly")
-)
-_CLIENT_BUSY = _error(
-    ServerBusy("this address has too many connections open (--max-per-client); retry shortly")
-)
-_HEAD_TOO_LARGE = _error(HeadersTooLarge(f"the request head is over {HEAD_LIMIT // 1024} KiB"))
-_BAD_LENGTH = _error(InvalidRequest("Content-Length must be ASCII digits"))
 
 
 def make_app() -> flask.Flask:
@@ -87,121 +83,6 @@ def make_app() -> flask.Flask:
         return error_response(MethodNotAllowed("use POST"))
 
     return app
-
-
-class Refusals:
-    """Refusals of one kind logged at most once a second, with their count: a flood of
-    refused connections is one line a second, not one line each."""
-
-    def __init__(self, period_s: float = 1.0) -> None:
-        self._period = period_s
-        self._lock = threading.Lock()
-        self._counts: dict[str, int] = {}
-        self._last: dict[str, float] = {}
-
-    def note(self, kind: str, message: str, status: int, code: str) -> None:
-        """One refusal of `kind` (the log line's `code`: the answer's error code)."""
-        from shared import log
-
-        now = time.monotonic()
-        with self._lock:
-            self._counts[kind] = self._counts.get(kind, 0) + 1
-            if now - self._last.get(kind, -self._period) < self._period:
-                return
-            count, self._counts[kind] = self._counts[kind], 0
-            self._last[kind] = now
-        log.log(
-            "WARNING",
-            f"isphooks serve refused {count} connection(s) in the last second: {message}",
-            http_status=status,
-            code=code,
-        )
-
-
-class _HeadTooLarge(Exception):
-    pass
-
-
-class _HeadReader:
-    """The connection's reader while a request head is read: at most `limit` bytes."""
-
-    def __init__(self, raw: Any, limit: int) -> None:
-        self._raw, self._left = raw, limit
-
-    def readline(self, size: int = -1) -> bytes:
-        if self._left < 0:
-            raise _HeadTooLarge
-        cap = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
-        line: bytes = self._raw.readline(cap)
-        self._left -= len(line)
-        if self._left < 0:
-            raise _HeadTooLarge
-        return line
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-
-class _UntilRead:
-    """`wsgi.input` that ends the request's deadline once its body has been read: from then
-    on the request is the action's, which has its own (ISPHOOKS_REQUEST_TIMEOUT_S)."""
-
-    def __init__(self, stream: Any, length: int | None, done: Any) -> None:
-        self._stream, self._left, self._done = stream, length, done
-
-    def _seen(self, data: bytes) -> bytes:
-        if self._left is not None:
-            self._left -= len(data)
-        if not data or (self._left is not None and self._left <= 0):
-            self._done()
-        return data
-
-    def read(self, size: int = -1) -> bytes:
-        return self._seen(self._stream.read(size))
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._seen(self._stream.readline(size))
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        lines: list[bytes] = self._stream.readlines(hint)
-        self._seen(b"".join(lines))
-        self._done()
-        return lines
-
-    def __iter__(self) -> Any:
-        return iter(self.readline, b"")
-
-
-class _Drained:
-    """The connection's reader after the answer: werkzeug reads what is left of a body
-    before it closes the connection, and a connection the deadline cut (or the client
-    reset) has nothing left to read, not an error to print."""
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            data: bytes = self._raw.read(size)
-        except (OSError, ValueError):
-            return b""
-        return data
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-
-def _reply(sock: Any, status: str, body: bytes, extra: str = "") -> None:
-    """A whole answer, sent at once on a connection about to close."""
-    try:
-        sock.settimeout(1.0)
-        sock.sendall(
-            f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            + body
-        )
-    except OSError:
-        pass
 
 
 def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
@@ -244,12 +125,12 @@ def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
                 return
             self.deadline = Deadline(request_deadline_s, self.connection)
             raw = self.rfile
-            self.rfile = _HeadReader(raw, HEAD_LIMIT)  # type: ignore[assignment]
+            self.rfile = HeadReader(raw, HEAD_LIMIT)  # type: ignore[assignment]
             try:
                 super().handle_one_request()
-            except _HeadTooLarge:
+            except HeadTooLarge:
                 refusals.note("head", "request heads over 16 KiB", 431, "headers_too_large")
-                _reply(self.connection, "431 Request Header Fields Too Large", _HEAD_TOO_LARGE)
+                reply(self.connection, "431 Request Header Fields Too Large", HEAD_TOO_LARGE)
                 self.close_connection = True
             finally:
                 self.rfile = raw
@@ -257,13 +138,13 @@ def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
 
         def parse_request(self) -> bool:
             ok = super().parse_request()
-            self.rfile = _Drained(getattr(self.rfile, "_raw", self.rfile))  # type: ignore[assignment]
+            self.rfile = Drained(getattr(self.rfile, "_raw", self.rfile))  # type: ignore[assignment]
             if not ok:
                 return False
             length = self.headers.get("Content-Length")
             if length is not None and not (length.isascii() and length.isdigit()):
                 refusals.note("length", "Content-Length not ASCII digits", 400, "invalid_request")
-                _reply(self.connection, "400 Bad Request", _BAD_LENGTH)
+                reply(self.connection, "400 Bad Request", BAD_LENGTH)
                 self.close_connection = True
                 return False
             return True
@@ -277,7 +158,7 @@ def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
             if not environ.get("wsgi.input_terminated") and not length.isdigit():
                 deadline.cancel()  # no body to wait for: the head is all
                 return environ
-            environ["wsgi.input"] = _UntilRead(
+            environ["wsgi.input"] = UntilRead(
                 environ["wsgi.input"],
                 None if environ.get("wsgi.input_terminated") else int(length),
                 deadline.cancel,
@@ -317,12 +198,12 @@ def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
                     503,
                     "server_busy",
                 )
-                self._refuse(request, _CLIENT_BUSY)
+                self._refuse(request, CLIENT_BUSY)
                 return
             if not slots.acquire(blocking=False):
                 self._left(client)
                 refusals.note("busy", "every connection slot is taken", 503, "server_busy")
-                self._refuse(request, _BUSY)
+                self._refuse(request, BUSY)
                 return
             self._served(1)
             try:
@@ -344,7 +225,7 @@ def make_server(  # noqa: C901 (the accept loop and its limits, read as one)
         def _refuse(self, request: Any, body: bytes) -> None:
             """503 at once, so the accept loop never waits on slow clients and the caller
             knows to retry."""
-            _reply(
+            reply(
                 request, "503 Service Unavailable", body, f"Retry-After: {BUSY_RETRY_AFTER_S}\r\n"
             )
             self.shutdown_request(request)
