@@ -19,10 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("functions", "shared")
 # Dev-only modules: `isphooks openapi` needs apispec, which the functions do not install;
-# `isphooks probe` (its facts, its lifecycle and its capture) runs at an operator's prompt.
+# the CLI and its commands, `isphooks probe` among them (its facts, its lifecycle and its
+# capture), run at an operator's prompt.
 EXCLUDE = {
     "shared/web/openapi.py",
     "shared/cli.py",
+    "shared/commands.py",
     "shared/web/serve.py",
     "shared/probe/capture.py",
     "shared/probe/__init__.py",
