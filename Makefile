@@ -10,7 +10,7 @@ DEV_STAMP  := $(VENV)/.installed-dev
 CKV_VENV ?= .venv-checkov
 BUNDLE ?= dist/isphooks-src.zip
 
-.PHONY: install install-dev install-demo run test test-php lint bench soak bundle lock \
+.PHONY: install install-dev install-demo run test test-full test-php lint bench soak bundle lock \
 	whmcs-module fossbilling-module dist infra-check clean clean-local
 
 install: install-dev
@@ -39,8 +39,28 @@ PHP_INSTALL := apt-get install -y php-cli php-curl phpunit
 PHP_READY   := command -v php >/dev/null 2>&1 && command -v phpunit >/dev/null 2>&1 && php -m | grep -qx curl
 PHP_SKIPPED := echo "*** SKIPPED, NOT PASSED: the WHMCS module and FOSSBilling manager suites (PHPUnit in tests/whmcs and tests/fossbilling, php-cli end to end in tests/e2e/test_whmcs*.py and test_fossbilling.py): php-cli, php-curl or phpunit missing. Install: $(PHP_INSTALL)"
 
+# The suite's two tiers (tests/tiers.py). `make test`: the fast one, unit, integration and
+# e2e at reduced sizes, in the default dialect and one of each family of the others (what it
+# leaves to the full tier is deselected and counted in one line at the end). `make test-full`
+# (CI, .ci/run): every test at full size, with the coverage of shared/ and functions/ held to
+# its floor ([tool.coverage.report] fail_under in pyproject.toml).
+# pytest-xdist: the suite waits on sockets, subprocesses and timeouts about as much as it
+# computes, so 4 workers beat 2 on a 2-core machine; PYTEST_WORKERS=0 runs it in one process.
+# --dist loadgroup keeps the tests of one xdist_group in one worker, in order.
+# Bytecode is written (a sandbox may set PYTHONDONTWRITEBYTECODE): each worker and each
+# `isphooks serve` the suite starts then reads the modules compiled, and the test modules
+# rewritten for assert, from __pycache__ instead of doing it again.
+PYTEST_WORKERS ?= 4
+PYTEST_XDIST   := -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_ENV     := PYTHONDONTWRITEBYTECODE=
+COVERAGE       := --cov --cov-report=term:skip-covered
+
 test: install test-php
-	$(PY) -m pytest
+	$(PYTEST_ENV) ISPHOOKS_TEST_TIER=fast $(PY) -m pytest $(PYTEST_XDIST)
+	@$(PHP_READY) || $(PHP_SKIPPED)
+
+test-full: install test-php
+	$(PYTEST_ENV) ISPHOOKS_TEST_TIER=full $(PY) -m pytest $(PYTEST_XDIST) $(COVERAGE)
 	@$(PHP_READY) || $(PHP_SKIPPED)
 
 test-php:

@@ -4,9 +4,13 @@ each action makes exactly the minimum number of panel calls."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.bench import __main__ as bench
 from tests.bench import round_trips
 from tests.ispsim import DIALECTS
+
+pytestmark = pytest.mark.slow  # the fast tier runs no bench (tests/tiers.py)
 
 
 def test_round_trips_equal_the_minimum_in_every_dialect(tmp_path):

@@ -12,6 +12,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import requests
 from packaging.requirements import Requirement
 
@@ -219,6 +220,10 @@ def test_make_run_refuses_a_config_it_cannot_read_rather_than_replace_it(tmp_pat
     assert err.endswith("); fix it, or start afresh: make clean-local\n")
     assert (local / "isphooks.json").read_text() == '{"webhook_secrets": ["whsec_kept"'
 
+
+# In one pytest-xdist worker with test_packaging.py, whose `make dist` rewrites the
+# checkout's isphooks.egg-info that `metadata` reads here (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("checkout")
 
 # Top-level modules of the dev extra that make run must never need.
 DEV_ONLY = (

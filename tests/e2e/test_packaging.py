@@ -38,6 +38,13 @@ from tests.helpers import signed
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "infra" / "requirements.lock"
 UNIT = ROOT / "infra" / "systemd" / "isphooks.service"
+# Under pytest-xdist one worker runs these and test_make_run.py, in order (--dist loadgroup):
+# the module-scoped venv is built once, and `make dist` builds in the checkout (build/,
+# isphooks.egg-info) while no other test of the group reads the project's metadata.
+pytestmark = pytest.mark.xdist_group("checkout")
+# The tests of the image's venv (built, and the wheel installed into it, by pip: 25 s) are
+# left to the full tier (tests/tiers.py).
+SLOW = pytest.mark.slow
 # What a venv holds before anything is installed in it.
 SEED = {"pip", "setuptools"}
 DEV_PACKAGES = {"pytest", "moto", "boto3", "hypothesis", "schemathesis", "apispec", "ruff", "mypy"}
@@ -492,6 +499,7 @@ def _signed_check(url: str) -> None:
     assert [(s["server"], s["ok"]) for s in body["servers"]] == [("isp1", True)]
 
 
+@SLOW
 def test_the_image_build_steps_install_the_hashed_lock_and_isphooks_only(venv):
     """The build stage's pip commands succeed in a fresh venv: exactly the lock's packages
     (each checked against its hash) and isphooks, which the project's install put there."""
@@ -505,6 +513,7 @@ def test_the_image_build_steps_install_the_hashed_lock_and_isphooks_only(venv):
     } <= venv.image_files
 
 
+@SLOW
 def test_the_image_command_answers_a_signed_check(venv, config_path, tmp_path):
     """CMD as the image runs it (PORT from the environment, listening on 0.0.0.0) answers a
     signed check against the simulator."""
@@ -517,6 +526,7 @@ def test_the_image_command_answers_a_signed_check(venv, config_path, tmp_path):
         _signed_check(url)
 
 
+@SLOW
 def test_the_image_healthcheck_passes(venv, config_path, tmp_path):
     _, stages = dockerfile()
     (health,) = stages[-1].all("HEALTHCHECK")
@@ -534,6 +544,7 @@ def test_the_image_healthcheck_passes(venv, config_path, tmp_path):
     assert done.returncode != 0
 
 
+@SLOW
 def test_make_dist_builds_the_versioned_wheel_and_whmcs_archive(venv):
     assert venv.wheel.name == f"isphooks-{shared.__version__}-py3-none-any.whl"
     assert venv.whmcs_zip.name == f"isphooks-whmcs-{shared.__version__}.zip"
@@ -541,6 +552,7 @@ def test_make_dist_builds_the_versioned_wheel_and_whmcs_archive(venv):
     assert re.search(r"^\.PHONY:[^\n]*(\\\n[^\n]*)*\bdist\b", makefile, re.M)
 
 
+@SLOW
 def test_the_wheel_holds_every_module_and_no_tests(venv):
     with zipfile.ZipFile(venv.wheel) as wheel:
         names = set(wheel.namelist())
@@ -566,6 +578,7 @@ def test_the_wheel_holds_every_module_and_no_tests(venv):
     assert not required & DEV_PACKAGES
 
 
+@SLOW
 def test_the_wheel_installs_the_runtime_dependencies_only(venv):
     """Installed with its dependencies resolved, into the venv of the lock: pip fetched
     nothing, and no dev package is there."""
@@ -574,10 +587,12 @@ def test_the_wheel_installs_the_runtime_dependencies_only(venv):
     assert "tests" not in {f.split("/")[0] for f in venv.wheel_files}
 
 
+@SLOW
 def test_the_image_installs_the_same_modules_as_the_wheel(venv):
     assert venv.image_files == venv.wheel_files
 
 
+@SLOW
 def test_the_installed_wheel_says_its_version_and_serves_a_signed_check(
     venv, config_path, tmp_path
 ):

@@ -46,10 +46,15 @@ from standardwebhooks.webhooks import Webhook
 
 from shared.panel import RESELLER_LIMIT_FIELDS
 from shared.web.openapi import document
+from tests import tiers
 from tests.e2e.conftest import Served
 from tests.helpers import LIMITS, OLD_SECRET, SECRET, start_sim, write_config
 
-MAX_EXAMPLES = 40
+# The module's tests count into COUNTS, which its last test checks: under pytest-xdist they
+# all run in one worker, in order (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("schemathesis")
+
+MAX_EXAMPLES = tiers.sized(10, 40)  # per action: 10 in the fast tier (tests/tiers.py)
 UNSIGNED_EXAMPLES = 8
 SEED = 20240917
 
@@ -87,9 +92,12 @@ def _fuzzable(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# The Standard Webhooks signature gets past authentication everywhere but at /stripe, which
+# takes Stripe's signature only (tests/stripe fuzz it signed that way): its signed cases here
+# would all be 401. It stays in the unsigned fuzzing below.
 schema = schemathesis.openapi.from_dict(
     _fuzzable(document()), config=_config(max_examples=MAX_EXAMPLES, coverage=True)
-)
+).exclude(path="/stripe")
 # The authentication fuzzing needs no boundary cases: every body must be refused alike.
 unsigned_schema = schemathesis.openapi.from_dict(
     document(), config=_config(max_examples=UNSIGNED_EXAMPLES, coverage=False)
@@ -498,7 +506,7 @@ def test_zz_fuzzing_ran_and_reached_the_actions(stack):
     if not signed or not unsigned:
         pytest.skip("the fuzz tests did not run (deselected)")
     fuzzed = {key.split()[1] for key in COUNTS if key.startswith("signed ")}
-    assert fuzzed == {path.strip("/") for path in document()["paths"]}
+    assert fuzzed == {path.strip("/") for path in document()["paths"]} - {"stripe"}
     statuses = STATUSES["signed"]
     assert statuses[400] > 0, "no case reached the schema validation"
     assert statuses[200] + statuses[201] > 0, "no case reached an action"

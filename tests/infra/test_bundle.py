@@ -10,6 +10,7 @@ import time
 import venv
 import zipfile
 
+import pytest
 import requests
 
 from infra.bundle import build
@@ -32,6 +33,7 @@ def test_bundle_holds_the_sources_and_nothing_else(tmp_path):
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
+@pytest.mark.slow  # a venv installed from the bundle by pip: left to the full tier
 def test_the_unpacked_bundle_serves_a_create(tmp_path, sim, config_path):
     src = tmp_path / "src"
     zipfile.ZipFile(build(tmp_path / "bundle.zip")).extractall(src)

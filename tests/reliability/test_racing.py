@@ -7,10 +7,11 @@ import threading
 
 import requests
 
+from tests import tiers
 from tests.e2e.conftest import Served
 from tests.helpers import signed, without_record
 
-TRIALS = 100
+TRIALS = tiers.sized(20, 100)  # 20 in the fast tier (tests/tiers.py)
 
 
 def test_two_instances_racing_make_one_account_per_service(sim, config_path, tmp_path, capsys):
