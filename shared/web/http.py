@@ -23,6 +23,7 @@ from shared.context import ActionRequest, Result
 from shared.errors import (
     ConfigInvalid,
     ConfigUnavailable,
+    Internal,
     InvalidRequest,
     IsphooksError,
     MethodNotAllowed,
@@ -73,14 +74,37 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
         "webhook_id": "gen_" + uuid.uuid4().hex,
         "offered_webhook_id": _offered_id(request),
     }
+    return respond(
+        lambda: _dispatch(action, run, request, fields, deadline),
+        fields,
+        started,
+        stream=action in STREAMED,
+        title=lambda: action,
+    )
+
+
+def respond(
+    dispatch: Callable[[], Result],
+    fields: dict[str, Any],
+    started: float,
+    *,
+    stream: bool = False,
+    title: Callable[[], str],
+    answered: tuple[str, ...] = (),
+) -> flask.Response:
+    """Run `dispatch` and turn its result, or any failure, into the response; then the one
+    log line of the request (`fields`, and `answered`: keys of the answer logged too), headed
+    `<title> <outcome>`. Every handler (the actions', /stripe's) answers through here."""
     try:
-        result = _dispatch(action, run, request, fields, deadline)
-        response = json_response(result.body, result.status_code, action in STREAMED)
+        result = dispatch()
+        response = json_response(result.body, result.status_code, stream)
+        for key in answered:
+            fields[key] = result.body.get(key)
         fields["outcome"] = result.body.get("status")
         fields["http_status"] = result.status_code
         fields["repaired"] = result.body.get("repaired")
         severity = "INFO"
-    except _Anonymous as anonymous:
+    except Anonymous as anonymous:
         exc = anonymous.public
         response = error_response(exc)
         fields.update(
@@ -93,34 +117,34 @@ def handle(action: str, run: Action, request: flask.Request) -> flask.Response:
         severity = "WARNING" if exc.status < 500 else "ERROR"
         fields["error"] = exc.message
     except Exception:
-        exc_ = IsphooksError("internal error; the details are in the function's log")
+        exc_ = Internal("internal error; the details are in the function's log")
         response = error_response(exc_)
         fields.update(
             outcome="error", code="internal", http_status=500, traceback=traceback.format_exc()
         )
         severity = "ERROR"
     fields["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
-    log.log(severity, f"{action} {fields.get('outcome')}", **fields)
+    log.log(severity, f"{title()} {fields.get('outcome')}", **fields)
     return response
 
 
-def _config() -> Config:
+def anonymous_config() -> Config:
     """The config, for a caller not yet authenticated: it learns nothing of the store or the
     document (no store name, path or key name); the details go to the log."""
     try:
         return CACHE.get()
     except ConfigUnavailable as exc:
-        raise _Anonymous(
+        raise Anonymous(
             ConfigUnavailable("the configuration is unavailable; retry later"), exc.message
         ) from None
     except ConfigInvalid as exc:
-        raise _Anonymous(
-            IsphooksError("internal error; the details are in the function's log"), exc.message
+        raise Anonymous(
+            Internal("internal error; the details are in the function's log"), exc.message
         ) from None
 
 
-class _Anonymous(Exception):
-    """A config failure answered generically: `public` to the caller, `detail` to the log."""
+class Anonymous(Exception):
+    """A failure answered generically: `public` to the caller, `detail` to the log."""
 
     def __init__(self, public: IsphooksError, detail: str) -> None:
         super().__init__(detail)
@@ -135,7 +159,7 @@ def _dispatch(
         raise MethodNotAllowed(f"{request.method} is not allowed; use POST")
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Content-Type must be application/json")
-    config = _config()
+    config = anonymous_config()
     token = _bearer(request)
     signing_key: bytes | None = None
     admin_signed = False
