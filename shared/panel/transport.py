@@ -17,7 +17,7 @@ import socket
 import tempfile
 import threading
 import time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import requests
@@ -87,7 +87,17 @@ class _PinnedAdapter(_Adapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-_sessions: dict[tuple[Any, ...], tuple[requests.Session, str | bool]] = {}
+class _Wire(NamedTuple):
+    """A panel's keep-alive session, how its certificate is verified, and the request every
+    call starts from (the session's headers merged once: a call copies it and sets its body,
+    which spares requests' per-call merging of session settings, ~0.1 ms)."""
+
+    session: requests.Session
+    verify: str | bool
+    template: requests.PreparedRequest
+
+
+_sessions: dict[tuple[Any, ...], _Wire] = {}
 _ca_files: dict[str, str] = {}
 _sessions_lock = threading.Lock()
 
@@ -103,7 +113,7 @@ def _ca_file(ca_pem: str) -> str:
     return path
 
 
-def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
+def _session_for(server: Server) -> _Wire:
     """One keep-alive session per panel per instance, rebuilt when its TLS settings change."""
     key = (server.name, server.url, server.tls)
     with _sessions_lock:
@@ -121,7 +131,8 @@ def _session_for(server: Server) -> tuple[requests.Session, str | bool]:
                 verify = _ca_file(server.tls.ca_pem)
             elif not server.tls.verify:
                 verify = False
-            found = _sessions[key] = (session, verify)
+            template = session.prepare_request(requests.Request("POST", server.url, headers=_FORM))
+            found = _sessions[key] = _Wire(session, verify, template)
         return found
 
 
@@ -130,7 +141,7 @@ def exchange(
 ) -> bytes:
     """POST `func` with `params` to the panel and return the answer's bytes. `deadline` is
     the `time.monotonic()` by which the whole request must be answered."""
-    session, verify = _session_for(server)
+    wire = _session_for(server)
     if server.insecure:
         log.log(
             "WARNING",
@@ -154,7 +165,7 @@ def exchange(
     call_deadline = _current.deadline = Deadline(budget)
     try:
         try:
-            return _send(server, session, verify, form, func)
+            return _send(server, wire, form, func)
         except requests.exceptions.ConnectionError:
             # A kept-alive connection the panel closed meanwhile fails at once (as a
             # reset or a TLS EOF); a read is safe to send again on a fresh one, a write
@@ -162,7 +173,7 @@ def exchange(
             # the second time alike.
             if write or call_deadline.fired:
                 raise
-            return _send(server, session, verify, form, func)
+            return _send(server, wire, form, func)
     except requests.exceptions.SSLError:
         raise PanelUnavailable(f"TLS verification of panel {server.name} failed") from None
     except requests.exceptions.Timeout:
@@ -175,22 +186,24 @@ def exchange(
         _current.deadline = None
 
 
-def _send(
-    server: Server, session: requests.Session, verify: str | bool, form: dict[str, str], func: str
-) -> bytes:
+def _send(server: Server, wire: _Wire, form: dict[str, str], func: str) -> bytes:
     """POST the form and read the answer, at most `max_response_bytes` of it."""
     limit = server.max_response_bytes
     timeout = server.timeout_s
+    request = wire.template.copy()
     # Encoded here, as requests would (UTF-8, form-encoded): requests 2.32+ checks a dict
     # body against runtime protocols, ~0.2 ms of every call; bytes skip that.
-    with session.post(
-        server.url,
-        data=urlencode(form).encode(),
-        headers=_FORM,
-        verify=verify,
+    request.prepare_body(urlencode(form).encode(), None)
+    if wire.session.cookies:  # what the panel set, sent back as Session.request would
+        request.prepare_cookies(wire.session.cookies)
+    with wire.session.send(
+        request,
+        verify=wire.verify,
         stream=True,
         timeout=(min(CONNECT_TIMEOUT_S, timeout), timeout),
         allow_redirects=False,
+        proxies={},  # trust_env is off: no proxy, and none looked up per call
+        cert=None,
     ) as resp:
         if resp.status_code != 200:
             raise PanelUnavailable(

@@ -18,6 +18,7 @@ from tests.bench import (
     own_time,
     reconcile,
     round_trips,
+    stages,
     starvation,
     throughput,
     usage,
@@ -81,6 +82,10 @@ def _parts(quick: bool, runs: int | None) -> dict[str, Callable[[Stack], list[st
             cold_start.run(stack, runs=runs or (1 if quick else 30))
         ),
         "warm": lambda stack: warm.report(warm.run(stack, calls=calls)),
+        "warm_framework": lambda stack: warm.report(
+            warm.run(stack, calls=calls, server="framework")
+        ),
+        "stages": lambda stack: stages.report(stages.run(stack, calls=calls)),
         "own_time": lambda stack: own_time.report(own_time.run(stack, calls=calls)),
         "round_trips": lambda stack: round_trips.report(round_trips.run(Path(tempfile.mkdtemp()))),
         "throughput": lambda stack: throughput.report(throughput.run(stack, seconds=seconds)),

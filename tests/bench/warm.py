@@ -1,7 +1,8 @@
-"""Warm overhead: per-action latency through `isphooks serve` against the simulator,
-beside the floor measured in the same run: the same panel calls made directly with one
-requests.Session, plus the HTTP round trip of a bare functions-framework function (that
-hop is the platform's, not ours). Calls are interleaved; our own overhead is
+"""Warm overhead: per-action latency through `isphooks serve`, and through
+functions-framework serving the deployed entry point (gunicorn, as on the platform), against
+the simulator, beside the floor measured in the same run: the same panel calls made
+directly with one requests.Session, plus the HTTP round trip of a bare functions-framework
+function (that hop is the platform's, not ours). Calls are interleaved; our own overhead is
 ours - bare - direct, at p50 and at p99."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import requests
 
-from tests.bench.cold_start import BARE
+from tests.bench.cold_start import BARE, OURS
 from tests.bench.common import (
     BIN,
     BODIES,
@@ -24,6 +25,11 @@ from tests.bench.common import (
     wait_until_up,
 )
 from tests.helpers import signed
+
+SERVERS = {
+    "serve": "through `isphooks serve`",
+    "framework": "through functions-framework (gunicorn), one process per action",
+}
 
 # The panel calls isphooks makes for each body of BODIES (see functions/).
 PANEL_CALLS: dict[str, list[tuple[str, dict[str, str]]]] = {
@@ -55,9 +61,31 @@ def _direct(session: requests.Session, stack: Stack, action: str) -> None:
         assert "error" not in resp.json()["doc"], resp.text
 
 
-def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
+def _framework(action: str, port: int, stack: Stack) -> Any:
+    """functions-framework serving `action` of functions/main.py, as deployed."""
+    return spawn(
+        [
+            str(BIN / "functions-framework"),
+            "--source",
+            str(OURS),
+            "--target",
+            action,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stack.env(),
+    )
+
+
+def run(stack: Stack, calls: int = 2000, server: str = "serve") -> dict[str, Any]:
+    """`server`: "serve" (one `isphooks serve` for every action) or "framework" (one
+    functions-framework process per action)."""
     ours_port, bare_port = free_port(), free_port()
-    serve = spawn([str(BIN / "isphooks"), "serve", "--port", str(ours_port)], stack.env())
+    procs = []
+    if server == "serve":
+        procs.append(spawn([str(BIN / "isphooks"), "serve", "--port", str(ours_port)], stack.env()))
     bare = spawn(
         [
             str(BIN / "functions-framework"),
@@ -72,18 +100,27 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
         ],
         stack.env(),
     )
-    ours_url, bare_url = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{bare_port}/"
-    results: dict[str, Any] = {"calls": calls, "actions": {}}
+    procs.append(bare)
+    bare_url = f"http://127.0.0.1:{bare_port}/"
+    results: dict[str, Any] = {"calls": calls, "server": server, "actions": {}}
     try:
-        wait_until_up(ours_url + "/", serve)
+        if server == "serve":
+            wait_until_up(f"http://127.0.0.1:{ours_port}/", procs[0])
         wait_until_up(bare_url, bare)
         client, bare_client, panel = requests.Session(), requests.Session(), requests.Session()
         for action, body in BODIES.items():
+            if server == "serve":
+                url = f"http://127.0.0.1:{ours_port}/{action}"
+            else:
+                port = free_port()
+                procs.append(_framework(action, port, stack))
+                url = f"http://127.0.0.1:{port}/"
+                wait_until_up(url, procs[-1])
             ours, floor_panel, floor_http = [], [], []
             for n in range(calls + 20):  # the first 20 warm every path up, uncounted
                 raw, headers = signed(body)
                 t0 = time.perf_counter()
-                resp = client.post(f"{ours_url}/{action}", data=raw, headers=headers, timeout=30)
+                resp = client.post(url, data=raw, headers=headers, timeout=30)
                 t1 = time.perf_counter()
                 assert resp.status_code == 200, resp.text
                 _direct(panel, stack, action)
@@ -100,14 +137,15 @@ def run(stack: Stack, calls: int = 2000) -> dict[str, Any]:
                 row[f"p{pct}"] = {"ours": o, "panel": p, "http": h, "overhead": o - p - h}
             results["actions"][action] = row
     finally:
-        stop(serve)
-        stop(bare)
+        for proc in procs:
+            stop(proc)
     return results
 
 
 def report(result: dict[str, Any]) -> list[str]:
     lines = [
-        f"### Warm latency ({result['calls']} calls per action, interleaved)",
+        f"### Warm latency, {SERVERS[result['server']]} ({result['calls']} calls per "
+        "action, interleaved)",
         "",
         "| action | ours p50 | panel calls p50 | bare HTTP p50 | **overhead p50** | "
         "ours p99 | panel p99 | bare p99 | **overhead p99** |",
