@@ -81,3 +81,11 @@ def reconcile(request: flask.Request) -> flask.Response:
 
 def status(request: flask.Request) -> flask.Response:
     return handle("status", run_of("status"), request)
+
+
+def stripe(request: flask.Request) -> flask.Response:
+    """Stripe Billing's webhook endpoint (docs/stripe.md): not an action of the table but a
+    door of its own, with Stripe's signature. Imported on its first request only."""
+    from shared.stripe.handler import handle as handle_stripe
+
+    return handle_stripe(request, run_of)

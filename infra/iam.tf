@@ -92,7 +92,8 @@ resource "time_sleep" "iam_propagation" {
 
 # Billing-facing actions are public at the HTTP layer: each request must carry a Standard
 # Webhooks signature, checked on the raw body before anything else; an unsigned request
-# gets 401 and never reaches a panel. They are every action a billing system's module
+# gets 401 and never reaches a panel. So is the Stripe door (docs/stripe.md), whose Stripe
+# signature is its authentication. They are every action a billing system's module
 # calls: the WHMCS modules call check (Test Connection) and usage (Usage Update, Server
 # Sync) as well as the account actions, so those are public too; the scheduler keeps its
 # own binding below (its token is scoped to usage, check and scheduler.actions). `private = true` removes this binding for setups that
@@ -100,7 +101,7 @@ resource "time_sleep" "iam_propagation" {
 # "domain restricted sharing" refuses allUsers, set public_access = "invoker_check_disabled"
 # and disable the invoker check instead (infra/README.md, "Public or private").
 resource "google_cloud_run_service_iam_member" "public" {
-  for_each = var.private || var.public_access != "allUsers" ? toset([]) : toset(var.billing_actions)
+  for_each = var.private || var.public_access != "allUsers" ? toset([]) : toset(concat(var.billing_actions, local.doors))
   location = var.region
   service  = google_cloudfunctions2_function.action[each.key].service_config[0].service
   role     = "roles/run.invoker"
@@ -110,9 +111,11 @@ resource "google_cloud_run_service_iam_member" "public" {
 # A gateway or load balancer may invoke the billing-facing actions (every action the WHMCS
 # modules call); an action left out of billing_actions is invoked by the scheduler alone.
 resource "google_cloud_run_service_iam_member" "invokers" {
-  for_each = {
-    for pair in setproduct(var.billing_actions, var.invoker_members) : "${pair[0]}/${pair[1]}" => pair
-  }
+  for_each = merge(
+    { for pair in setproduct(var.billing_actions, var.invoker_members) : "${pair[0]}/${pair[1]}" => pair },
+    # the Stripe door (docs/stripe.md) is billing-facing too
+    { for pair in setproduct(local.doors, var.invoker_members) : "${pair[0]}/${pair[1]}" => pair },
+  )
   location = var.region
   service  = google_cloudfunctions2_function.action[each.value[0]].service_config[0].service
   role     = "roles/run.invoker"

@@ -1,6 +1,8 @@
 locals {
-  # Every action of functions/main.py is one function with that entry point.
+  # Every action of functions/main.py is one function with that entry point, and so is each
+  # door of its own beside them: `stripe`, Stripe Billing's webhook endpoint (docs/stripe.md).
   actions    = ["create", "suspend", "unsuspend", "terminate", "upgrade", "password", "sso", "usage", "check", "reconcile", "status"]
+  doors      = var.stripe ? ["stripe"] : []
   source_zip = coalesce(var.source_zip, "${path.module}/../dist/isphooks-src.zip")
   # Content-hashed object name: a code change uploads a new object. All eleven functions are
   # built from this one archive, so any change rebuilds all eleven.
@@ -88,7 +90,7 @@ resource "google_artifact_registry_repository" "functions" {
 
 resource "google_cloudfunctions2_function" "action" {
   #checkov:skip=CKV_GCP_124:billing systems call from the internet and every request is authenticated by its webhook signature or OIDC token; set var.ingress_settings to ALLOW_INTERNAL_AND_GCLB behind a load balancer
-  for_each    = toset(local.actions)
+  for_each    = toset(concat(local.actions, local.doors))
   name        = "${var.name_prefix}-${each.key}"
   location    = var.region
   description = "isphooks ${each.key}: signed-webhook provisioning for ISPmanager"

@@ -10,7 +10,12 @@ output "function_names" {
 
 output "billing_function_names" {
   description = "The billing-facing functions (var.billing_actions): with public_access = \"invoker_check_disabled\", disable the invoker check on these and no other (infra/README.md, Domain restricted sharing)."
-  value       = [for action, fn in google_cloudfunctions2_function.action : fn.name if contains(var.billing_actions, action)]
+  value       = [for action, fn in google_cloudfunctions2_function.action : fn.name if contains(var.billing_actions, action) || contains(local.doors, action)]
+}
+
+output "stripe_endpoint_url" {
+  description = "The endpoint URL to register in Stripe's dashboard (Developers, Webhooks) for the subscription events (docs/stripe.md); null when var.stripe is false."
+  value       = var.stripe ? google_cloudfunctions2_function.action["stripe"].url : null
 }
 
 output "secret" {

@@ -78,6 +78,12 @@ variable "concurrency" {
   default     = 8
 }
 
+variable "stripe" {
+  description = "Deploy the Stripe Billing door, the function <prefix>-stripe (docs/stripe.md): public like the billing actions, its Stripe signature its authentication. Without a `stripe` section in the config it authenticates no one."
+  type        = bool
+  default     = true
+}
+
 variable "billing_actions" {
   description = "Actions the billing system calls: every one the WHMCS modules call, check (Test Connection, the server page), usage (Usage Update, usage billing, Server Sync) and status (the admin services tab) included. They are publicly invocable unless `private`: the Standard Webhooks signature is their authentication. The scheduler keeps its own token access to the actions it has jobs for."
   type        = list(string)

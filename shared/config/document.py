@@ -155,6 +155,9 @@ class _DocumentSchema(Schema):
     servers = fields.Dict(
         keys=fields.String(), values=fields.Raw(), required=True, validate=validate.Length(min=1)
     )
+    # Read and checked by /stripe alone (shared/stripe/settings.py): an invalid section
+    # makes only /stripe unusable, and no other action pays for reading it.
+    stripe = fields.Raw(load_default=None)
 
     @validates("webhook_secrets")
     def _secrets(self, value: list[str], **_: Any) -> None:
@@ -223,6 +226,7 @@ def parse_document(raw: str | bytes) -> Config:
     callback = doc["usage_callback"]
     if callback:
         log.register_secret(callback["secret"])
+    _register_stripe_secrets(doc["stripe"])
     return Config(
         webhook_keys=tuple(webhooks.decode_secret(s) for s in doc["webhook_secrets"]),
         servers=servers,
@@ -238,7 +242,17 @@ def parse_document(raw: str | bytes) -> Config:
         first_webhook_secret=doc["webhook_secrets"][0] if doc["webhook_secrets"] else "",
         admin_keys=tuple(webhooks.decode_secret(s) for s in doc["admin_webhook_secrets"]),
         password_key=(webhooks.decode_secret(doc["password_key"]) if doc["password_key"] else None),
+        stripe=doc["stripe"],
     )
+
+
+def _register_stripe_secrets(section: Any) -> None:
+    """The `stripe.endpoint_secrets` that are strings, scrubbed from every log line from
+    now on, whatever else is wrong with the section (which /stripe alone checks)."""
+    secrets = section.get("endpoint_secrets") if isinstance(section, dict) else None
+    for secret in secrets if isinstance(secrets, list) else ():
+        if isinstance(secret, str):
+            log.register_secret(secret)
 
 
 _SERVER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")

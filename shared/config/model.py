@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from shared.actions import SCHEDULER_DEFAULT_ACTIONS
@@ -119,6 +119,10 @@ class Config(NamedTuple):
     # one of them, and they sign nothing else.
     admin_keys: tuple[bytes, ...] = ()
     password_key: bytes | None = None  # `password_key`: generated passwords derive from it
+    # The `stripe` section as the document holds it (None without one): /stripe alone reads
+    # and checks it (shared/stripe/settings.py), so an invalid one breaks only /stripe and
+    # the other actions never pay for it.
+    stripe: Any = None
 
     def __repr__(self) -> str:
         return f"Config(servers={self.servers!r}, scheduler={self.scheduler!r})"

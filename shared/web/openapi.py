@@ -284,6 +284,9 @@ def document() -> dict[str, Any]:
         if name not in spec.components.schemas:
             spec.components.schema(name, schema=schema_cls)
         spec.path(path=f"/{action}", operations={"post": _operation(action, name)})
+    from shared.stripe.spec import path_item  # a door of its own, not an action (docs/stripe.md)
+
+    spec.path(path="/stripe", operations=path_item(ERRORS))
 
     doc: dict[str, Any] = spec.to_dict()
     reachable: dict[str, Schema] = {}

@@ -64,6 +64,13 @@ def make_app() -> flask.Flask:
         """Alive and serving: no authentication, no configuration read, nothing told."""
         return flask.Response('{"status": "ok"}', status=200, mimetype="application/json")
 
+    @app.route("/stripe", methods=methods)
+    def stripe() -> flask.Response:
+        """Stripe Billing's door (docs/stripe.md): imported on its first request only."""
+        from shared.stripe.handler import handle as handle_stripe
+
+        return handle_stripe(flask.request, run_of)
+
     @app.route("/<action>", methods=methods)
     def dispatch(action: str) -> flask.Response:
         if action not in ACTIONS:

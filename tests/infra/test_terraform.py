@@ -71,7 +71,8 @@ def test_every_action_has_a_function_and_vice_versa():
     assert TF["locals"]["actions"] == list(ACTIONS)
     for action in ACTIONS:
         assert callable(getattr(entry_points, action)), action
-    assert _function()["for_each"] == "${toset(local.actions)}"
+    # and each door of its own beside them (docs/stripe.md; tests/stripe/test_surfaces.py)
+    assert _function()["for_each"] == "${toset(concat(local.actions, local.doors))}"
 
 
 def test_entry_point_is_the_action_and_runtime_supported():
@@ -331,7 +332,7 @@ def test_function_names_output_comes_from_the_functions_resource():
     billing = TF["output"]["billing_function_names"]["value"]
     assert billing == (
         "${[for action, fn in google_cloudfunctions2_function.action : fn.name"
-        " if contains(var.billing_actions, action)]}"
+        " if contains(var.billing_actions, action) || contains(local.doors, action)]}"
     )
     assert _function()["name"] == "${var.name_prefix}-${each.key}"
 

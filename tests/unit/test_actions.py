@@ -11,12 +11,13 @@ from pathlib import Path
 from shared import actions
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = [action.name for action in actions.TABLE]
+NAMES = list(actions.NAMES)  # the actions; the doors are actions.DOORS
 
 
 def test_the_table_names_each_action_once_with_a_known_kind():
     assert len(set(NAMES)) == len(NAMES) == 11
-    assert {action.kind for action in actions.TABLE} <= {"account", "read", "server"}
+    assert {action.kind for action in actions.TABLE} <= {"account", "read", "server", "door"}
+    assert actions.DOORS == ("stripe",) and "stripe" not in NAMES
     # docs/interface.md §4: the account actions are the billing decisions
     assert actions.ACCOUNT_ACTIONS == {
         "create",
@@ -33,7 +34,8 @@ def test_the_table_names_each_action_once_with_a_known_kind():
 def test_main_py_has_an_entry_point_and_a_module_per_action():
     tree = ast.parse((ROOT / "functions" / "main.py").read_text(encoding="utf-8"))
     entry_points = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
-    assert [name for name in entry_points if name != "run_of"] == NAMES
+    # the actions, then the doors (§12: /stripe, tests/stripe/test_surfaces.py)
+    assert [name for name in entry_points if name != "run_of"] == NAMES + list(actions.DOORS)
     for name in NAMES:
         module = ast.parse((ROOT / "functions" / f"{name}.py").read_text(encoding="utf-8"))
         assert any(isinstance(n, ast.FunctionDef) and n.name == "run" for n in module.body), name
@@ -51,6 +53,9 @@ def test_the_handler_config_and_schemas_read_the_table():
     assert config.SCHEDULER_DEFAULT_ACTIONS == actions.SCHEDULER_DEFAULT_ACTIONS
     assert list(schemas.SCHEMAS) == NAMES
     for action in actions.TABLE:
+        if action.kind == "door":  # its body is another system's event, read its own way
+            assert action.schema == "" and action.name not in schemas.SCHEMAS
+            continue
         assert schemas.SCHEMAS[action.name].__name__ == action.schema
 
 
@@ -58,11 +63,14 @@ def test_openapi_has_a_path_per_action_with_the_tables_summary():
     from shared.web.openapi import document
 
     spec = document()
-    assert sorted(spec["paths"]) == sorted(f"/{name}" for name in NAMES)
+    assert sorted(spec["paths"]) == sorted(f"/{action.name}" for action in actions.TABLE)
     for action in actions.TABLE:
         post = spec["paths"][f"/{action.name}"]["post"]
         assert post["summary"] == action.summary
         assert ("201" in post["responses"]) is action.created
+    from shared.stripe import SUMMARY
+
+    assert SUMMARY == actions.BY_NAME["stripe"].summary
 
 
 def test_the_cli_sends_every_action():
@@ -77,6 +85,7 @@ def test_terraform_deploys_every_action_and_lets_the_billing_system_call_them():
     from tests.infra.test_terraform import TF  # infra/*.tf as parsed by python-hcl2
 
     assert TF["locals"]["actions"] == NAMES
+    assert TF["locals"]["doors"] == '${var.stripe ? ["stripe"] : []}'
     assert sorted(TF["variable"]["billing_actions"]["default"]) == sorted(NAMES)
 
 
