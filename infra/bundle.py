@@ -11,6 +11,8 @@ content-hashed object name redeploys exactly then.
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 import tomllib
 import zipfile
@@ -37,6 +39,27 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 LOCK = ROOT / "infra" / "requirements.lock"
+
+
+# PEP 440 public and local versions: what a PHP single-quoted string and a file name take
+# as they are
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*([a-z0-9.!+_-]*)")
+
+
+def version(root: Path = ROOT) -> str:
+    """`__version__` of shared/__init__.py, read without importing the package (importing it
+    imports marshmallow, which the archives' builds need not have): the one version the
+    module archives are named and stamped with."""
+    source = root / "shared" / "__init__.py"
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            if not isinstance(value, str) or not _VERSION.fullmatch(value):
+                raise ValueError(f"{source}: __version__ {value!r} is not a version")
+            return value
+    raise ValueError(f"{source} sets no __version__")
 
 
 def runtime_dependencies() -> list[str]:

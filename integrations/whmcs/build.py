@@ -17,8 +17,6 @@ TARGET: the archive's path (….zip), or a folder to write isphooks-whmcs-<versi
 
 from __future__ import annotations
 
-import ast
-import re
 import sys
 from pathlib import Path
 
@@ -29,24 +27,14 @@ SHARED = {
     "modules/servers/isphooks/templates/clientarea.tpl": "modules/servers/isphooks_reseller/templates/clientarea.tpl"
 }
 VERSION_PHP = "modules/servers/isphooks/lib/Version.php"
-# PEP 440 public and local versions: what a PHP single-quoted string and a file name take
-# as they are
-_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*([a-z0-9.!+_-]*)")
 
 
 def version(root: Path = ROOT) -> str:
-    """`__version__` of shared/__init__.py, read without importing the package (importing it
-    imports marshmallow, which `make whmcs-module`'s python need not have)."""
-    source = root / "shared" / "__init__.py"
-    for node in ast.parse(source.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "__version__" for target in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            if not isinstance(value, str) or not _VERSION.fullmatch(value):
-                raise ValueError(f"{source}: __version__ {value!r} is not a version")
-            return value
-    raise ValueError(f"{source} sets no __version__")
+    """isphooks' one version (infra/bundle.py reads it from shared/__init__.py)."""
+    sys.path.insert(0, str(ROOT / "infra"))
+    from bundle import version as package_version
+
+    return package_version(root)
 
 
 def archive_name(number: str) -> str:
